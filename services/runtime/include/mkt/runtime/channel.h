@@ -1,0 +1,28 @@
+#pragma once
+// Client channels. Every connection between two processes of the market goes through the network
+// proxy when the scenario has one: the channel sets grpc.http_proxy to http://<node-id>@<proxy>,
+// so gRPC opens each connection with "CONNECT <target>" and a Proxy-Authorization header carrying
+// the node id, and the proxy knows the source and destination of every link.
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+
+namespace mkt::runtime {
+
+struct ChannelConfig {
+  // This process's node id: who the proxy attributes the connection to.
+  std::string node_id;
+  // host:port of the proxy; empty connects directly (and ignores any http_proxy environment).
+  std::string proxy_address;
+  int max_receive_message_bytes = 4 << 20;
+};
+
+// A channel to `target` (host:port). Connects lazily.
+std::shared_ptr<grpc::Channel> make_channel(const std::string& target, const ChannelConfig& config);
+
+// The grpc.http_proxy value for a config: "http://<node-id>@<proxy>", or "" without a proxy.
+std::string proxy_uri(const ChannelConfig& config);
+
+}  // namespace mkt::runtime

@@ -1,0 +1,45 @@
+#pragma once
+// The flags every binary takes: --help, --version, --config <scenario.yaml>, --node <id>,
+// --log-format text|json, --log-level, plus a binary's own. Parsing also loads the scenario and
+// checks that the node exists in it, so a service starts with a valid configuration or not at all.
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+#include <expected>
+#include <optional>
+#include <string>
+
+#include "mkt/runtime/logging.h"
+#include "mkt/scenario/scenario.h"
+
+namespace mkt::runtime {
+
+struct CommonOptions {
+  std::string config_path;
+  std::string node_id;
+  std::string topology;  // overrides the scenario's network.topology when set
+  LogFormat log_format = LogFormat::text;
+  std::string log_level = "info";
+  boost::program_options::variables_map extra;  // the binary's own flags
+};
+
+// What parsing decided: run with these options, or exit now with this code (after --help,
+// --version, or an error already printed to stderr).
+struct ParsedCommandLine {
+  std::optional<CommonOptions> options;
+  int exit_code = 0;
+};
+
+// `binary` and `summary` head the --help text. `own` adds the binary's flags. When
+// `needs_scenario` is true, --config and --node are required.
+ParsedCommandLine parse_command_line(int argc, const char* const* argv, const std::string& binary,
+                                     const std::string& summary,
+                                     const boost::program_options::options_description& own,
+                                     bool needs_scenario = true);
+
+// Reads and parses a scenario file. Errors are the loader's diagnostics, or why the file could
+// not be read.
+std::expected<scenario::Scenario, std::string> load_scenario_file(const std::string& path,
+                                                                  const std::string& topology = {});
+
+}  // namespace mkt::runtime

@@ -1,0 +1,152 @@
+#pragma once
+// The gRPC-to-Asio bridge for unary calls, server and client side.
+//
+// Server: a callback-API method returns serve_on(strand, context, request, response, handler).
+// The handler runs on the strand with a copy of the request and a Responder; it may answer at once
+// or later (after a commit, say) by calling responder.finish() from the strand. If the client
+// cancels or its deadline passes first, the call is finished with CANCELLED at once (so server
+// shutdown never waits for a handler that forgot) and a later finish() does nothing.
+//
+// Client: async_unary(executor, timeout, start, done) makes a call with a deadline (there is no
+// call without one) and runs done(status, response) on the executor.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mkt::runtime {
+
+namespace detail {
+
+// One unary call on the server: owned by gRPC, deleted in OnDone.
+template <class Response>
+class UnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit UnaryReactor(Response* out) : out_(out) {}
+
+  // Answers the call. Only whoever flips the finished flag (Responder::finish or OnCancel) may
+  // call this: gRPC deletes the reactor after Finish, so the flag is the ownership of that step.
+  void complete(grpc::Status status, Response&& response) {
+    if (status.ok()) *out_ = std::move(response);
+    Finish(std::move(status));
+  }
+  std::shared_ptr<std::atomic<bool>> finished_flag() const { return finished_; }
+  std::shared_ptr<std::atomic<bool>> cancelled_flag() const { return cancelled_; }
+
+ private:
+  void OnCancel() override {
+    cancelled_->store(true);
+    if (!finished_->exchange(true)) {
+      complete(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"), Response{});
+    }
+  }
+  void OnDone() override { delete this; }
+
+  Response* out_;
+  std::shared_ptr<std::atomic<bool>> finished_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace detail
+
+// The answer side of one server call. Move-only; dropping it unanswered answers INTERNAL.
+template <class Response>
+class Responder {
+ public:
+  explicit Responder(detail::UnaryReactor<Response>* reactor)
+      : reactor_(reactor),
+        finished_(reactor->finished_flag()),
+        cancelled_(reactor->cancelled_flag()) {}
+  Responder(Responder&& other) noexcept
+      : reactor_(std::exchange(other.reactor_, nullptr)),
+        finished_(std::move(other.finished_)),
+        cancelled_(std::move(other.cancelled_)) {}
+  Responder& operator=(Responder&&) = delete;
+  Responder(const Responder&) = delete;
+  ~Responder() {
+    if (reactor_ && !finished_->load()) {
+      finish(grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the call"));
+    }
+  }
+
+  // Answers the call. Returns false if it was already finished (cancelled by the client).
+  bool finish(grpc::Status status, Response response = {}) {
+    // Winning the flag keeps the reactor alive until complete() calls Finish; losing it means it
+    // may already be gone, so it is not touched.
+    if (!reactor_ || finished_->exchange(true)) return false;
+    reactor_->complete(std::move(status), std::move(response));
+    return true;
+  }
+  // True once the client cancelled or its deadline passed: stop working on the answer.
+  bool cancelled() const { return cancelled_->load(); }
+
+ private:
+  detail::UnaryReactor<Response>* reactor_;
+  std::shared_ptr<std::atomic<bool>> finished_;
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+};
+
+// Runs handler(const Request&, Responder<Response>) on `executor` (a strand). Call from a callback
+// service method and return its result.
+template <class Executor, class Request, class Response, class Handler>
+grpc::ServerUnaryReactor* serve_on(const Executor& executor, grpc::CallbackServerContext*,
+                                   const Request* request, Response* response, Handler handler) {
+  auto* reactor = new detail::UnaryReactor<Response>(response);
+  boost::asio::post(executor, [reactor, copy = *request, handler = std::move(handler)]() mutable {
+    handler(static_cast<const Request&>(copy), Responder<Response>(reactor));
+  });
+  return reactor;
+}
+
+// A client call in flight; cancel() ends it with CANCELLED.
+class ClientCall {
+ public:
+  void cancel() { context_.TryCancel(); }
+  grpc::ClientContext& context() { return context_; }
+
+ private:
+  grpc::ClientContext context_;
+};
+
+struct CallOptions {
+  // Required: every call has a deadline.
+  std::chrono::milliseconds timeout;
+  // Metadata to send, such as {"x-api-key", key}.
+  std::vector<std::pair<std::string, std::string>> metadata = {};
+};
+
+// Starts a unary call. `start(grpc::ClientContext*, Response*, std::function<void(grpc::Status)>)`
+// issues it on a stub, e.g. [&](auto* ctx, auto* out, auto cb) { stub->async()->Check(ctx, &req,
+// out, std::move(cb)); } (the request must live until start returns; gRPC copies it). done(status,
+// response) runs on `executor`.
+template <class Response, class Executor, class Start, class Done>
+std::shared_ptr<ClientCall> async_unary(const Executor& executor, const CallOptions& options,
+                                        Start start, Done done) {
+  struct State {
+    ClientCall call;
+    Response response;
+  };
+  auto state = std::make_shared<State>();
+  state->call.context().set_deadline(std::chrono::system_clock::now() + options.timeout);
+  for (const auto& [key, value] : options.metadata) state->call.context().AddMetadata(key, value);
+  // The handle shares the state's lifetime, so cancel() is safe until the callback has run.
+  std::shared_ptr<ClientCall> handle(state, &state->call);
+  start(&state->call.context(), &state->response,
+        std::function<void(grpc::Status)>(
+            [state, executor, done = std::move(done)](grpc::Status status) mutable {
+              boost::asio::post(
+                  executor, [state, status = std::move(status), done = std::move(done)]() mutable {
+                    done(std::move(status), std::move(state->response));
+                  });
+            }));
+  return handle;
+}
+
+}  // namespace mkt::runtime

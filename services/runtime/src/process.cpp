@@ -1,0 +1,51 @@
+#include "mkt/runtime/process.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <csignal>
+
+#include "mkt/runtime/server.h"
+
+namespace mkt::runtime {
+
+ProcessRunner::ProcessRunner() : signals_(io_, SIGINT, SIGTERM) {}
+
+ProcessRunner::~ProcessRunner() {
+  if (stopper_.joinable()) stopper_.join();
+}
+
+void ProcessRunner::stop_server_on_stop(RpcServer& server, std::chrono::milliseconds drain) {
+  on_stop([&server, drain] { server.shutdown(drain); });
+}
+
+int ProcessRunner::run() {
+  auto work = boost::asio::make_work_guard(io_);
+  signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+    if (error) return;  // cancelled: a stop requested another way
+    spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    begin_stop();
+  });
+  io_.run();
+  if (stopper_.joinable()) stopper_.join();
+  return 0;
+}
+
+void ProcessRunner::request_stop() {
+  boost::asio::post(io_, [this] { begin_stop(); });
+}
+
+void ProcessRunner::begin_stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  signals_.cancel();
+  // Hooks may block on work that needs this io_context, so they run elsewhere; when they are done
+  // the io_context is stopped, which ends run().
+  stopper_ = std::thread([this] {
+    for (auto& hook : hooks_) hook();
+    io_.stop();
+  });
+}
+
+}  // namespace mkt::runtime

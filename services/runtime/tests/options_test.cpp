@@ -1,0 +1,61 @@
+// Checks the command line every binary shares: --help and --version exit 0, missing or bad flags
+// exit 2 with a message, and scenario files load with the loader's diagnostics on error.
+#include "mkt/runtime/options.h"
+
+#include <catch2/catch_test_macros.hpp>
+#include <vector>
+
+namespace {
+
+mkt::runtime::ParsedCommandLine parse(std::vector<const char*> args, bool needs_scenario = true) {
+  args.insert(args.begin(), "testd");
+  boost::program_options::options_description own("testd options");
+  own.add_options()("listen", boost::program_options::value<std::string>(), "address");
+  return mkt::runtime::parse_command_line(static_cast<int>(args.size()), args.data(), "testd",
+                                          "a test", own, needs_scenario);
+}
+
+const std::string reference = std::string(NETMARKET_SCENARIOS_DIR) + "/reference.yaml";
+
+}  // namespace
+
+TEST_CASE("help and version flags exit at once with 0") {
+  for (const char* flag : {"--help", "-h", "--version"}) {
+    const auto parsed = parse({flag});
+    CHECK_FALSE(parsed.options);
+    CHECK(parsed.exit_code == 0);
+  }
+}
+
+TEST_CASE("services require --config and --node") {
+  CHECK(parse({"--node", "x"}).exit_code == 2);
+  CHECK(parse({}, false).options.has_value());
+}
+
+TEST_CASE("bad flags exit with 2") {
+  CHECK(parse({"--config", "a", "--node", "b", "--log-format", "xml"}).exit_code == 2);
+  CHECK(parse({"--config", "a", "--node", "b", "--log-level", "loud"}).exit_code == 2);
+  CHECK(parse({"--config", "a", "--node", "b", "--frobnicate"}).exit_code == 2);
+}
+
+TEST_CASE("good flags are returned with the binary's own") {
+  const auto parsed = parse(
+      {"--config", "s.yaml", "--node", "ex", "--log-format", "json", "--listen", "127.0.0.1:0"});
+  REQUIRE(parsed.options);
+  CHECK(parsed.options->config_path == "s.yaml");
+  CHECK(parsed.options->node_id == "ex");
+  CHECK(parsed.options->log_format == mkt::runtime::LogFormat::json);
+  CHECK(parsed.options->extra["listen"].as<std::string>() == "127.0.0.1:0");
+}
+
+TEST_CASE("scenario files load from disk") {
+  const auto loaded = mkt::runtime::load_scenario_file(reference);
+  REQUIRE(loaded.has_value());
+  CHECK(loaded->name == "reference");
+  const auto missing = mkt::runtime::load_scenario_file("/nonexistent/x.yaml");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error() == "/nonexistent/x.yaml: cannot open the file");
+  const auto other = mkt::runtime::load_scenario_file(reference, "mesh_network");
+  REQUIRE_FALSE(other.has_value());
+  CHECK(other.error().find("unknown region 'us_west'") != std::string::npos);
+}
