@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 preset="${PRESET:-debug}"
+# CI builds a fresh clone at a new path each time: make ccache entries independent of the path.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 jobs="$(nproc)"
 
 deploy/install-deps.sh

@@ -107,12 +107,9 @@ std::optional<Param> read_param(Diagnostics& d, const YAML::Node& node, const st
     }
     case Kind::boolean: {
       p.type = Param::Type::boolean;
-      const std::string s = node.IsScalar() ? node.Scalar() : "";
-      if (s != "true" && s != "false") {
-        d.error(node, path, "expected true or false");
-        return std::nullopt;
-      }
-      p.boolean = s == "true";
+      const auto value = read_boolean(d, node, path);
+      if (!value) return std::nullopt;
+      p.boolean = *value;
       return p;
     }
     case Kind::duration_ms:

@@ -162,13 +162,7 @@ std::optional<core::Decimal> MapReader::decimal(std::string_view key, bool requi
 bool MapReader::boolean(std::string_view key, bool fallback) const {
   const YAML::Node value = child(key);
   if (!value.IsDefined()) return fallback;
-  auto s = scalar(diagnostics_, value, path_of(key), "true or false");
-  if (!s) return fallback;
-  const std::string v = lower(*s);
-  if (v == "true") return true;
-  if (v == "false") return false;
-  diagnostics_.error(value, path_of(key), "expected true or false, got " + quoted(*s));
-  return fallback;
+  return read_boolean(diagnostics_, value, path_of(key)).value_or(fallback);
 }
 
 std::optional<std::size_t> MapReader::choice(std::string_view key,
@@ -201,6 +195,17 @@ std::vector<std::string> MapReader::text_list(std::string_view key, bool require
     if (auto s = scalar(diagnostics_, value[i], item_path, "a string")) out.push_back(*s);
   }
   return out;
+}
+
+std::optional<bool> read_boolean(Diagnostics& diagnostics, const YAML::Node& node,
+                                 const std::string& path) {
+  auto s = scalar(diagnostics, node, path, "true or false");
+  if (!s) return std::nullopt;
+  const std::string v = lower(*s);
+  if (v == "true") return true;
+  if (v == "false") return false;
+  diagnostics.error(node, path, "expected true or false, got " + quoted(*s));
+  return std::nullopt;
 }
 
 std::optional<core::Decimal> read_decimal(Diagnostics& diagnostics, const YAML::Node& node,

@@ -92,6 +92,9 @@ class MapReader {
   bool valid_ = false;
 };
 
+// Reads true or false (any case), reporting where it fails.
+std::optional<bool> read_boolean(Diagnostics& diagnostics, const YAML::Node& node,
+                                 const std::string& path);
 // Reads a scalar as a decimal, reporting where it fails.
 std::optional<core::Decimal> read_decimal(Diagnostics& diagnostics, const YAML::Node& node,
                                           const std::string& path);

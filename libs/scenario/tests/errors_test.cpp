@@ -146,6 +146,16 @@ TEST_CASE("an unknown strategy parameter") {
             "quantity_lots)"});
 }
 
+TEST_CASE("a strategy parameter of the wrong type") {
+  CHECK(errors(with(good, "momentum_window: 60", "information_sharing: maybe")) ==
+        std::vector<std::string>{"default.yaml:24: agents[2].strategy_config.information_sharing: "
+                                 "expected true or false, got 'maybe'"});
+  CHECK(errors(with(good, "momentum_window: 60", "information_sharing: True")).empty());
+  CHECK(errors(with(good, "momentum_window: 60", "confidence_threshold: 1.5")) ==
+        std::vector<std::string>{"default.yaml:24: agents[2].strategy_config.confidence_threshold: "
+                                 "1.5 is out of range (expected 0 to 1)"});
+}
+
 TEST_CASE("correlations that cannot hold together") {
   const std::string text =
       with(good, "    initial_price: 100.0",
