@@ -26,15 +26,22 @@ bool scale_up(std::int64_t m, int k, std::int64_t& out) {
 }  // namespace
 
 std::string Decimal::to_string() const {
+  // Built by appending: GCC 12 reports a false -Wrestrict on std::string::insert at -O2.
   const bool negative = mantissa < 0;
-  // Work on the magnitude as unsigned so that INT64_MIN cannot occur (mantissas are > INT64_MIN).
-  std::string digits = std::to_string(negative ? -mantissa : mantissa);
-  if (scale > 0) {
-    const auto width = static_cast<std::size_t>(scale) + 1;
-    if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
-    digits.insert(digits.size() - static_cast<std::size_t>(scale), ".");
+  const std::string digits = std::to_string(negative ? -mantissa : mantissa);
+  std::string out = negative ? "-" : "";
+  if (scale <= 0) return out + digits;
+  const auto fraction = static_cast<std::size_t>(scale);
+  if (digits.size() <= fraction) {
+    out += "0.";
+    out.append(fraction - digits.size(), '0');
+    out += digits;
+    return out;
   }
-  return negative ? "-" + digits : digits;
+  out.append(digits, 0, digits.size() - fraction);
+  out += '.';
+  out.append(digits, digits.size() - fraction, fraction);
+  return out;
 }
 
 Decimal Decimal::normalized() const {
