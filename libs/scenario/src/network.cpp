@@ -1,4 +1,5 @@
 // Topologies and links.
+#include <algorithm>
 #include <cmath>
 
 #include "sections.h"
@@ -160,6 +161,29 @@ void read_links(const MapReader& map, Topology& t) {
   }
 }
 
+// A key that only another type of topology uses is a mistake, not something to ignore.
+void reject_keys_of_other_types(const MapReader& map, TopologyType type) {
+  using T = TopologyType;
+  const std::vector<std::pair<std::string_view, std::vector<T>>> owners = {
+      {"num_nodes", {T::star, T::ring, T::mesh, T::hierarchical, T::random}},
+      {"central_node", {T::star}},
+      {"fanout", {T::hierarchical}},
+      {"edge_probability", {T::random}},
+      {"regions", {T::geographic}},
+      {"inter_region_latency", {T::geographic}},
+      {"intra_region_latency_ms", {T::geographic}},
+      {"per_hop_ms", {T::geographic}},
+      {"route_factor", {T::geographic}},
+  };
+  for (const auto& [key, types] : owners) {
+    if (map.has(key) && std::find(types.begin(), types.end(), type) == types.end()) {
+      map.diagnostics().error(
+          map.child(key), map.path_of(key),
+          std::string(key) + " is not used by a " + std::string(to_string(type)) + " topology");
+    }
+  }
+}
+
 }  // namespace
 
 LinkSpec read_link_spec(const MapReader& map, bool latency_required) {
@@ -209,10 +233,8 @@ Topology read_topology(Diagnostics& d, const YAML::Node& node, const std::string
     t.sites = numbered_sites(
         map.integer("num_nodes", min_nodes, static_cast<std::int64_t>(sites_max), true)
             .value_or(0));
-  } else if (map.has("num_nodes")) {
-    d.error(map.child("num_nodes"), map.path_of("num_nodes"),
-            "num_nodes is not used by a " + std::string(to_string(t.type)) + " topology");
   }
+  reject_keys_of_other_types(map, t.type);
   t.link = read_link_spec(map, generated);
   if (t.type == TopologyType::star) {
     t.central_site = map.text("central_node", "node_0");

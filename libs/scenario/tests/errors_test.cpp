@@ -131,6 +131,12 @@ TEST_CASE("a reference to something not declared") {
                                  "neither a site of topology 'lan' nor a node"});
 }
 
+TEST_CASE("a key that belongs to another topology type") {
+  CHECK(errors(with(good, "    num_nodes: 3", "    num_nodes: 3\n    fanout: 2")) ==
+        std::vector<std::string>{
+            "default.yaml:7: topologies.lan.fanout: fanout is not used by a star topology"});
+}
+
 TEST_CASE("a key given twice") {
   CHECK(errors(with(good, "    latency_ms: 1", "    latency_ms: 1\n    latency_ms: 2")) ==
         std::vector<std::string>{
