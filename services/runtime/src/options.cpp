@@ -3,7 +3,6 @@
 #include <boost/program_options/parsers.hpp>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "netmarket/version.h"
 
@@ -28,15 +27,18 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, const st
                                      const std::string& summary, const po::options_description& own,
                                      bool needs_scenario) {
   po::options_description common("Common options");
-  common.add_options()("help,h", "print this help and exit")(
-      "version", "print the version and exit")("config", po::value<std::string>(),
-                                               "scenario file (YAML)")(
-      "node", po::value<std::string>(), "this process's node id in the scenario")(
-      "topology", po::value<std::string>(),
-      "use this topology of the scenario instead of its own choice")(
-      "log-format", po::value<std::string>()->default_value("text"), "text or json (JSON lines)")(
-      "log-level", po::value<std::string>()->default_value("info"),
-      "trace, debug, info, warn or error");
+  // clang-format off
+  common.add_options()
+      ("help,h", "print this help and exit")
+      ("version", "print the version and exit")
+      ("config", po::value<std::string>(), "scenario file (YAML)")
+      ("node", po::value<std::string>(), "this process's node id in the scenario")
+      ("topology", po::value<std::string>(),
+       "use this topology of the scenario instead of its own choice")
+      ("log-format", po::value<std::string>()->default_value("text"), "text or json (JSON lines)")
+      ("log-level", po::value<std::string>()->default_value("info"),
+       "trace, debug, info, warn or error");
+  // clang-format on
   po::options_description all;
   all.add(common).add(own);
 
@@ -80,10 +82,25 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, const st
   if (vm.count("config")) options.config_path = vm["config"].as<std::string>();
   if (vm.count("node")) options.node_id = vm["node"].as<std::string>();
   if (vm.count("topology")) options.topology = vm["topology"].as<std::string>();
-  if (needs_scenario && (options.config_path.empty() || options.node_id.empty())) {
-    std::cerr << binary << ": --config and --node are required (see " << binary << " --help)\n";
-    result.exit_code = 2;
-    return result;
+  if (needs_scenario) {
+    if (options.config_path.empty() || options.node_id.empty()) {
+      std::cerr << binary << ": --config and --node are required (see " << binary << " --help)\n";
+      result.exit_code = 2;
+      return result;
+    }
+    auto loaded = load_scenario_file(options.config_path, options.topology);
+    if (!loaded) {
+      std::cerr << loaded.error();
+      result.exit_code = 1;
+      return result;
+    }
+    if (!loaded->find_node(options.node_id)) {
+      std::cerr << binary << ": node '" << options.node_id << "' is not in " << options.config_path
+                << "\n";
+      result.exit_code = 1;
+      return result;
+    }
+    options.scenario = std::move(*loaded);
   }
   result.options = std::move(options);
   return result;

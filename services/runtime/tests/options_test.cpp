@@ -38,14 +38,23 @@ TEST_CASE("bad flags exit with 2") {
   CHECK(parse({"--config", "a", "--node", "b", "--frobnicate"}).exit_code == 2);
 }
 
-TEST_CASE("good flags are returned with the binary's own") {
-  const auto parsed = parse(
-      {"--config", "s.yaml", "--node", "ex", "--log-format", "json", "--listen", "127.0.0.1:0"});
+TEST_CASE("good flags are returned with the binary's own and the loaded scenario") {
+  const auto parsed = parse({"--config", reference.c_str(), "--node", "ex-multi", "--log-format",
+                             "json", "--listen", "127.0.0.1:0"});
   REQUIRE(parsed.options);
-  CHECK(parsed.options->config_path == "s.yaml");
-  CHECK(parsed.options->node_id == "ex");
+  CHECK(parsed.options->config_path == reference);
+  CHECK(parsed.options->node_id == "ex-multi");
+  REQUIRE(parsed.options->scenario);
+  CHECK(parsed.options->scenario->find_node("ex-multi")->role == mkt::scenario::Role::exchange);
   CHECK(parsed.options->log_format == mkt::runtime::LogFormat::json);
   CHECK(parsed.options->extra["listen"].as<std::string>() == "127.0.0.1:0");
+}
+
+TEST_CASE("a scenario that does not load, or lacks the node, exits with 1") {
+  CHECK(parse({"--config", "/nonexistent/x.yaml", "--node", "ex"}).exit_code == 1);
+  CHECK(parse({"--config", reference.c_str(), "--node", "nobody"}).exit_code == 1);
+  CHECK(parse({"--config", reference.c_str(), "--node", "ex-multi", "--topology", "star_network"})
+            .exit_code == 1);
 }
 
 TEST_CASE("scenario files load from disk") {

@@ -1,7 +1,8 @@
 #pragma once
 // The flags every binary takes: --help, --version, --config <scenario.yaml>, --node <id>,
-// --log-format text|json, --log-level, plus a binary's own. Parsing also loads the scenario and
-// checks that the node exists in it, so a service starts with a valid configuration or not at all.
+// --topology, --log-format text|json, --log-level, plus a binary's own. For a service, parsing
+// also loads the scenario and checks that the node is in it, so a service starts with a valid
+// configuration or not at all.
 
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/variables_map.hpp>
@@ -21,17 +22,20 @@ struct CommonOptions {
   LogFormat log_format = LogFormat::text;
   std::string log_level = "info";
   boost::program_options::variables_map extra;  // the binary's own flags
+  // Loaded and checked when the binary needs a scenario; empty otherwise.
+  std::optional<scenario::Scenario> scenario;
 };
 
-// What parsing decided: run with these options, or exit now with this code (after --help,
-// --version, or an error already printed to stderr).
+// What parsing decided: run with these options, or exit now with this code: 0 after --help or
+// --version, 2 for a bad command line, 1 for a scenario that does not load or lacks the node
+// (the message is already on stderr).
 struct ParsedCommandLine {
   std::optional<CommonOptions> options;
   int exit_code = 0;
 };
 
 // `binary` and `summary` head the --help text. `own` adds the binary's flags. When
-// `needs_scenario` is true, --config and --node are required.
+// `needs_scenario` is true, --config and --node are required and the scenario is loaded.
 ParsedCommandLine parse_command_line(int argc, const char* const* argv, const std::string& binary,
                                      const std::string& summary,
                                      const boost::program_options::options_description& own,

@@ -25,6 +25,12 @@ namespace mkt::runtime {
 
 namespace detail {
 
+// What both sides of a server call may read from any thread, and may outlive the reactor.
+struct CallFlags {
+  std::atomic<bool> finished{false};  // whoever sets it first answers the call
+  std::atomic<bool> cancelled{false};
+};
+
 // One unary call on the server: owned by gRPC, deleted in OnDone.
 template <class Response>
 class UnaryReactor final : public grpc::ServerUnaryReactor {
@@ -37,21 +43,19 @@ class UnaryReactor final : public grpc::ServerUnaryReactor {
     if (status.ok()) *out_ = std::move(response);
     Finish(std::move(status));
   }
-  std::shared_ptr<std::atomic<bool>> finished_flag() const { return finished_; }
-  std::shared_ptr<std::atomic<bool>> cancelled_flag() const { return cancelled_; }
+  const std::shared_ptr<CallFlags>& flags() const { return flags_; }
 
  private:
   void OnCancel() override {
-    cancelled_->store(true);
-    if (!finished_->exchange(true)) {
+    flags_->cancelled.store(true);
+    if (!flags_->finished.exchange(true)) {
       complete(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"), Response{});
     }
   }
   void OnDone() override { delete this; }
 
   Response* out_;
-  std::shared_ptr<std::atomic<bool>> finished_ = std::make_shared<std::atomic<bool>>(false);
-  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<CallFlags> flags_ = std::make_shared<CallFlags>();
 };
 
 }  // namespace detail
@@ -61,36 +65,28 @@ template <class Response>
 class Responder {
  public:
   explicit Responder(detail::UnaryReactor<Response>* reactor)
-      : reactor_(reactor),
-        finished_(reactor->finished_flag()),
-        cancelled_(reactor->cancelled_flag()) {}
+      : reactor_(reactor), flags_(reactor->flags()) {}
   Responder(Responder&& other) noexcept
-      : reactor_(std::exchange(other.reactor_, nullptr)),
-        finished_(std::move(other.finished_)),
-        cancelled_(std::move(other.cancelled_)) {}
+      : reactor_(std::exchange(other.reactor_, nullptr)), flags_(std::move(other.flags_)) {}
   Responder& operator=(Responder&&) = delete;
   Responder(const Responder&) = delete;
-  ~Responder() {
-    if (reactor_ && !finished_->load()) {
-      finish(grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the call"));
-    }
-  }
+  // finish() does nothing when the call was already answered (or this was moved from).
+  ~Responder() { finish(grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the call")); }
 
   // Answers the call. Returns false if it was already finished (cancelled by the client).
   bool finish(grpc::Status status, Response response = {}) {
     // Winning the flag keeps the reactor alive until complete() calls Finish; losing it means it
     // may already be gone, so it is not touched.
-    if (!reactor_ || finished_->exchange(true)) return false;
+    if (!reactor_ || flags_->finished.exchange(true)) return false;
     reactor_->complete(std::move(status), std::move(response));
     return true;
   }
   // True once the client cancelled or its deadline passed: stop working on the answer.
-  bool cancelled() const { return cancelled_->load(); }
+  bool cancelled() const { return flags_->cancelled.load(); }
 
  private:
   detail::UnaryReactor<Response>* reactor_;
-  std::shared_ptr<std::atomic<bool>> finished_;
-  std::shared_ptr<std::atomic<bool>> cancelled_;
+  std::shared_ptr<detail::CallFlags> flags_;
 };
 
 // Runs handler(const Request&, Responder<Response>) on `executor` (a strand). Call from a callback
