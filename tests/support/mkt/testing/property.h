@@ -5,6 +5,7 @@
 
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <catch2/catch_test_macros.hpp>
 #include <sstream>
 #include <string>
@@ -12,9 +13,14 @@
 
 namespace mkt::testing {
 
+// With `cases`, runs at least that many (RC_PARAMS may ask for more), for properties whose
+// counterexamples are rare.
 template <class Testable>
-void property(const std::string& description, Testable&& testable) {
-  const auto result = rc::detail::checkTestable(std::forward<Testable>(testable));
+void property(const std::string& description, int cases, Testable&& testable) {
+  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  params.maxSuccess = std::max(params.maxSuccess, cases);
+  const auto result = rc::detail::checkTestable(std::forward<Testable>(testable),
+                                                rc::detail::TestMetadata{}, params);
   if (result.template is<rc::detail::SuccessResult>()) {
     SUCCEED(description);
     return;
@@ -22,6 +28,11 @@ void property(const std::string& description, Testable&& testable) {
   std::ostringstream report;
   rc::detail::printResultMessage(result, report);
   FAIL(description << "\n" << report.str());
+}
+
+template <class Testable>
+void property(const std::string& description, Testable&& testable) {
+  property(description, 0, std::forward<Testable>(testable));
 }
 
 }  // namespace mkt::testing
