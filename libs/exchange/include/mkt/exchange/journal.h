@@ -1,0 +1,49 @@
+#pragma once
+// The journal's record format, I/O-free: the service appends encoded records to a file and replays
+// them through the venue on start.
+//
+// A record is [u32 payload bytes][u32 CRC-32C of the payload][payload], little-endian. The payload
+// is one command: a type byte, then its fields in fixed order (integers little-endian, strings as
+// u32 length and bytes). A crash can tear only the last record; RecordReader reports that as
+// `torn` (the caller truncates it away), and anything else that fails its checksum as `corrupt`.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "mkt/exchange/venue.h"
+
+namespace mkt::exchange {
+
+using Command = std::variant<SubmitCommand, CancelCommand, ModifyCommand>;
+
+inline constexpr std::size_t record_header_bytes = 8;
+inline constexpr std::size_t record_payload_bytes_max = 4096;
+
+// Appends one framed record.
+void encode_record(const Command& command, std::string& out);
+
+std::uint32_t crc32c(std::string_view bytes);
+
+class RecordReader {
+ public:
+  enum class Status { ok, end, torn, corrupt };
+
+  explicit RecordReader(std::string_view bytes) : bytes_(bytes) {}
+  // Reads the next record into `command`. After `torn` or `corrupt`, offset() is where the good
+  // records end.
+  Status next(Command& command);
+  std::size_t offset() const { return offset_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string_view bytes_;
+  std::size_t offset_ = 0;
+  std::string error_;
+};
+
+// Runs one command through the venue.
+Outcome run_command(Venue& venue, const Command& command);
+
+}  // namespace mkt::exchange
