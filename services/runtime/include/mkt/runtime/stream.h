@@ -1,0 +1,223 @@
+#pragma once
+// The gRPC-to-Asio bridge for server streams: server-streaming (serve_stream_on) and
+// bidirectional (serve_bidi_on) calls whose state lives on a strand.
+//
+// The owner gets a Stream<Message> handle on the strand and sends through it; messages are shared
+// pointers, so one market data message can go to many subscribers without a copy. Each stream has
+// a bounded write queue: a client that does not keep up is finished with RESOURCE_EXHAUSTED
+// instead of growing memory. Every callback (on_read, on_close) runs on the strand, and on_close
+// runs exactly once, after which the handle is closed and sends do nothing. Only the strand may
+// touch a Stream.
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/post.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace mkt::runtime {
+
+struct StreamOptions {
+  std::size_t queued_messages_max = 10'000;
+};
+
+namespace detail {
+template <class Message>
+class StreamCore {
+ public:
+  virtual ~StreamCore() = default;
+  virtual bool send(std::shared_ptr<const Message> message) = 0;
+  virtual void finish(grpc::Status status) = 0;
+};
+}  // namespace detail
+
+template <class Message>
+class Stream {
+ public:
+  // Queues a message. False if the stream is closed or finishing, or the queue was full (the
+  // stream then finishes with RESOURCE_EXHAUSTED).
+  bool send(std::shared_ptr<const Message> message) {
+    return core_ != nullptr && core_->send(std::move(message));
+  }
+  // Ends the stream after the queued messages are written. An OK status ends it cleanly.
+  void finish(grpc::Status status) {
+    if (core_ != nullptr) core_->finish(std::move(status));
+  }
+  bool open() const { return core_ != nullptr && open_; }
+
+  detail::StreamCore<Message>* core_ = nullptr;  // null once the call is done
+  bool open_ = true;                             // false once finishing
+};
+
+namespace detail {
+
+// The write side shared by both kinds of stream. Base is grpc::ServerWriteReactor<Message> or
+// grpc::ServerBidiReactor<Request, Message>. Everything but the gRPC callbacks runs on the strand;
+// the callbacks only post to it. gRPC calls OnDone last, and the strand runs posts in order, so
+// the object is deleted after every other posted callback has run.
+template <class Base, class Message, class Executor>
+class WriteCore : public Base, public StreamCore<Message> {
+ public:
+  WriteCore(Executor executor, StreamOptions options, std::function<void()> on_close)
+      : executor_(std::move(executor)),
+        options_(options),
+        on_close_(std::move(on_close)),
+        handle_(std::make_shared<Stream<Message>>()) {
+    handle_->core_ = this;
+  }
+
+  const std::shared_ptr<Stream<Message>>& handle() const { return handle_; }
+
+  bool send(std::shared_ptr<const Message> message) override {
+    if (status_) return false;
+    if (queue_.size() >= options_.queued_messages_max) {
+      abort(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                         "the client reads too slowly: " +
+                             std::to_string(options_.queued_messages_max) + " messages queued"));
+      return false;
+    }
+    queue_.push_back(std::move(message));
+    if (!writing_) write_next();
+    return true;
+  }
+
+  void finish(grpc::Status status) override {
+    if (status_) return;
+    status_ = std::move(status);
+    handle_->open_ = false;
+    if (!writing_) write_next();
+  }
+
+ protected:
+  // Drops what is queued (but the write in flight) and finishes.
+  void abort(grpc::Status status) {
+    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+    finish(std::move(status));
+  }
+
+  void OnWriteDone(bool ok) override {
+    boost::asio::post(executor_, [this, ok] {
+      writing_ = false;
+      queue_.pop_front();
+      if (!ok) abort(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+      write_next();
+    });
+  }
+
+  void OnCancel() override {
+    boost::asio::post(executor_,
+                      [this] { abort(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); });
+  }
+
+  void OnDone() override {
+    boost::asio::post(executor_, [this] {
+      handle_->core_ = nullptr;
+      handle_->open_ = false;
+      if (on_close_) on_close_();
+      delete this;
+    });
+  }
+
+  Executor executor_;
+
+ private:
+  void write_next() {
+    if (writing_ || finished_) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      this->StartWrite(queue_.front().get());
+    } else if (status_) {
+      finished_ = true;
+      this->Finish(*status_);
+    }
+  }
+
+  StreamOptions options_;
+  std::function<void()> on_close_;
+  std::shared_ptr<Stream<Message>> handle_;
+  std::deque<std::shared_ptr<const Message>> queue_;
+  std::optional<grpc::Status> status_;
+  bool writing_ = false;
+  bool finished_ = false;
+};
+
+template <class Message, class Executor>
+class WriteReactor final : public WriteCore<grpc::ServerWriteReactor<Message>, Message, Executor> {
+  using WriteCore<grpc::ServerWriteReactor<Message>, Message, Executor>::WriteCore;
+};
+
+template <class Request, class Message, class Executor>
+class BidiReactor final
+    : public WriteCore<grpc::ServerBidiReactor<Request, Message>, Message, Executor> {
+  using Core = WriteCore<grpc::ServerBidiReactor<Request, Message>, Message, Executor>;
+
+ public:
+  using OnRead = std::function<void(Stream<Message>&, const Request&)>;
+  using OnReadEnd = std::function<void(Stream<Message>&)>;
+
+  // on_open is posted before the first read starts, so it runs before any on_read.
+  BidiReactor(Executor executor, StreamOptions options,
+              std::function<void(std::shared_ptr<Stream<Message>>)> on_open, OnRead on_read,
+              OnReadEnd on_read_end, std::function<void()> on_close)
+      : Core(std::move(executor), options, std::move(on_close)),
+        on_read_(std::move(on_read)),
+        on_read_end_(std::move(on_read_end)) {
+    boost::asio::post(this->executor_,
+                      [handle = this->handle(), on_open = std::move(on_open)] { on_open(handle); });
+    this->StartRead(&request_);
+  }
+
+ private:
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      boost::asio::post(this->executor_, [this] {
+        if (on_read_end_) on_read_end_(*this->handle());
+      });
+      return;
+    }
+    boost::asio::post(this->executor_, [this, request = request_] {
+      if (this->handle()->open()) on_read_(*this->handle(), request);
+    });
+    this->StartRead(&request_);
+  }
+
+  Request request_;
+  OnRead on_read_;
+  OnReadEnd on_read_end_;
+};
+
+}  // namespace detail
+
+// A server-streaming call: on_open(std::shared_ptr<Stream<Message>>) runs on the strand; keep the
+// handle to send. on_close runs on the strand when the call is over.
+template <class Message, class Executor, class OnOpen>
+grpc::ServerWriteReactor<Message>* serve_stream_on(const Executor& executor, StreamOptions options,
+                                                   OnOpen on_open,
+                                                   std::function<void()> on_close = {}) {
+  auto* reactor =
+      new detail::WriteReactor<Message, Executor>(executor, options, std::move(on_close));
+  boost::asio::post(executor, [handle = reactor->handle(), on_open = std::move(on_open)]() mutable {
+    on_open(handle);
+  });
+  return reactor;
+}
+
+// A bidirectional call: on_open(handle) first, then on_read(stream, request) for each request,
+// on_read_end(stream) when the client is done sending (finish the stream there, or keep writing),
+// and on_close() when the call is over. All on the strand.
+template <class Request, class Message, class Executor>
+grpc::ServerBidiReactor<Request, Message>* serve_bidi_on(
+    const Executor& executor, StreamOptions options,
+    std::function<void(std::shared_ptr<Stream<Message>>)> on_open,
+    std::function<void(Stream<Message>&, const Request&)> on_read,
+    std::function<void(Stream<Message>&)> on_read_end, std::function<void()> on_close = {}) {
+  return new detail::BidiReactor<Request, Message, Executor>(
+      executor, options, std::move(on_open), std::move(on_read), std::move(on_read_end),
+      std::move(on_close));
+}
+
+}  // namespace mkt::runtime

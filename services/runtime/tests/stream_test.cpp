@@ -1,0 +1,186 @@
+// Checks the stream bridge with a real server and client over loopback on port 0: a server stream
+// arrives whole and in order, a bidi stream echoes and ends when the client is done, a client that
+// does not read is cut off with RESOURCE_EXHAUSTED once the bounded queue fills, and a cancelled
+// call runs on_close on the strand, after which sends are refused.
+
+#include "mkt/runtime/stream.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <future>
+#include <thread>
+
+#include "echo.grpc.pb.h"
+#include "mkt/runtime/channel.h"
+#include "mkt/runtime/server.h"
+
+using namespace std::chrono_literals;
+using mkt::runtime::Stream;
+using mkt::test::v1::CountRequest;
+using mkt::test::v1::SayReply;
+using mkt::test::v1::SayRequest;
+
+namespace {
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+class StreamService final : public mkt::test::v1::Echo::CallbackService {
+ public:
+  explicit StreamService(Strand strand, std::size_t queue_max)
+      : strand_(std::move(strand)), options_{queue_max} {}
+
+  grpc::ServerWriteReactor<SayReply>* Count(grpc::CallbackServerContext*,
+                                            const CountRequest* request) override {
+    return mkt::runtime::serve_stream_on<SayReply>(
+        strand_, options_,
+        [this, count = request->count(), size = request->size()](auto stream) {
+          for (int i = 0; i < count; ++i) {
+            auto reply = std::make_shared<SayReply>();
+            reply->set_text(std::to_string(i) + std::string(static_cast<std::size_t>(size), '.'));
+            if (!stream->send(std::move(reply))) {
+              refused_sends_ = i;
+              break;
+            }
+          }
+          stream->finish(grpc::Status::OK);
+          last_ = stream;
+        },
+        [this] { closed_.set_value(strand_.running_in_this_thread()); });
+  }
+
+  grpc::ServerBidiReactor<SayRequest, SayReply>* Chat(grpc::CallbackServerContext*) override {
+    return mkt::runtime::serve_bidi_on<SayRequest, SayReply>(
+        strand_, options_, [this](auto stream) { last_ = stream; },
+        [](Stream<SayReply>& stream, const SayRequest& request) {
+          auto reply = std::make_shared<SayReply>();
+          reply->set_text("echo " + request.text());
+          stream.send(std::move(reply));
+        },
+        [](Stream<SayReply>& stream) { stream.finish(grpc::Status::OK); },
+        [this] { closed_.set_value(strand_.running_in_this_thread()); });
+  }
+
+  Strand strand_;
+  mkt::runtime::StreamOptions options_;
+  std::shared_ptr<Stream<SayReply>> last_;
+  int refused_sends_ = -1;
+  std::promise<bool> closed_;  // on_close ran, and whether on the strand
+};
+
+struct Fixture {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  StreamService service;
+  mkt::runtime::RpcServer server{{}};
+  std::thread io_thread;
+  std::unique_ptr<mkt::test::v1::Echo::Stub> stub;
+
+  explicit Fixture(std::size_t queue_max = 10'000)
+      : service(boost::asio::make_strand(io), queue_max) {
+    server.add_service(&service);
+    const auto port = server.start();
+    REQUIRE(port.has_value());
+    io_thread = std::thread([this] { io.run(); });
+    stub = mkt::test::v1::Echo::NewStub(
+        mkt::runtime::make_channel("127.0.0.1:" + std::to_string(*port), {"tester", "", 4 << 20}));
+  }
+  ~Fixture() {
+    server.shutdown(0ms);
+    work.reset();
+    io.stop();
+    io_thread.join();
+  }
+
+  bool closed_on_strand() {
+    auto future = service.closed_.get_future();
+    REQUIRE(future.wait_for(10s) == std::future_status::ready);
+    return future.get();
+  }
+
+  // Runs fn on the strand and waits for it.
+  template <class Fn>
+  auto on_strand(Fn fn) {
+    std::packaged_task<decltype(fn())()> task(std::move(fn));
+    auto future = task.get_future();
+    boost::asio::post(service.strand_, [&task] { task(); });
+    REQUIRE(future.wait_for(10s) == std::future_status::ready);
+    return future.get();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a server stream arrives whole and in order") {
+  Fixture f;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  CountRequest request;
+  request.set_count(500);
+  auto reader = f.stub->Count(&context, request);
+  SayReply reply;
+  int n = 0;
+  while (reader->Read(&reply)) {
+    CHECK(reply.text() == std::to_string(n));
+    ++n;
+  }
+  CHECK(reader->Finish().ok());
+  CHECK(n == 500);
+  CHECK(f.closed_on_strand());
+}
+
+TEST_CASE("a bidi stream echoes each request and ends when the client is done") {
+  Fixture f;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  auto stream = f.stub->Chat(&context);
+  SayRequest request;
+  SayReply reply;
+  for (int i = 0; i < 20; ++i) {
+    request.set_text(std::to_string(i));
+    REQUIRE(stream->Write(request));
+    REQUIRE(stream->Read(&reply));
+    CHECK(reply.text() == "echo " + std::to_string(i));
+  }
+  stream->WritesDone();
+  CHECK_FALSE(stream->Read(&reply));
+  CHECK(stream->Finish().ok());
+  CHECK(f.closed_on_strand());
+}
+
+TEST_CASE("a client that does not read is cut off when the queue is full") {
+  Fixture f(8);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  CountRequest request;
+  request.set_count(2000);
+  request.set_size(64 * 1024);  // well past gRPC's flow-control windows
+  auto reader = f.stub->Count(&context, request);
+  // The server queues everything at once on its strand, so the queue fills before we read.
+  SayReply reply;
+  int n = 0;
+  while (reader->Read(&reply)) ++n;
+  const grpc::Status status = reader->Finish();
+  CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(status.error_message() == "the client reads too slowly: 8 messages queued");
+  CHECK(n <= 8);
+  CHECK(f.on_strand([&] { return f.service.refused_sends_; }) == 8);
+}
+
+TEST_CASE("a cancelled stream closes on the strand and refuses later sends") {
+  Fixture f;
+  auto context = std::make_unique<grpc::ClientContext>();
+  auto stream = f.stub->Chat(context.get());
+  SayRequest request;
+  request.set_text("x");
+  REQUIRE(stream->Write(request));
+  SayReply reply;
+  REQUIRE(stream->Read(&reply));
+  context->TryCancel();
+  CHECK(f.closed_on_strand());
+  CHECK(f.on_strand([&] {
+    return !f.service.last_->open() && !f.service.last_->send(std::make_shared<SayReply>());
+  }));
+  stream->Finish();
+}
