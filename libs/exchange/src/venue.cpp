@@ -32,6 +32,12 @@ std::string_view to_string(VenueReject reason) {
   return "?";
 }
 
+bool changes_state(const Outcome& outcome) {
+  // The book rejects with a single event and nothing else.
+  return !outcome.rejected && !outcome.events.empty() &&
+         outcome.events.front().event.kind != EventKind::rejected;
+}
+
 namespace {
 
 std::string client_key(AccountId account, std::string_view client_order_id) {
@@ -174,7 +180,11 @@ Outcome Venue::submit(const SubmitCommand& c) {
   Outcome outcome;
   outcome.order_id = order.id;
   if (scratch_.front().kind == EventKind::rejected) {
+    // Nothing changed, not even the numbering: a rejected order is never journalled, so replay
+    // must not see its id taken either.
     orders_.erase(order.id);
+    --next_order_id_;
+    outcome.order_id = 0;
   } else if (!c.client_order_id.empty()) {
     client_ids_.insert(key);
   }

@@ -81,6 +81,23 @@ TEST_CASE("venue checks reject before the book and change nothing") {
   CHECK(venue.md_seq(0) == 2);
 }
 
+TEST_CASE("an order the book rejects takes no id and its client id stays free") {
+  Venue venue(config());
+  SubmitCommand fok = order(0, Side::buy, 100, 5, "f");
+  fok.order.tif = TimeInForce::fok;
+  const Outcome killed = venue.submit(fok);
+  CHECK_FALSE(killed.rejected);
+  CHECK(killed.order_id == 0);
+  REQUIRE(killed.events.size() == 1);
+  CHECK(killed.events[0].event.kind == EventKind::rejected);
+  CHECK_FALSE(changes_state(killed));
+  CHECK(venue.last_order_id() == 0);
+  const Outcome rests = venue.submit(order(0, Side::buy, 100, 5, "f"));
+  CHECK(rests.order_id == 1);
+  CHECK(changes_state(rests));
+  CHECK_FALSE(changes_state(venue.cancel({1, 1, 0})));  // not the owner
+}
+
 TEST_CASE("risk: open orders and the position that open orders could reach") {
   Venue venue(config());
   REQUIRE_FALSE(venue.submit(order(0, Side::buy, 100, 100)).rejected);

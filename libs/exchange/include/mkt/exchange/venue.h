@@ -100,9 +100,13 @@ struct VenueEvent {
 struct Outcome {
   std::optional<VenueReject> rejected;
   std::string detail;    // for a venue rejection
-  OrderId order_id = 0;  // the id a submit was given (0 if rejected by the venue)
+  OrderId order_id = 0;  // the id a submit was given (0 if rejected)
   std::vector<VenueEvent> events;
 };
+
+// Whether the command changed the venue, so that it must be journalled. A rejected command (by the
+// venue or by the book) changes nothing, its numbering included, and replay can skip it.
+bool changes_state(const Outcome& outcome);
 
 struct OrderInfo {
   OrderId id = 0;
