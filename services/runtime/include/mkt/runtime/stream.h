@@ -220,4 +220,16 @@ grpc::ServerBidiReactor<Request, Message>* serve_bidi_on(
       std::move(on_close));
 }
 
+// A bidirectional call refused before it starts (a missing API key, say): finished at once with
+// `status`.
+template <class Request, class Message>
+grpc::ServerBidiReactor<Request, Message>* refuse_bidi(grpc::Status status) {
+  class Refused final : public grpc::ServerBidiReactor<Request, Message> {
+   public:
+    explicit Refused(grpc::Status s) { this->Finish(std::move(s)); }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(std::move(status));
+}
+
 }  // namespace mkt::runtime

@@ -1,0 +1,391 @@
+#include "exchange_service.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+namespace mkt::exchanged {
+
+using exchange::AccountId;
+using exchange::Command;
+
+namespace {
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const grpc::Status& unauthenticated() {
+  static const grpc::Status status(grpc::StatusCode::UNAUTHENTICATED,
+                                   "missing or unknown API key (metadata x-api-key)");
+  return status;
+}
+
+grpc::ServerUnaryReactor* answer_now(grpc::CallbackServerContext* context, grpc::Status status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
+}  // namespace
+
+struct ExchangeService::Session {
+  AccountId account = 0;
+  std::shared_ptr<runtime::Stream<pb::SessionEvent>> stream;
+  std::uint64_t next_seq = 1;
+};
+
+struct ExchangeService::Subscriber {
+  std::shared_ptr<runtime::Stream<pb::MarketDataEvent>> stream;
+  std::vector<bool> wants;  // per symbol
+};
+
+// What a carried-out command caused, converted while the venue still held the state it speaks of.
+struct ExchangeService::Released {
+  std::vector<AccountEvent> order_events;
+  std::vector<pb::MarketDataEvent> market_data;
+};
+
+ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
+                                 JournalFile& journal, Strand strand)
+    : options_(std::move(options)), venue_(venue), journal_(journal), strand_(std::move(strand)) {
+  // What the journal replayed is durable: it is the first published state.
+  const std::size_t symbols = venue_.config().symbols.size();
+  published_.resize(symbols);
+  for (exchange::SymbolIndex s = 0; s < symbols; ++s) {
+    for (matching::Side side : {matching::Side::buy, matching::Side::sell}) {
+      for (const matching::LevelView& level : venue_.book(s).levels(side)) {
+        published_[s].set(side, level.price, level.quantity, level.orders);
+      }
+    }
+    published_seq_.push_back(venue_.md_seq(s));
+    published_last_trade_.push_back(venue_.book(s).last_trade_price());
+  }
+}
+
+ExchangeService::~ExchangeService() = default;
+
+market::common::v1::Header ExchangeService::header() const {
+  market::common::v1::Header out;
+  out.set_sender(venue_.config().exchange_id);
+  out.set_sent_at_ns(wall_clock_ns());
+  return out;
+}
+
+const AccountId* ExchangeService::authenticate(grpc::CallbackServerContext* context) const {
+  const auto& metadata = context->client_metadata();
+  const auto it = metadata.find("x-api-key");
+  if (it == metadata.end()) return nullptr;
+  const auto account =
+      options_.account_by_key.find(std::string(it->second.data(), it->second.size()));
+  return account == options_.account_by_key.end() ? nullptr : &account->second;
+}
+
+grpc::ServerUnaryReactor* ExchangeService::ListSymbols(grpc::CallbackServerContext* context,
+                                                       const pb::ListSymbolsRequest*,
+                                                       pb::ListSymbolsResponse* response) {
+  *response = options_.symbols;  // immutable: answered on gRPC's thread
+  return answer_now(context, grpc::Status::OK);
+}
+
+void ExchangeService::execute_request(Origin origin, const pb::SubmitOrderRequest& request) {
+  const AccountId account = origin.account;
+  execute(std::move(origin), to_submit(venue_, account, request, wall_clock_ns()),
+          request.client_order_id(), 0);
+}
+
+void ExchangeService::execute_request(Origin origin, const pb::CancelOrderRequest& request) {
+  const AccountId account = origin.account;
+  execute(std::move(origin), to_cancel(account, request, wall_clock_ns()), {}, request.order_id());
+}
+
+void ExchangeService::execute_request(Origin origin, const pb::ModifyOrderRequest& request) {
+  const AccountId account = origin.account;
+  execute(std::move(origin), to_modify(account, request, wall_clock_ns()), {}, request.order_id());
+}
+
+template <class Request>
+grpc::ServerUnaryReactor* ExchangeService::order_call(grpc::CallbackServerContext* context,
+                                                      const Request* request,
+                                                      pb::OrderResponse* response) {
+  const AccountId* account = authenticate(context);
+  if (account == nullptr) return answer_now(context, unauthenticated());
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this, account = *account](const Request& r, OrderResponder responder) {
+        execute_request(
+            {account, nullptr, 0, std::make_shared<OrderResponder>(std::move(responder))}, r);
+      });
+}
+
+grpc::ServerUnaryReactor* ExchangeService::SubmitOrder(grpc::CallbackServerContext* context,
+                                                       const pb::SubmitOrderRequest* request,
+                                                       pb::OrderResponse* response) {
+  return order_call(context, request, response);
+}
+
+grpc::ServerUnaryReactor* ExchangeService::CancelOrder(grpc::CallbackServerContext* context,
+                                                       const pb::CancelOrderRequest* request,
+                                                       pb::OrderResponse* response) {
+  return order_call(context, request, response);
+}
+
+grpc::ServerUnaryReactor* ExchangeService::ModifyOrder(grpc::CallbackServerContext* context,
+                                                       const pb::ModifyOrderRequest* request,
+                                                       pb::OrderResponse* response) {
+  return order_call(context, request, response);
+}
+
+grpc::ServerUnaryReactor* ExchangeService::GetOrder(grpc::CallbackServerContext* context,
+                                                    const pb::GetOrderRequest* request,
+                                                    pb::OrderState* response) {
+  const AccountId* account = authenticate(context);
+  if (account == nullptr) return answer_now(context, unauthenticated());
+  using Responder = runtime::Responder<pb::OrderState>;
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this, account = *account](const pb::GetOrderRequest& r, Responder responder) {
+        grpc::Status status;
+        pb::OrderState state;
+        const exchange::OrderInfo* order = venue_.order(r.order_id());
+        if (order == nullptr) {
+          status =
+              grpc::Status(grpc::StatusCode::NOT_FOUND,
+                           fmt::format("order {} is unknown (or finished long ago)", r.order_id()));
+        } else if (order->account != account) {
+          status = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                fmt::format("order {} belongs to another account", r.order_id()));
+        } else {
+          state = order_state(venue_, *order);
+        }
+        // The state as of now, told once everything it includes is on disk.
+        journal_.after_pending(
+            [status, state = std::move(state),
+             responder = std::make_shared<Responder>(std::move(responder))]() mutable {
+              responder->finish(status, std::move(state));
+            });
+      });
+}
+
+grpc::ServerUnaryReactor* ExchangeService::GetAccount(grpc::CallbackServerContext* context,
+                                                      const pb::GetAccountRequest* request,
+                                                      pb::AccountState* response) {
+  const AccountId* account = authenticate(context);
+  if (account == nullptr) return answer_now(context, unauthenticated());
+  using Responder = runtime::Responder<pb::AccountState>;
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this, account = *account](const pb::GetAccountRequest&, Responder responder) {
+        journal_.after_pending(
+            [state = account_state(venue_, account),
+             responder = std::make_shared<Responder>(std::move(responder))]() mutable {
+              responder->finish(grpc::Status::OK, std::move(state));
+            });
+      });
+}
+
+grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionEvent>* ExchangeService::OrderSession(
+    grpc::CallbackServerContext* context) {
+  const AccountId* account = authenticate(context);
+  if (account == nullptr) {
+    return runtime::refuse_bidi<pb::SessionRequest, pb::SessionEvent>(unauthenticated());
+  }
+  auto session = std::make_shared<Session>();
+  session->account = *account;
+  using Stream = runtime::Stream<pb::SessionEvent>;
+  return runtime::serve_bidi_on<pb::SessionRequest, pb::SessionEvent>(
+      strand_, options_.session_stream,
+      [this, session](std::shared_ptr<Stream> stream) {
+        session->stream = std::move(stream);
+        sessions_[session->account].push_back(session);
+      },
+      [this, session](Stream&, const pb::SessionRequest& request) {
+        on_session_request(session, request);
+      },
+      [this, session](Stream&) {
+        // The client has sent everything: end once its last answers are out.
+        journal_.after_pending([session] { session->stream->finish(grpc::Status::OK); });
+      },
+      [this, session] {
+        auto& list = sessions_[session->account];
+        std::erase(list, session);
+        if (list.empty()) sessions_.erase(session->account);
+      });
+}
+
+void ExchangeService::on_session_request(const std::shared_ptr<Session>& session,
+                                         const pb::SessionRequest& request) {
+  Origin origin{session->account, session, request.request_id(), nullptr};
+  switch (request.request_case()) {
+    case pb::SessionRequest::kSubmit:
+      execute_request(std::move(origin), request.submit());
+      return;
+    case pb::SessionRequest::kCancel:
+      execute_request(std::move(origin), request.cancel());
+      return;
+    case pb::SessionRequest::kModify:
+      execute_request(std::move(origin), request.modify());
+      return;
+    case pb::SessionRequest::REQUEST_NOT_SET:
+      break;
+  }
+  execute(
+      std::move(origin),
+      std::unexpected(Refusal{grpc::StatusCode::INVALID_ARGUMENT, pb::REJECT_REASON_INVALID_ORDER,
+                              "the request has no submit, cancel or modify"}),
+      {}, 0);
+}
+
+void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> command,
+                              const std::string& client_order_id, std::uint64_t order_id) {
+  if (!command) {
+    refuse(origin, command.error(), client_order_id, order_id);
+    return;
+  }
+  const exchange::Outcome outcome = exchange::run_command(venue_, *command);
+  if (auto refusal = refusal_of(outcome)) {
+    refuse(origin, *refusal, client_order_id, order_id);
+    return;
+  }
+  const std::int64_t now = std::visit([](const auto& c) { return c.now_ns; }, *command);
+  auto released = std::make_shared<Released>(
+      Released{order_events(venue_, outcome, now), market_data(venue_, outcome, now)});
+  ++counters_.commands;
+  journal_.append(*command,
+                  [this, origin = std::move(origin), released] { release(origin, *released); });
+}
+
+void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
+                             const std::string& client_order_id, std::uint64_t order_id) {
+  ++counters_.refused;
+  journal_.after_pending([this, origin, refusal, client_order_id, order_id] {
+    if (origin.responder && refusal.code != grpc::StatusCode::OK) {
+      origin.responder->finish(grpc::Status(refusal.code, refusal.detail));
+      return;
+    }
+    const pb::OrderEvent event = rejected_event(refusal, client_order_id, order_id);
+    if (origin.responder) {
+      pb::OrderResponse response;
+      *response.add_events() = event;
+      origin.responder->finish(grpc::Status::OK, std::move(response));
+    } else if (origin.session->stream->open()) {
+      send_to_session(*origin.session, origin.request_id, event);
+    }
+  });
+}
+
+void ExchangeService::release(const Origin& origin, Released& released) {
+  for (const pb::MarketDataEvent& event : released.market_data) publish(event);
+  pb::OrderResponse response;
+  for (AccountEvent& item : released.order_events) {
+    if (item.event.has_fill() && item.event.fill().liquidity() == pb::LIQUIDITY_TAKER) {
+      ++counters_.trades;
+    }
+    const auto it = sessions_.find(item.account);
+    if (it != sessions_.end()) {
+      for (const auto& session : it->second) {
+        send_to_session(*session, session == origin.session ? origin.request_id : 0, item.event);
+      }
+    }
+    if (origin.responder && item.account == origin.account) {
+      *response.add_events() = std::move(item.event);
+    }
+  }
+  if (origin.responder) origin.responder->finish(grpc::Status::OK, std::move(response));
+}
+
+void ExchangeService::send_to_session(Session& session, std::uint64_t request_id,
+                                      const pb::OrderEvent& event) {
+  auto message = std::make_shared<pb::SessionEvent>();
+  *message->mutable_header() = header();
+  message->set_session_seq(session.next_seq++);
+  message->set_request_id(request_id);
+  *message->mutable_event() = event;
+  session.stream->send(std::move(message));
+}
+
+void ExchangeService::publish(const pb::MarketDataEvent& event) {
+  const std::string& name = event.has_delta() ? event.delta().symbol() : event.trade().symbol();
+  const exchange::SymbolIndex symbol = *venue_.symbol_index(name);
+  if (event.has_delta()) {
+    const auto& delta = event.delta();
+    published_[symbol].set(
+        delta.side() == market::common::v1::SIDE_BUY ? matching::Side::buy : matching::Side::sell,
+        delta.level().price_ticks(), delta.level().quantity_lots(), delta.level().order_count());
+    published_seq_[symbol] = delta.seq();
+  } else {
+    published_last_trade_[symbol] = event.trade().price_ticks();
+    published_seq_[symbol] = event.trade().seq();
+  }
+  if (subscribers_.empty()) return;
+  auto message = std::make_shared<pb::MarketDataEvent>(event);
+  *message->mutable_header() = header();
+  for (const Subscriber& subscriber : subscribers_) {
+    if (subscriber.wants[symbol]) subscriber.stream->send(message);
+  }
+}
+
+grpc::ServerWriteReactor<pb::MarketDataEvent>* ExchangeService::StreamMarketData(
+    grpc::CallbackServerContext*, const pb::MarketDataRequest* request) {
+  // Public: no API key needed. The subscriber's place in the list, set on open, erased on close.
+  auto where = std::make_shared<std::list<Subscriber>::iterator>(subscribers_.end());
+  using Stream = runtime::Stream<pb::MarketDataEvent>;
+  return runtime::serve_stream_on<pb::MarketDataEvent>(
+      strand_, options_.market_data_stream,
+      [this, where, request = *request](std::shared_ptr<Stream> stream) {
+        subscribe(stream, request, *where);
+      },
+      [this, where] {
+        if (*where != subscribers_.end()) subscribers_.erase(*where);
+      });
+}
+
+void ExchangeService::subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
+                                const pb::MarketDataRequest& request,
+                                std::list<Subscriber>::iterator& where) {
+  std::vector<bool> wants(published_.size(), request.symbols().empty());
+  for (const std::string& name : request.symbols()) {
+    const auto symbol = venue_.symbol_index(name);
+    if (!symbol) {
+      stream->finish(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          fmt::format("symbol '{}' is not listed on {}", name, venue_.config().exchange_id)));
+      return;
+    }
+    wants[*symbol] = true;
+  }
+  for (exchange::SymbolIndex s = 0; s < published_.size(); ++s) {
+    if (!wants[s]) continue;
+    auto message = std::make_shared<pb::MarketDataEvent>();
+    *message->mutable_header() = header();
+    auto& snapshot = *message->mutable_snapshot();
+    snapshot.set_symbol(venue_.config().symbols[s].name);
+    snapshot.set_seq(published_seq_[s]);
+    snapshot.set_last_trade_price_ticks(published_last_trade_[s]);
+    for (matching::Side side : {matching::Side::buy, matching::Side::sell}) {
+      auto* levels =
+          side == matching::Side::buy ? snapshot.mutable_bids() : snapshot.mutable_asks();
+      for (const matching::LevelView& level : published_[s].levels(side, request.depth())) {
+        auto& out = *levels->Add();
+        out.set_price_ticks(level.price);
+        out.set_quantity_lots(level.quantity);
+        out.set_order_count(level.orders);
+      }
+    }
+    stream->send(std::move(message));
+  }
+  where = subscribers_.insert(subscribers_.end(), Subscriber{stream, std::move(wants)});
+}
+
+void ExchangeService::close_streams() {
+  const grpc::Status closing(grpc::StatusCode::UNAVAILABLE, "the venue is shutting down");
+  for (const auto& [account, list] : sessions_) {
+    for (const auto& session : list) session->stream->finish(closing);
+  }
+  for (const Subscriber& subscriber : subscribers_) subscriber.stream->finish(closing);
+}
+
+}  // namespace mkt::exchanged

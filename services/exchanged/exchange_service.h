@@ -1,0 +1,127 @@
+#pragma once
+// The Exchange gRPC service over one venue and its journal.
+//
+// Everything that touches the venue runs on one strand. A request becomes a venue command; a
+// command that changed the venue is appended to the journal, and what it caused (the answer, the
+// events to every session of the accounts concerned, market data) is released only once the
+// journal has it on disk. A rejected request changes nothing and is not journalled, but its answer
+// waits behind the records before it, so answers leave in the order the venue decided them and
+// never speak of state that a crash could still lose. Market data snapshots come from the
+// published book (the state of the released changes), so a snapshot's seq and the deltas after it
+// always fit.
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "convert.h"
+#include "journal_file.h"
+#include "market/exchange/v1/exchange.grpc.pb.h"
+#include "mkt/exchange/level_book.h"
+#include "mkt/runtime/stream.h"
+#include "mkt/runtime/unary.h"
+
+namespace mkt::exchanged {
+
+struct ServiceOptions {
+  std::unordered_map<std::string, exchange::AccountId> account_by_key;
+  pb::ListSymbolsResponse symbols;
+  runtime::StreamOptions session_stream;
+  runtime::StreamOptions market_data_stream;
+};
+
+class ExchangeService final : public pb::Exchange::CallbackService {
+ public:
+  // The venue and the journal belong to `strand` and must outlive the service.
+  ExchangeService(ServiceOptions options, exchange::Venue& venue, JournalFile& journal,
+                  Strand strand);
+  ~ExchangeService() override;
+
+  grpc::ServerUnaryReactor* ListSymbols(grpc::CallbackServerContext* context,
+                                        const pb::ListSymbolsRequest* request,
+                                        pb::ListSymbolsResponse* response) override;
+  grpc::ServerUnaryReactor* SubmitOrder(grpc::CallbackServerContext* context,
+                                        const pb::SubmitOrderRequest* request,
+                                        pb::OrderResponse* response) override;
+  grpc::ServerUnaryReactor* CancelOrder(grpc::CallbackServerContext* context,
+                                        const pb::CancelOrderRequest* request,
+                                        pb::OrderResponse* response) override;
+  grpc::ServerUnaryReactor* ModifyOrder(grpc::CallbackServerContext* context,
+                                        const pb::ModifyOrderRequest* request,
+                                        pb::OrderResponse* response) override;
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* context,
+                                     const pb::GetOrderRequest* request,
+                                     pb::OrderState* response) override;
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* context,
+                                       const pb::GetAccountRequest* request,
+                                       pb::AccountState* response) override;
+  grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionEvent>* OrderSession(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerWriteReactor<pb::MarketDataEvent>* StreamMarketData(
+      grpc::CallbackServerContext* context, const pb::MarketDataRequest* request) override;
+
+  // On the strand: ends every stream with UNAVAILABLE (the venue is shutting down).
+  void close_streams();
+
+  // What the venue has done since start (on the strand), for logs and metrics.
+  struct Counters {
+    std::uint64_t commands = 0;  // carried out and journalled
+    std::uint64_t refused = 0;
+    std::uint64_t trades = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Session;
+  struct Subscriber;
+  struct Released;
+  using OrderResponder = runtime::Responder<pb::OrderResponse>;
+  // Where the answer of one request goes: a session (with the client's request id) or a unary call.
+  struct Origin {
+    exchange::AccountId account = 0;
+    std::shared_ptr<Session> session;
+    std::uint64_t request_id = 0;
+    std::shared_ptr<OrderResponder> responder;
+  };
+
+  // The calling account, from the x-api-key metadata; nullptr-safe on any thread (the key map
+  // does not change after construction).
+  const exchange::AccountId* authenticate(grpc::CallbackServerContext* context) const;
+
+  template <class Request>
+  grpc::ServerUnaryReactor* order_call(grpc::CallbackServerContext* context, const Request* request,
+                                       pb::OrderResponse* response);
+  void execute_request(Origin origin, const pb::SubmitOrderRequest& request);
+  void execute_request(Origin origin, const pb::CancelOrderRequest& request);
+  void execute_request(Origin origin, const pb::ModifyOrderRequest& request);
+  void on_session_request(const std::shared_ptr<Session>& session,
+                          const pb::SessionRequest& request);
+  // On the strand: runs one command (or reports why there is none) and releases what it caused.
+  void execute(Origin origin, std::expected<exchange::Command, Refusal> command,
+               const std::string& client_order_id, std::uint64_t order_id);
+  void refuse(const Origin& origin, const Refusal& refusal, const std::string& client_order_id,
+              std::uint64_t order_id);
+  void release(const Origin& origin, Released& released);
+  void send_to_session(Session& session, std::uint64_t request_id, const pb::OrderEvent& event);
+  void publish(const pb::MarketDataEvent& event);
+  void subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
+                 const pb::MarketDataRequest& request, std::list<Subscriber>::iterator& where);
+  market::common::v1::Header header() const;
+
+  ServiceOptions options_;
+  exchange::Venue& venue_;
+  JournalFile& journal_;
+  Strand strand_;
+  // All below on the strand.
+  std::unordered_map<exchange::AccountId, std::vector<std::shared_ptr<Session>>> sessions_;
+  std::list<Subscriber> subscribers_;
+  std::vector<exchange::LevelBook> published_;
+  std::vector<std::uint64_t> published_seq_;
+  std::vector<matching::Price> published_last_trade_;
+  Counters counters_;
+};
+
+}  // namespace mkt::exchanged

@@ -1,0 +1,79 @@
+#pragma once
+// The exchange's journal on disk: replayed on start, appended before anything is acknowledged.
+//
+// append() runs on the strand: it encodes the command into the batch being gathered and keeps the
+// callback. A writer thread writes each batch with write() and, with Sync::fsync, fdatasync(); then
+// the batch's callbacks run on the strand, in order. While the writer is busy the next batch
+// gathers (group commit); with batch_delay > 0 a batch also waits that long before it is written,
+// to gather more. A failed write or sync ends the process: the venue would be ahead of its journal,
+// and nothing unwritten has been acknowledged.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mkt/exchange/journal.h"
+
+namespace mkt::exchanged {
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+struct JournalOptions {
+  std::string path;
+  enum class Sync { fsync, none } sync = Sync::fsync;  // none: survives kill -9, not power loss
+  std::chrono::microseconds batch_delay{0};
+};
+
+struct ReplayStats {
+  std::size_t records = 0;
+  std::size_t torn_bytes_dropped = 0;
+};
+
+class JournalFile {
+ public:
+  // Opens (creating) the file and replays every record through `replay`, before returning. A torn
+  // last record is cut off; damage before the end is an error and the file is left untouched.
+  static std::expected<std::unique_ptr<JournalFile>, std::string> open(
+      JournalOptions options, Strand strand,
+      const std::function<void(const exchange::Command&)>& replay, ReplayStats& stats);
+  ~JournalFile();
+
+  // On the strand. `durable` runs on the strand once the record (and all before it) is written.
+  void append(const exchange::Command& command, std::function<void()> durable);
+  // On the strand: runs `fn` once everything appended so far is written.
+  void after_pending(std::function<void()> fn);
+  // Waits for the writer to finish what it has; call after the strand has stopped appending.
+  void close();
+
+  std::uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  JournalFile(JournalOptions options, Strand strand, int fd, std::uint64_t size);
+  void schedule();
+  void start_batch();
+  void on_batch_written(std::size_t bytes);
+
+  JournalOptions options_;
+  Strand strand_;
+  int fd_;
+  std::uint64_t bytes_written_;  // on the strand
+  std::string gathering_;        // the next batch's bytes
+  std::vector<std::function<void()>> gathering_callbacks_;
+  std::string writing_;  // the batch in the writer's hands
+  std::vector<std::function<void()>> writing_callbacks_;
+  bool writer_busy_ = false;
+  bool timer_armed_ = false;
+  boost::asio::steady_timer timer_;
+  boost::asio::io_context writer_io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> writer_work_;
+  std::thread writer_;
+};
+
+}  // namespace mkt::exchanged

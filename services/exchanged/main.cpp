@@ -1,0 +1,204 @@
+// exchanged: one trading venue of a scenario, served over gRPC, journalled to disk.
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <sstream>
+
+#include "exchange_service.h"
+#include "mkt/runtime/options.h"
+#include "mkt/runtime/process.h"
+#include "mkt/runtime/server.h"
+#include "setup.h"
+
+namespace po = boost::program_options;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Writes `text` to `path` so that a reader sees the old file or the whole new one, even after a
+// crash: a temporary file, synced, renamed over the target.
+bool write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  return written && std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+// Ties the journal to the venue's numbering (see setup.h): writes the manifest of a new journal,
+// checks that of an existing one, and records accounts added since.
+std::string check_manifest(const std::string& journal, const std::string& current) {
+  const std::string path = journal + ".manifest";
+  const auto recorded = read_file(path);
+  if (recorded) {
+    if (auto why = mkt::exchanged::manifest_mismatch(*recorded, current); !why.empty()) {
+      return "journal " + journal + " does not fit this venue: " + why;
+    }
+    if (*recorded == current) return {};
+  } else {
+    std::error_code ec;
+    if (std::filesystem::file_size(journal, ec) > 0 && !ec) {
+      return "journal " + journal + " has no manifest (" + path + "); it cannot be replayed safely";
+    }
+  }
+  if (!write_file_atomically(path, current)) return "cannot write " + path;
+  return {};
+}
+
+int run(const mkt::runtime::CommonOptions& options) {
+  const po::variables_map& flags = options.extra;
+  const mkt::scenario::Scenario& scenario = *options.scenario;
+  if (!flags.count("journal")) {
+    std::cerr << "exchanged: --journal <file> is required (see exchanged --help)\n";
+    return 2;
+  }
+  std::vector<mkt::exchanged::AccountKey> keys;
+  if (flags.count("accounts")) {
+    const std::string path = flags["accounts"].as<std::string>();
+    const auto text = read_file(path);
+    if (!text) {
+      spdlog::error("cannot read the accounts file {}", path);
+      return 1;
+    }
+    auto parsed = mkt::exchanged::parse_accounts(*text, path);
+    if (!parsed) {
+      spdlog::error("{}", parsed.error());
+      return 1;
+    }
+    keys = std::move(*parsed);
+  }
+  auto setup = mkt::exchanged::venue_setup(scenario, *scenario.find_node(options.node_id), keys);
+  if (!setup) {
+    spdlog::error("{}", setup.error());
+    return 1;
+  }
+
+  mkt::exchanged::JournalOptions journal_options;
+  journal_options.path = flags["journal"].as<std::string>();
+  const std::string sync = flags["journal-sync"].as<std::string>();
+  if (sync != "fsync" && sync != "none") {
+    spdlog::error("--journal-sync must be fsync or none, not '{}'", sync);
+    return 2;
+  }
+  journal_options.sync = sync == "fsync" ? mkt::exchanged::JournalOptions::Sync::fsync
+                                         : mkt::exchanged::JournalOptions::Sync::none;
+  journal_options.batch_delay = std::chrono::microseconds(flags["journal-batch-us"].as<unsigned>());
+  if (auto why = check_manifest(journal_options.path, mkt::exchanged::manifest_of(setup->config));
+      !why.empty()) {
+    spdlog::error("{}", why);
+    return 1;
+  }
+
+  mkt::exchange::Venue venue(setup->config);
+  mkt::runtime::ProcessRunner runner;
+  auto strand = runner.make_strand();
+  mkt::exchanged::ReplayStats replay;
+  std::size_t diverged = 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto journal = mkt::exchanged::JournalFile::open(
+      journal_options, strand,
+      [&](const mkt::exchange::Command& command) {
+        // Only commands that changed the venue were journalled; one that no longer does means the
+        // venue is not the one that wrote the journal.
+        if (!mkt::exchange::changes_state(mkt::exchange::run_command(venue, command))) ++diverged;
+      },
+      replay);
+  if (!journal) {
+    spdlog::error("{}", journal.error());
+    return 1;
+  }
+  if (diverged > 0) {
+    spdlog::error(
+        "replaying {} gave {} records that the venue rejects: the journal was written by "
+        "another venue",
+        journal_options.path, diverged);
+    return 1;
+  }
+  spdlog::info(
+      "replayed {} journal records in {} ms ({} torn bytes cut); last order {}, last "
+      "trade {}",
+      replay.records,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                            started)
+          .count(),
+      replay.torn_bytes_dropped, venue.last_order_id(), venue.last_trade_id());
+
+  mkt::exchanged::ServiceOptions service_options;
+  service_options.account_by_key = std::move(setup->account_by_key);
+  service_options.symbols = std::move(setup->symbols);
+  mkt::exchanged::ExchangeService service(std::move(service_options), venue, **journal, strand);
+  mkt::runtime::RpcServer server({flags["listen"].as<std::string>(),
+                                  static_cast<int>(flags["max-message-bytes"].as<unsigned>())});
+  server.add_service(&service);
+  const auto port = server.start();
+  if (!port) {
+    spdlog::error("{}", port.error());
+    return 1;
+  }
+  spdlog::info("exchange {} listening on port {} with {} symbols and {} accounts", options.node_id,
+               *port, setup->config.symbols.size(), setup->config.accounts.size());
+  if (flags.count("port-file") &&
+      !write_file_atomically(flags["port-file"].as<std::string>(), std::to_string(*port) + "\n")) {
+    spdlog::error("cannot write the port file {}", flags["port-file"].as<std::string>());
+    return 1;
+  }
+
+  runner.on_stop([&] {
+    std::promise<void> closed;
+    boost::asio::post(strand, [&] {
+      service.close_streams();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  });
+  runner.stop_server_on_stop(server, 2s);
+  runner.on_stop([&] { (*journal)->close(); });
+  return runner.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description own("exchanged options");
+  // clang-format off
+  own.add_options()
+      ("listen", po::value<std::string>()->default_value("127.0.0.1:0"),
+       "host:port to serve on; port 0 picks a free one")
+      ("port-file", po::value<std::string>(), "write the bound port to this file once serving")
+      ("journal", po::value<std::string>(),
+       "the journal file, replayed on start (PATH.manifest is kept beside it)")
+      ("journal-sync", po::value<std::string>()->default_value("fsync"),
+       "fsync: each batch reaches the disk before it is acknowledged; none: the page cache "
+       "(survives kill -9, not a power cut)")
+      ("journal-batch-us", po::value<unsigned>()->default_value(0),
+       "wait this long to gather a batch before writing it (0: write as soon as the disk is free)")
+      ("accounts", po::value<std::string>(),
+       "file of '<account id> <api key>' lines: the keys of the scenario's agents and any "
+       "further accounts")
+      ("max-message-bytes", po::value<unsigned>()->default_value(64 * 1024),
+       "largest request accepted; larger ones fail with RESOURCE_EXHAUSTED");
+  // clang-format on
+  const auto parsed = mkt::runtime::parse_command_line(
+      argc, argv, "exchanged",
+      "one trading venue of a scenario: matching, order entry, market data", own);
+  if (!parsed.options) return parsed.exit_code;
+  const auto& options = *parsed.options;
+  mkt::runtime::setup_logging(options.log_format, options.log_level, options.node_id);
+  return run(options);
+}

@@ -1,0 +1,272 @@
+#pragma once
+// The exchanged tests' venue and clients: an ExchangeService over tests/venue.yaml served on a free
+// port with its journal in a temporary directory, and blocking clients that authenticate as alice
+// or bob. Every wait has a deadline.
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "exchange_service.h"
+#include "mkt/runtime/channel.h"
+#include "mkt/runtime/options.h"
+#include "mkt/runtime/server.h"
+#include "setup.h"
+
+namespace mkt::exchanged::test {
+
+using namespace std::chrono_literals;
+
+inline const std::string alice_key = "alice-key-0123456789";
+inline const std::string bob_key = "bob-key-0123456789ab";
+
+inline std::string accounts_text() {
+  return "# test accounts\nalice " + alice_key + "\nbob " + bob_key + "\n";
+}
+
+// A directory removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device seed;
+    path_ = std::filesystem::temp_directory_path() /
+            ("exchanged-test-" + std::to_string(seed()) + std::to_string(seed()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline VenueSetup test_setup() {
+  auto scenario = runtime::load_scenario_file(NETMARKET_EXCHANGED_TESTS "/venue.yaml");
+  if (!scenario) throw std::runtime_error(scenario.error());
+  auto keys = parse_accounts(accounts_text(), "accounts");
+  auto setup = venue_setup(*scenario, *scenario->find_node("ex-1"), *keys);
+  if (!setup) throw std::runtime_error(setup.error());
+  return std::move(*setup);
+}
+
+// The service in this process, on a thread of its own.
+class TestVenue {
+ public:
+  explicit TestVenue(const std::string& journal_path, int max_message_bytes = 64 * 1024) {
+    VenueSetup setup = test_setup();
+    venue_ = std::make_unique<exchange::Venue>(setup.config);
+    JournalOptions options;
+    options.path = journal_path;
+    options.sync = JournalOptions::Sync::none;
+    auto journal = JournalFile::open(
+        options, strand_,
+        [this](const exchange::Command& command) { exchange::run_command(*venue_, command); },
+        replay_);
+    if (!journal) throw std::runtime_error(journal.error());
+    journal_ = std::move(*journal);
+    ServiceOptions service_options;
+    service_options.account_by_key = setup.account_by_key;
+    service_options.symbols = setup.symbols;
+    service_options.session_stream.queued_messages_max = 100'000;
+    service_ = std::make_unique<ExchangeService>(service_options, *venue_, *journal_, strand_);
+    server_ = std::make_unique<runtime::RpcServer>(
+        runtime::ServerOptions{"127.0.0.1:0", max_message_bytes});
+    server_->add_service(service_.get());
+    if (auto port = server_->start(); !port) throw std::runtime_error(port.error());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  ~TestVenue() {
+    std::promise<void> closed;
+    boost::asio::post(strand_, [&] {
+      service_->close_streams();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    server_->shutdown(1s);
+    journal_->close();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+  const ReplayStats& replay() const { return replay_; }
+
+  // Runs fn on the strand and waits for it, to look at the venue.
+  template <class Fn>
+  auto on_strand(Fn fn) {
+    std::packaged_task<decltype(fn(std::declval<exchange::Venue&>()))()> task(
+        [&] { return fn(*venue_); });
+    auto result = task.get_future();
+    boost::asio::post(strand_, [&] { task(); });
+    return result.get();
+  }
+
+ private:
+  boost::asio::io_context io_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+      io_.get_executor()};
+  Strand strand_ = boost::asio::make_strand(io_);
+  ReplayStats replay_;
+  std::unique_ptr<exchange::Venue> venue_;
+  std::unique_ptr<JournalFile> journal_;
+  std::unique_ptr<ExchangeService> service_;
+  std::unique_ptr<runtime::RpcServer> server_;
+  std::thread thread_;
+};
+
+// A blocking client of one account (or of none, with an empty key).
+class Client {
+ public:
+  Client(const std::string& address, std::string key)
+      : stub_(pb::Exchange::NewStub(runtime::make_channel(address, {"tester", "", 4 << 20}))),
+        key_(std::move(key)) {}
+
+  void prepare(grpc::ClientContext& context, std::chrono::milliseconds timeout = 5s) const {
+    context.set_deadline(std::chrono::system_clock::now() + timeout);
+    if (!key_.empty()) context.AddMetadata("x-api-key", key_);
+  }
+
+  grpc::Status submit(const pb::SubmitOrderRequest& request, pb::OrderResponse& response) const {
+    grpc::ClientContext context;
+    prepare(context);
+    return stub_->SubmitOrder(&context, request, &response);
+  }
+  grpc::Status cancel(std::uint64_t order_id, pb::OrderResponse& response) const {
+    grpc::ClientContext context;
+    prepare(context);
+    pb::CancelOrderRequest request;
+    request.set_order_id(order_id);
+    return stub_->CancelOrder(&context, request, &response);
+  }
+  grpc::Status modify(std::uint64_t order_id, std::int64_t price, std::int64_t quantity,
+                      pb::OrderResponse& response) const {
+    grpc::ClientContext context;
+    prepare(context);
+    pb::ModifyOrderRequest request;
+    request.set_order_id(order_id);
+    request.set_new_price_ticks(price);
+    request.set_new_quantity_lots(quantity);
+    return stub_->ModifyOrder(&context, request, &response);
+  }
+  grpc::Status get_order(std::uint64_t order_id, pb::OrderState& state) const {
+    grpc::ClientContext context;
+    prepare(context);
+    pb::GetOrderRequest request;
+    request.set_order_id(order_id);
+    return stub_->GetOrder(&context, request, &state);
+  }
+  grpc::Status account(pb::AccountState& state) const {
+    grpc::ClientContext context;
+    prepare(context);
+    return stub_->GetAccount(&context, pb::GetAccountRequest{}, &state);
+  }
+  pb::Exchange::Stub& stub() { return *stub_; }
+
+ private:
+  std::unique_ptr<pb::Exchange::Stub> stub_;
+  std::string key_;
+};
+
+inline pb::SubmitOrderRequest limit(const std::string& symbol, market::common::v1::Side side,
+                                    std::int64_t price, std::int64_t quantity,
+                                    const std::string& client_id = "") {
+  pb::SubmitOrderRequest request;
+  request.set_symbol(symbol);
+  request.set_side(side);
+  request.set_type(pb::ORDER_TYPE_LIMIT);
+  request.set_price_ticks(price);
+  request.set_quantity_lots(quantity);
+  request.set_client_order_id(client_id);
+  return request;
+}
+
+inline constexpr auto buy = market::common::v1::SIDE_BUY;
+inline constexpr auto sell = market::common::v1::SIDE_SELL;
+
+using Levels = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
+inline Levels levels_of(
+    const google::protobuf::RepeatedPtrField<market::common::v1::Level>& levels) {
+  Levels out;
+  for (const auto& level : levels) out.emplace_back(level.price_ticks(), level.quantity_lots());
+  return out;
+}
+
+// A client's L2 book kept from a snapshot and deltas, checking that no sequence number is
+// skipped.
+struct FollowedBook {
+  std::uint64_t seq = 0;
+  std::map<std::int64_t, std::int64_t, std::greater<>> bids;
+  std::map<std::int64_t, std::int64_t> asks;
+  int trades = 0;
+  bool gap = false;
+
+  void apply(const pb::MarketDataEvent& event) {
+    if (event.has_snapshot()) {
+      seq = event.snapshot().seq();
+      bids.clear();
+      asks.clear();
+      for (const auto& l : event.snapshot().bids()) bids[l.price_ticks()] = l.quantity_lots();
+      for (const auto& l : event.snapshot().asks()) asks[l.price_ticks()] = l.quantity_lots();
+      return;
+    }
+    const std::uint64_t next = event.has_delta() ? event.delta().seq() : event.trade().seq();
+    if (next != seq + 1) gap = true;
+    seq = next;
+    if (event.has_trade()) {
+      ++trades;
+      return;
+    }
+    const auto& level = event.delta().level();
+    auto set = [&](auto& side) {
+      if (level.quantity_lots() == 0) {
+        side.erase(level.price_ticks());
+      } else {
+        side[level.price_ticks()] = level.quantity_lots();
+      }
+    };
+    if (event.delta().side() == buy) {
+      set(bids);
+    } else {
+      set(asks);
+    }
+  }
+  Levels bid_levels() const { return {bids.begin(), bids.end()}; }
+  Levels ask_levels() const { return {asks.begin(), asks.end()}; }
+};
+
+inline pb::MarketDataEvent snapshot_of(Client& client, const std::string& symbol) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 5s);
+  pb::MarketDataRequest request;
+  request.add_symbols(symbol);
+  auto reader = client.stub().StreamMarketData(&context, request);
+  pb::MarketDataEvent event;
+  REQUIRE(reader->Read(&event));
+  context.TryCancel();
+  return event;
+}
+
+inline std::uint64_t accepted_id(const pb::OrderResponse& response) {
+  REQUIRE(response.events_size() > 0);
+  REQUIRE(response.events(0).has_accepted());
+  return response.events(0).accepted().order_id();
+}
+
+}  // namespace mkt::exchanged::test

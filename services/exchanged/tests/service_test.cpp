@@ -1,0 +1,327 @@
+// The Exchange service end to end in one process, over gRPC on a free port: API keys, two accounts
+// crossing through unary calls and through order sessions, every kind of bad input answered with
+// its status and changing nothing, market data that a client can follow without gaps, and a
+// restart that replays the journal into the same venue.
+
+#include <catch2/catch_test_macros.hpp>
+#include <fstream>
+#include <map>
+
+#include "harness.h"
+
+using namespace mkt::exchanged;
+using namespace mkt::exchanged::test;
+using grpc::StatusCode;
+
+TEST_CASE("order entry needs a known API key and the symbol list does not") {
+  TempDir dir;
+  TestVenue venue(dir.file("journal"));
+  pb::OrderResponse response;
+  CHECK(Client(venue.address(), "").submit(limit("STOCK_A", buy, 100, 1), response).error_code() ==
+        StatusCode::UNAUTHENTICATED);
+  CHECK(Client(venue.address(), "not-a-key-of-anyone")
+            .submit(limit("STOCK_A", buy, 100, 1), response)
+            .error_code() == StatusCode::UNAUTHENTICATED);
+
+  Client anonymous(venue.address(), "");
+  grpc::ClientContext context;
+  anonymous.prepare(context);
+  auto session = anonymous.stub().OrderSession(&context);
+  pb::SessionEvent event;
+  CHECK_FALSE(session->Read(&event));
+  CHECK(session->Finish().error_code() == StatusCode::UNAUTHENTICATED);
+
+  grpc::ClientContext list_context;
+  anonymous.prepare(list_context);
+  pb::ListSymbolsResponse symbols;
+  REQUIRE(anonymous.stub().ListSymbols(&list_context, {}, &symbols).ok());
+  CHECK(symbols.exchange_id() == "ex-1");
+  REQUIRE(symbols.symbols_size() == 2);
+  CHECK(symbols.symbols(0).symbol() == "STOCK_A");
+  CHECK(symbols.symbols(0).tick_size() == "0.01");
+  CHECK(symbols.symbols(0).reference_price_ticks() == 10000);
+  CHECK(venue.on_strand([](auto& v) { return v.last_order_id(); }) == 0);
+}
+
+TEST_CASE("two accounts cross over unary calls and both sides see the trade") {
+  TempDir dir;
+  TestVenue venue(dir.file("journal"));
+  Client alice(venue.address(), alice_key);
+  Client bob(venue.address(), bob_key);
+
+  pb::OrderResponse sold;
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10000, 10, "a-1"), sold).ok());
+  const std::uint64_t sell_id = accepted_id(sold);
+  CHECK(sold.events(0).accepted().client_order_id() == "a-1");
+  CHECK(sold.events_size() == 1);
+
+  pb::OrderResponse bought;
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 10001, 4, "b-1"), bought).ok());
+  REQUIRE(bought.events_size() == 2);
+  const pb::Fill& fill = bought.events(1).fill();
+  CHECK(fill.price_ticks() == 10000);
+  CHECK(fill.quantity_lots() == 4);
+  CHECK(fill.remaining_quantity_lots() == 0);
+  CHECK(fill.liquidity() == pb::LIQUIDITY_TAKER);
+  CHECK(fill.client_order_id() == "b-1");
+  CHECK(fill.trade_id() == 1);
+
+  pb::OrderState state;
+  REQUIRE(alice.get_order(sell_id, state).ok());
+  CHECK(state.status() == pb::OrderState::STATUS_RESTING);
+  CHECK(state.filled_quantity_lots() == 4);
+  CHECK(state.remaining_quantity_lots() == 6);
+
+  pb::AccountState a, b;
+  REQUIRE(alice.account(a).ok());
+  REQUIRE(bob.account(b).ok());
+  CHECK(a.account_id() == "alice");
+  CHECK(a.positions(0).quantity_lots() == -4);
+  CHECK(b.positions(0).quantity_lots() == 4);
+  // STOCK_A: a tick of 0.01 on a lot of 1 is one cent.
+  CHECK(a.cash() == 100000 * 100 + 40000);
+  CHECK(b.cash() == 50000 * 100 - 40000);
+  CHECK(a.open_orders_size() == 1);
+  CHECK(a.limits().max_open_orders() == 100);
+
+  pb::OrderResponse modified;
+  REQUIRE(alice.modify(sell_id, 10000, 3, modified).ok());
+  REQUIRE(modified.events_size() == 1);
+  CHECK(modified.events(0).modified().kept_priority());
+  pb::OrderResponse cancelled;
+  REQUIRE(alice.cancel(sell_id, cancelled).ok());
+  CHECK(cancelled.events(0).cancelled().cancelled_quantity_lots() == 3);
+  CHECK(cancelled.events(0).cancelled().reason() == pb::OrderCancelled::REASON_REQUESTED);
+}
+
+TEST_CASE("bad input gets a precise status and changes nothing") {
+  TempDir dir;
+  TestVenue venue(dir.file("journal"), 4096);
+  Client alice(venue.address(), alice_key);
+  Client bob(venue.address(), bob_key);
+  pb::OrderResponse response;
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10000, 10, "a-1"), response).ok());
+  const std::uint64_t id = accepted_id(response);
+
+  auto status_of = [&](const pb::SubmitOrderRequest& request) {
+    pb::OrderResponse out;
+    const grpc::Status status = bob.submit(request, out);
+    return std::pair{status.error_code(), status.error_message()};
+  };
+  CHECK(
+      status_of(limit("NOPE", buy, 100, 1)) ==
+      std::pair{StatusCode::INVALID_ARGUMENT, std::string("symbol 'NOPE' is not listed on ex-1")});
+  CHECK(status_of(limit("STOCK_A", buy, 100, 0)) ==
+        std::pair{StatusCode::INVALID_ARGUMENT,
+                  std::string("quantity_lots must be positive, got 0")});
+  CHECK(status_of(limit("STOCK_A", buy, 100, -5)).first == StatusCode::INVALID_ARGUMENT);
+  CHECK(
+      status_of(limit("STOCK_A", buy, -1, 5)) ==
+      std::pair{StatusCode::INVALID_ARGUMENT, std::string("price_ticks must be positive, got -1")});
+  CHECK(status_of(limit("STOCK_A", market::common::v1::SIDE_UNSPECIFIED, 100, 5)).first ==
+        StatusCode::INVALID_ARGUMENT);
+  CHECK(status_of(limit("STOCK_A", buy, 100, 5000)) ==
+        std::pair{StatusCode::FAILED_PRECONDITION,
+                  std::string("quantity 5000 lots is above the limit of 1000")});
+  CHECK(status_of(limit("STOCK_A", sell, 10000, 1, std::string(100, 'x'))).first ==
+        StatusCode::INVALID_ARGUMENT);
+  CHECK(status_of(limit("STOCK_A", sell, 10000, 1, std::string(5000, 'x'))).first ==
+        StatusCode::RESOURCE_EXHAUSTED);  // above the 4096-byte message limit
+
+  pb::SubmitOrderRequest post_only_ioc = limit("STOCK_A", buy, 9000, 1);
+  post_only_ioc.set_post_only(true);
+  post_only_ioc.set_time_in_force(pb::TIME_IN_FORCE_IOC);
+  CHECK(status_of(post_only_ioc).first == StatusCode::INVALID_ARGUMENT);
+
+  // Valid orders that cannot trade are answered with a rejection event and OK.
+  pb::SubmitOrderRequest fok = limit("STOCK_A", buy, 10000, 50, "fok-1");
+  fok.set_time_in_force(pb::TIME_IN_FORCE_FOK);
+  pb::OrderResponse killed;
+  REQUIRE(bob.submit(fok, killed).ok());
+  REQUIRE(killed.events_size() == 1);
+  CHECK(killed.events(0).rejected().reason() == pb::REJECT_REASON_FOK_UNFILLABLE);
+  CHECK(killed.events(0).rejected().order_id() == 0);
+  CHECK(killed.events(0).rejected().client_order_id() == "fok-1");
+
+  CHECK(alice.submit(limit("STOCK_A", sell, 10001, 1, "a-1"), response).error_code() ==
+        StatusCode::ALREADY_EXISTS);
+  CHECK(bob.cancel(id, response).error_code() == StatusCode::PERMISSION_DENIED);
+  CHECK(bob.modify(id, 10000, 1, response).error_code() == StatusCode::PERMISSION_DENIED);
+  pb::OrderState state;
+  CHECK(bob.get_order(id, state).error_code() == StatusCode::PERMISSION_DENIED);
+  CHECK(bob.cancel(999, response).error_code() == StatusCode::NOT_FOUND);
+  CHECK(bob.cancel(0, response).error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK(alice.modify(id, 10000, 0, response).error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK(alice.get_order(999, state).error_code() == StatusCode::NOT_FOUND);
+
+  // Nothing changed: one order, untouched, and no ids were taken.
+  REQUIRE(alice.get_order(id, state).ok());
+  CHECK(state.remaining_quantity_lots() == 10);
+  CHECK(venue.on_strand([](auto& v) { return v.last_order_id(); }) == 1);
+  CHECK(venue.on_strand([](auto& v) { return v.md_seq(0); }) == 1);
+}
+
+TEST_CASE("order sessions push acks and fills to both sides with gap-free sequence numbers") {
+  TempDir dir;
+  TestVenue venue(dir.file("journal"));
+  struct Session {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReaderWriter<pb::SessionRequest, pb::SessionEvent>> stream;
+    Session(Client& client) {
+      client.prepare(context, 10s);
+      stream = client.stub().OrderSession(&context);
+    }
+    pb::SessionEvent next() {
+      pb::SessionEvent event;
+      REQUIRE(stream->Read(&event));
+      return event;
+    }
+  };
+  Client alice_client(venue.address(), alice_key);
+  Client bob_client(venue.address(), bob_key);
+  Session alice(alice_client);
+  Session bob(bob_client);
+
+  pb::SessionRequest request;
+  request.set_request_id(7);
+  *request.mutable_submit() = limit("STOCK_B", sell, 5000, 10, "s-1");
+  REQUIRE(alice.stream->Write(request));
+  pb::SessionEvent event = alice.next();
+  CHECK(event.session_seq() == 1);
+  CHECK(event.request_id() == 7);
+  REQUIRE(event.event().has_accepted());
+  CHECK(event.header().sender() == "ex-1");
+  const std::uint64_t resting = event.event().accepted().order_id();
+
+  request.set_request_id(9);
+  *request.mutable_submit() = limit("STOCK_B", buy, 5000, 4, "b-1");
+  REQUIRE(bob.stream->Write(request));
+  event = bob.next();
+  CHECK((event.session_seq() == 1 && event.request_id() == 9 && event.event().has_accepted()));
+  event = bob.next();
+  CHECK((event.session_seq() == 2 && event.request_id() == 9));
+  CHECK(event.event().fill().liquidity() == pb::LIQUIDITY_TAKER);
+
+  // The maker hears of its fill with request id 0: someone else's request caused it.
+  event = alice.next();
+  CHECK(event.session_seq() == 2);
+  CHECK(event.request_id() == 0);
+  CHECK(event.event().fill().order_id() == resting);
+  CHECK(event.event().fill().liquidity() == pb::LIQUIDITY_MAKER);
+  CHECK(event.event().fill().remaining_quantity_lots() == 6);
+  CHECK(event.event().fill().side() == sell);
+
+  // Rejections come back on the session, to the requester only.
+  request.set_request_id(10);
+  request.mutable_cancel()->set_order_id(resting);
+  REQUIRE(bob.stream->Write(request));
+  event = bob.next();
+  CHECK((event.session_seq() == 3 && event.request_id() == 10));
+  CHECK(event.event().rejected().reason() == pb::REJECT_REASON_NOT_OWNER);
+  request.set_request_id(11);
+  *request.mutable_submit() = limit("NOPE", buy, 5000, 1);
+  REQUIRE(bob.stream->Write(request));
+  event = bob.next();
+  CHECK(event.session_seq() == 4);
+  CHECK(event.event().rejected().reason() == pb::REJECT_REASON_UNKNOWN_SYMBOL);
+
+  // A unary cancel of the session's order is seen on the session too.
+  pb::OrderResponse response;
+  REQUIRE(alice_client.cancel(resting, response).ok());
+  event = alice.next();
+  CHECK(event.session_seq() == 3);
+  CHECK(event.event().cancelled().cancelled_quantity_lots() == 6);
+
+  REQUIRE(bob.stream->WritesDone());
+  CHECK_FALSE(bob.stream->Read(&event));
+  CHECK(bob.stream->Finish().ok());
+}
+
+TEST_CASE("market data: a snapshot, then every change in sequence, agreeing with new snapshots") {
+  TempDir dir;
+  TestVenue venue(dir.file("journal"));
+  Client alice(venue.address(), alice_key);
+  Client bob(venue.address(), bob_key);
+  pb::OrderResponse response;
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10005, 5), response).ok());
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10003, 5), response).ok());
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  pb::MarketDataRequest request;  // every symbol
+  auto reader = bob.stub().StreamMarketData(&context, request);
+  std::map<std::string, FollowedBook> books;
+  pb::MarketDataEvent event;
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(reader->Read(&event));
+    REQUIRE(event.has_snapshot());
+    books[event.snapshot().symbol()].apply(event);
+  }
+  CHECK(books["STOCK_A"].seq == 2);
+  CHECK(books["STOCK_A"].ask_levels() == Levels{{10003, 5}, {10005, 5}});
+  CHECK(books["STOCK_B"].seq == 0);
+
+  // Changes: a new bid, a trade through two levels, a cancel; 2 + 1 + 4 + 1 messages.
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 9990, 3), response).ok());
+  const std::uint64_t bid = accepted_id(response);
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 10005, 7), response).ok());
+  REQUIRE(bob.cancel(bid, response).ok());
+  REQUIRE(alice.submit(limit("STOCK_B", buy, 4000, 1), response).ok());
+  while (books["STOCK_A"].seq < 8 || books["STOCK_B"].seq < 1) {
+    REQUIRE(reader->Read(&event));
+    books[event.has_delta() ? event.delta().symbol() : event.trade().symbol()].apply(event);
+  }
+  CHECK_FALSE(books["STOCK_A"].gap);
+  CHECK(books["STOCK_A"].trades == 2);
+  CHECK(books["STOCK_A"].bid_levels().empty());
+  CHECK(books["STOCK_A"].ask_levels() == Levels{{10005, 3}});
+
+  const pb::MarketDataEvent fresh = snapshot_of(alice, "STOCK_A");
+  CHECK(fresh.snapshot().seq() == books["STOCK_A"].seq);
+  CHECK(levels_of(fresh.snapshot().asks()) == books["STOCK_A"].ask_levels());
+  CHECK(fresh.snapshot().last_trade_price_ticks() == 10005);
+
+  grpc::ClientContext bad_context;
+  bad_context.set_deadline(std::chrono::system_clock::now() + 5s);
+  pb::MarketDataRequest bad;
+  bad.add_symbols("NOPE");
+  auto bad_reader = bob.stub().StreamMarketData(&bad_context, bad);
+  CHECK_FALSE(bad_reader->Read(&event));
+  CHECK(bad_reader->Finish().error_code() == StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("a restart replays the journal into the same venue and cuts a torn record") {
+  TempDir dir;
+  const std::string journal = dir.file("journal");
+  Levels bids, asks;
+  pb::AccountState before;
+  {
+    TestVenue venue(journal);
+    Client alice(venue.address(), alice_key);
+    Client bob(venue.address(), bob_key);
+    pb::OrderResponse response;
+    for (int i = 0; i < 20; ++i) {
+      REQUIRE(alice.submit(limit("STOCK_A", sell, 10000 + i % 5, 3), response).ok());
+      REQUIRE(bob.submit(limit("STOCK_A", buy, 9990 + i % 7, 2), response).ok());
+    }
+    REQUIRE(bob.submit(limit("STOCK_A", buy, 10002, 4), response).ok());  // two trades
+    REQUIRE(response.events_size() == 3);
+    REQUIRE(alice.modify(3, 10010, 1, response).ok());
+    REQUIRE(alice.account(before).ok());
+    const auto snapshot = snapshot_of(alice, "STOCK_A").snapshot();
+    bids = levels_of(snapshot.bids());
+    asks = levels_of(snapshot.asks());
+  }
+  std::ofstream(journal, std::ios::app | std::ios::binary) << std::string("\x20\x00\x00", 3);
+
+  TestVenue venue(journal);
+  CHECK(venue.replay().records == 42);
+  CHECK(venue.replay().torn_bytes_dropped == 3);
+  Client alice(venue.address(), alice_key);
+  const auto snapshot = snapshot_of(alice, "STOCK_A").snapshot();
+  CHECK(levels_of(snapshot.bids()) == bids);
+  CHECK(levels_of(snapshot.asks()) == asks);
+  pb::AccountState after;
+  REQUIRE(alice.account(after).ok());
+  CHECK(after.SerializeAsString() == before.SerializeAsString());
+}
