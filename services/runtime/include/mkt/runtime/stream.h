@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,6 +33,7 @@ class StreamCore {
   virtual ~StreamCore() = default;
   virtual bool send(std::shared_ptr<const Message> message) = 0;
   virtual void finish(grpc::Status status) = 0;
+  virtual bool accepting() const = 0;
 };
 }  // namespace detail
 
@@ -47,18 +49,21 @@ class Stream {
   void finish(grpc::Status status) {
     if (core_ != nullptr) core_->finish(std::move(status));
   }
-  bool open() const { return core_ != nullptr && open_; }
+  // False once the stream is finishing or done.
+  bool open() const { return core_ != nullptr && core_->accepting(); }
 
   detail::StreamCore<Message>* core_ = nullptr;  // null once the call is done
-  bool open_ = true;                             // false once finishing
 };
 
 namespace detail {
 
 // The write side shared by both kinds of stream. Base is grpc::ServerWriteReactor<Message> or
-// grpc::ServerBidiReactor<Request, Message>. Everything but the gRPC callbacks runs on the strand;
-// the callbacks only post to it. gRPC calls OnDone last, and the strand runs posts in order, so
-// the object is deleted after every other posted callback has run.
+// grpc::ServerBidiReactor<Request, Message>. The owner's calls (send, finish) come from the strand
+// and gRPC's write completions from its own threads; the queue between them is under a mutex, so
+// the next write starts straight from the completion of the last, without a trip through the
+// strand (one write is in flight at a time, as gRPC requires). gRPC calls OnDone last; it posts to
+// the strand, which runs posts in order, so the object is deleted after every other posted
+// callback has run.
 template <class Base, class Message, class Executor>
 class WriteCore : public Base, public StreamCore<Message> {
  public:
@@ -73,50 +78,68 @@ class WriteCore : public Base, public StreamCore<Message> {
   const std::shared_ptr<Stream<Message>>& handle() const { return handle_; }
 
   bool send(std::shared_ptr<const Message> message) override {
-    if (status_) return false;
-    if (queue_.size() >= options_.queued_messages_max) {
-      abort(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                         "the client reads too slowly: " +
-                             std::to_string(options_.queued_messages_max) + " messages queued"));
-      return false;
+    Step step;
+    {
+      std::lock_guard lock(mutex_);
+      if (status_) return false;
+      if (queue_.size() >= options_.queued_messages_max) {
+        abort_locked(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "the client reads too slowly: " + std::to_string(options_.queued_messages_max) +
+                " messages queued"));
+        step = next_locked();
+      } else {
+        queue_.push_back(std::move(message));
+        step = next_locked();
+        step.accepted = true;
+      }
     }
-    queue_.push_back(std::move(message));
-    if (!writing_) write_next();
-    return true;
+    take(step);
+    return step.accepted;
   }
 
   void finish(grpc::Status status) override {
-    if (status_) return;
-    status_ = std::move(status);
-    handle_->open_ = false;
-    if (!writing_) write_next();
+    Step step;
+    {
+      std::lock_guard lock(mutex_);
+      if (status_) return;
+      status_ = std::move(status);
+      step = next_locked();
+    }
+    take(step);
+  }
+
+  bool accepting() const override {
+    std::lock_guard lock(mutex_);
+    return !status_;
   }
 
  protected:
-  // Drops what is queued (but the write in flight) and finishes.
-  void abort(grpc::Status status) {
-    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
-    finish(std::move(status));
-  }
-
   void OnWriteDone(bool ok) override {
-    boost::asio::post(executor_, [this, ok] {
+    Step step;
+    {
+      std::lock_guard lock(mutex_);
       writing_ = false;
       queue_.pop_front();
-      if (!ok) abort(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
-      write_next();
-    });
+      if (!ok) abort_locked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+      step = next_locked();
+    }
+    take(step);
   }
 
   void OnCancel() override {
-    boost::asio::post(executor_,
-                      [this] { abort(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); });
+    Step step;
+    {
+      std::lock_guard lock(mutex_);
+      abort_locked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      step = next_locked();
+    }
+    take(step);
   }
 
   void OnDone() override {
     boost::asio::post(executor_, [this] {
       handle_->core_ = nullptr;
-      handle_->open_ = false;
       if (on_close_) on_close_();
       delete this;
     });
@@ -125,21 +148,42 @@ class WriteCore : public Base, public StreamCore<Message> {
   Executor executor_;
 
  private:
-  void write_next() {
-    if (writing_ || finished_) return;
+  // What to do after releasing the lock: gRPC is not called under it.
+  struct Step {
+    const Message* write = nullptr;
+    std::optional<grpc::Status> finish;
+    bool accepted = false;
+  };
+
+  // Drops what is queued (but the write in flight) and finishes.
+  void abort_locked(grpc::Status status) {
+    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+    if (!status_) status_ = std::move(status);
+  }
+
+  Step next_locked() {
+    Step step;
+    if (writing_ || finished_) return step;
     if (!queue_.empty()) {
       writing_ = true;
-      this->StartWrite(queue_.front().get());
+      step.write = queue_.front().get();
     } else if (status_) {
       finished_ = true;
-      this->Finish(*status_);
+      step.finish = *status_;
     }
+    return step;
+  }
+
+  void take(const Step& step) {
+    if (step.write != nullptr) this->StartWrite(step.write);
+    if (step.finish) this->Finish(*step.finish);
   }
 
   StreamOptions options_;
   std::function<void()> on_close_;
   std::shared_ptr<Stream<Message>> handle_;
-  std::deque<std::shared_ptr<const Message>> queue_;
+  mutable std::mutex mutex_;
+  std::deque<std::shared_ptr<const Message>> queue_;  // front: the write in flight
   std::optional<grpc::Status> status_;
   bool writing_ = false;
   bool finished_ = false;
