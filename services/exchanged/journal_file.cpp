@@ -132,19 +132,31 @@ void JournalFile::start_batch() {
   gathering_.clear();
   writing_callbacks_.swap(gathering_callbacks_);
   gathering_callbacks_.clear();
+  if (options_.sync == JournalOptions::Sync::none) {
+    // A write to the page cache takes microseconds: done here, without a trip to the writer
+    // thread and back. The callbacks still run from a post, after the requests already queued on
+    // the strand, which gather into the next batch meanwhile.
+    write_batch();
+    boost::asio::post(strand_, [this] { on_batch_written(writing_.size()); });
+    return;
+  }
   boost::asio::post(writer_io_, [this] {
-    std::size_t done = 0;
-    while (done < writing_.size()) {
-      const ssize_t n = ::write(fd_, writing_.data() + done, writing_.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) die("write to " + options_.path + " failed: " + errno_text());
-      done += static_cast<std::size_t>(n);
-    }
-    if (options_.sync == JournalOptions::Sync::fsync && ::fdatasync(fd_) != 0) {
-      die("fdatasync of " + options_.path + " failed: " + errno_text());
-    }
-    boost::asio::post(strand_, [this, done] { on_batch_written(done); });
+    write_batch();
+    boost::asio::post(strand_, [this] { on_batch_written(writing_.size()); });
   });
+}
+
+void JournalFile::write_batch() {
+  std::size_t done = 0;
+  while (done < writing_.size()) {
+    const ssize_t n = ::write(fd_, writing_.data() + done, writing_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) die("write to " + options_.path + " failed: " + errno_text());
+    done += static_cast<std::size_t>(n);
+  }
+  if (options_.sync == JournalOptions::Sync::fsync && ::fdatasync(fd_) != 0) {
+    die("fdatasync of " + options_.path + " failed: " + errno_text());
+  }
 }
 
 void JournalFile::on_batch_written(std::size_t bytes) {

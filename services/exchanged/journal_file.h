@@ -2,8 +2,9 @@
 // The exchange's journal on disk: replayed on start, appended before anything is acknowledged.
 //
 // append() runs on the strand: it encodes the command into the batch being gathered and keeps the
-// callback. A writer thread writes each batch with write() and, with Sync::fsync, fdatasync(); then
-// the batch's callbacks run on the strand, in order. While the writer is busy the next batch
+// callback. With Sync::fsync a writer thread writes each batch with write() and fdatasync(); with
+// Sync::none the strand writes it itself (to the page cache). Then the batch's callbacks run on the
+// strand, in order. While the writer is busy the next batch
 // gathers (group commit); with batch_delay > 0 a batch also waits that long before it is written,
 // to gather more. A failed write or sync ends the process: the venue would be ahead of its journal,
 // and nothing unwritten has been acknowledged.
@@ -58,6 +59,7 @@ class JournalFile {
   JournalFile(JournalOptions options, Strand strand, int fd, std::uint64_t size);
   void schedule();
   void start_batch();
+  void write_batch();  // writing_ to the file, synced as configured; ends the process on failure
   void on_batch_written(std::size_t bytes);
 
   JournalOptions options_;
