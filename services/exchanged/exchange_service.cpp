@@ -12,6 +12,12 @@ using exchange::Command;
 
 namespace {
 
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::int64_t wall_clock_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -50,8 +56,37 @@ struct ExchangeService::Released {
 };
 
 ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
-                                 JournalFile& journal, Strand strand)
-    : options_(std::move(options)), venue_(venue), journal_(journal), strand_(std::move(strand)) {
+                                 JournalFile& journal, Strand strand, metrics::Registry& registry)
+    : options_(std::move(options)),
+      venue_(venue),
+      journal_(journal),
+      strand_(std::move(strand)),
+      registry_(registry) {
+  const char* kinds[] = {"submit", "cancel", "modify"};
+  for (int k = 0; k < 3; ++k) {
+    metrics_.commands[k] = &registry.counter(
+        "exchange_commands_total",
+        "Commands carried out and journalled (submits accepted, cancels, modifies).",
+        {{"kind", kinds[k]}});
+  }
+  metrics_.ack_latency = &registry.histogram(
+      "exchange_ack_latency_seconds",
+      "From the venue taking a request to its answer leaving, journal write included.",
+      metrics::exponential_bounds(1000, 2, 1'000'000'000), 1e9);
+  metrics_.sessions = &registry.gauge("exchange_order_sessions", "Open order sessions.");
+  metrics_.subscribers =
+      &registry.gauge("exchange_market_data_subscribers", "Open market data streams.");
+  for (const auto& symbol : venue_.config().symbols) {
+    metrics_.trades.push_back(
+        &registry.counter("exchange_trades_total", "Trades.", {{"symbol", symbol.name}}));
+    metrics_.traded_lots.push_back(&registry.counter(
+        "exchange_traded_lots_total", "Quantity traded, in lots.", {{"symbol", symbol.name}}));
+    for (int side = 0; side < 2; ++side) {
+      metrics_.levels[side].push_back(
+          &registry.gauge("exchange_book_levels", "Price levels in the published book.",
+                          {{"symbol", symbol.name}, {"side", side == 0 ? "buy" : "sell"}}));
+    }
+  }
   // What the journal replayed is durable: it is the first published state.
   const std::size_t symbols = venue_.config().symbols.size();
   published_.resize(symbols);
@@ -201,6 +236,7 @@ grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionEvent>* ExchangeService::
       [this, session](std::shared_ptr<Stream> stream) {
         session->stream = std::move(stream);
         sessions_[session->account].push_back(session);
+        metrics_.sessions->add(1);
       },
       [this, session](Stream&, const pb::SessionRequest& request) {
         on_session_request(session, request);
@@ -213,6 +249,7 @@ grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionEvent>* ExchangeService::
         auto& list = sessions_[session->account];
         std::erase(list, session);
         if (list.empty()) sessions_.erase(session->account);
+        metrics_.sessions->add(-1);
       });
 }
 
@@ -241,6 +278,7 @@ void ExchangeService::on_session_request(const std::shared_ptr<Session>& session
 
 void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> command,
                               const std::string& client_order_id, std::uint64_t order_id) {
+  origin.started_ns = steady_ns();
   if (!command) {
     refuse(origin, command.error(), client_order_id, order_id);
     return;
@@ -253,15 +291,16 @@ void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> com
   const std::int64_t now = std::visit([](const auto& c) { return c.now_ns; }, *command);
   auto released = std::make_shared<Released>(
       Released{order_events(venue_, outcome, now), market_data(venue_, outcome, now)});
-  ++counters_.commands;
+  metrics_.commands[command->index()]->add();
   journal_.append(*command,
                   [this, origin = std::move(origin), released] { release(origin, *released); });
 }
 
 void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
                              const std::string& client_order_id, std::uint64_t order_id) {
-  ++counters_.refused;
+  count_rejection(refusal.reason);
   journal_.after_pending([this, origin, refusal, client_order_id, order_id] {
+    metrics_.ack_latency->observe(steady_ns() - origin.started_ns);
     if (origin.responder && refusal.code != grpc::StatusCode::OK) {
       origin.responder->finish(grpc::Status(refusal.code, refusal.detail));
       return;
@@ -278,12 +317,10 @@ void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
 }
 
 void ExchangeService::release(const Origin& origin, Released& released) {
+  metrics_.ack_latency->observe(steady_ns() - origin.started_ns);
   for (const pb::MarketDataEvent& event : released.market_data) publish(event);
   pb::OrderResponse response;
   for (AccountEvent& item : released.order_events) {
-    if (item.event.has_fill() && item.event.fill().liquidity() == pb::LIQUIDITY_TAKER) {
-      ++counters_.trades;
-    }
     const auto it = sessions_.find(item.account);
     if (it != sessions_.end()) {
       for (const auto& session : it->second) {
@@ -316,9 +353,14 @@ void ExchangeService::publish(const pb::MarketDataEvent& event) {
         delta.side() == market::common::v1::SIDE_BUY ? matching::Side::buy : matching::Side::sell,
         delta.level().price_ticks(), delta.level().quantity_lots(), delta.level().order_count());
     published_seq_[symbol] = delta.seq();
+    const int side = delta.side() == market::common::v1::SIDE_BUY ? 0 : 1;
+    metrics_.levels[side][symbol]->set(static_cast<std::int64_t>(
+        published_[symbol].level_count(side == 0 ? matching::Side::buy : matching::Side::sell)));
   } else {
     published_last_trade_[symbol] = event.trade().price_ticks();
     published_seq_[symbol] = event.trade().seq();
+    metrics_.trades[symbol]->add();
+    metrics_.traded_lots[symbol]->add(static_cast<std::uint64_t>(event.trade().quantity_lots()));
   }
   if (subscribers_.empty()) return;
   auto message = std::make_shared<pb::MarketDataEvent>(event);
@@ -339,7 +381,10 @@ grpc::ServerWriteReactor<pb::MarketDataEvent>* ExchangeService::StreamMarketData
         subscribe(stream, request, *where);
       },
       [this, where] {
-        if (*where != subscribers_.end()) subscribers_.erase(*where);
+        if (*where != subscribers_.end()) {
+          subscribers_.erase(*where);
+          metrics_.subscribers->add(-1);
+        }
       });
 }
 
@@ -378,6 +423,15 @@ void ExchangeService::subscribe(const std::shared_ptr<runtime::Stream<pb::Market
     stream->send(std::move(message));
   }
   where = subscribers_.insert(subscribers_.end(), Subscriber{stream, std::move(wants)});
+  metrics_.subscribers->add(1);
+}
+
+void ExchangeService::count_rejection(pb::RejectReason reason) {
+  // Rare enough to look up by name each time.
+  registry_
+      .counter("exchange_rejections_total", "Requests refused, by reason.",
+               {{"reason", pb::RejectReason_Name(reason)}})
+      .add();
 }
 
 void ExchangeService::close_streams() {

@@ -21,6 +21,7 @@
 #include "journal_file.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/exchange/level_book.h"
+#include "mkt/metrics/registry.h"
 #include "mkt/runtime/stream.h"
 #include "mkt/runtime/unary.h"
 
@@ -35,9 +36,9 @@ struct ServiceOptions {
 
 class ExchangeService final : public pb::Exchange::CallbackService {
  public:
-  // The venue and the journal belong to `strand` and must outlive the service.
+  // The venue and the journal belong to `strand`; they and the registry must outlive the service.
   ExchangeService(ServiceOptions options, exchange::Venue& venue, JournalFile& journal,
-                  Strand strand);
+                  Strand strand, metrics::Registry& metrics);
   ~ExchangeService() override;
 
   grpc::ServerUnaryReactor* ListSymbols(grpc::CallbackServerContext* context,
@@ -66,14 +67,6 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   // On the strand: ends every stream with UNAVAILABLE (the venue is shutting down).
   void close_streams();
 
-  // What the venue has done since start (on the strand), for logs and metrics.
-  struct Counters {
-    std::uint64_t commands = 0;  // carried out and journalled
-    std::uint64_t refused = 0;
-    std::uint64_t trades = 0;
-  };
-  const Counters& counters() const { return counters_; }
-
  private:
   struct Session;
   struct Subscriber;
@@ -85,6 +78,17 @@ class ExchangeService final : public pb::Exchange::CallbackService {
     std::shared_ptr<Session> session;
     std::uint64_t request_id = 0;
     std::shared_ptr<OrderResponder> responder;
+    std::int64_t started_ns = 0;  // steady clock, when the strand took the request
+  };
+  // The service's metrics (see the constructor for names).
+  struct Metrics {
+    metrics::Counter* commands[3];  // submit, cancel, modify
+    metrics::Histogram* ack_latency;
+    metrics::Gauge* sessions;
+    metrics::Gauge* subscribers;
+    std::vector<metrics::Counter*> trades;  // per symbol
+    std::vector<metrics::Counter*> traded_lots;
+    std::vector<metrics::Gauge*> levels[2];  // per side, per symbol
   };
 
   // The calling account, from the x-api-key metadata; nullptr-safe on any thread (the key map
@@ -107,6 +111,7 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   void release(const Origin& origin, Released& released);
   void send_to_session(Session& session, std::uint64_t request_id, const pb::OrderEvent& event);
   void publish(const pb::MarketDataEvent& event);
+  void count_rejection(pb::RejectReason reason);
   void subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
                  const pb::MarketDataRequest& request, std::list<Subscriber>::iterator& where);
   market::common::v1::Header header() const;
@@ -121,7 +126,8 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   std::vector<exchange::LevelBook> published_;
   std::vector<std::uint64_t> published_seq_;
   std::vector<matching::Price> published_last_trade_;
-  Counters counters_;
+  metrics::Registry& registry_;
+  Metrics metrics_;
 };
 
 }  // namespace mkt::exchanged

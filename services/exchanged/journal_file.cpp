@@ -128,6 +128,7 @@ void JournalFile::schedule() {
 
 void JournalFile::start_batch() {
   writer_busy_ = true;
+  batch_started_ = std::chrono::steady_clock::now();
   writing_.swap(gathering_);
   gathering_.clear();
   writing_callbacks_.swap(gathering_callbacks_);
@@ -161,6 +162,12 @@ void JournalFile::write_batch() {
 
 void JournalFile::on_batch_written(std::size_t bytes) {
   bytes_written_ += bytes;
+  if (options_.batch_latency != nullptr) {
+    options_.batch_latency->observe(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now() - batch_started_)
+                                        .count());
+  }
+  if (options_.bytes != nullptr) options_.bytes->add(bytes);
   writer_busy_ = false;
   auto callbacks = std::move(writing_callbacks_);
   writing_callbacks_.clear();

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "mkt/exchange/journal.h"
+#include "mkt/metrics/registry.h"
 
 namespace mkt::exchanged {
 
@@ -30,6 +31,9 @@ struct JournalOptions {
   std::string path;
   enum class Sync { fsync, none } sync = Sync::fsync;  // none: survives kill -9, not power loss
   std::chrono::microseconds batch_delay{0};
+  // Optional: each batch's time from starting its write to written (and synced), and its bytes.
+  metrics::Histogram* batch_latency = nullptr;
+  metrics::Counter* bytes = nullptr;
 };
 
 struct ReplayStats {
@@ -72,6 +76,7 @@ class JournalFile {
   std::vector<std::function<void()>> writing_callbacks_;
   bool writer_busy_ = false;
   bool timer_armed_ = false;
+  std::chrono::steady_clock::time_point batch_started_;
   boost::asio::steady_timer timer_;
   boost::asio::io_context writer_io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> writer_work_;

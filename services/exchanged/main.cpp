@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "exchange_service.h"
+#include "mkt/runtime/metrics_http.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
@@ -99,6 +100,12 @@ int run(const mkt::runtime::CommonOptions& options) {
   journal_options.sync = sync == "fsync" ? mkt::exchanged::JournalOptions::Sync::fsync
                                          : mkt::exchanged::JournalOptions::Sync::none;
   journal_options.batch_delay = std::chrono::microseconds(flags["journal-batch-us"].as<unsigned>());
+  mkt::metrics::Registry registry;
+  journal_options.batch_latency = &registry.histogram(
+      "exchange_journal_batch_seconds", "Writing (and syncing) one batch of journal records.",
+      mkt::metrics::exponential_bounds(1000, 2, 1'000'000'000), 1e9);
+  journal_options.bytes =
+      &registry.counter("exchange_journal_bytes_total", "Bytes appended to the journal.");
   if (auto why = check_manifest(journal_options.path, mkt::exchanged::manifest_of(setup->config));
       !why.empty()) {
     spdlog::error("{}", why);
@@ -142,7 +149,14 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::exchanged::ServiceOptions service_options;
   service_options.account_by_key = std::move(setup->account_by_key);
   service_options.symbols = std::move(setup->symbols);
-  mkt::exchanged::ExchangeService service(std::move(service_options), venue, **journal, strand);
+  mkt::exchanged::ExchangeService service(std::move(service_options), venue, **journal, strand,
+                                          registry);
+  mkt::runtime::MetricsHttpServer metrics_server(runner.io(), [&] { return registry.render(); });
+  const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
+  if (!metrics_port) {
+    spdlog::error("{}", metrics_port.error());
+    return 1;
+  }
   mkt::runtime::RpcServer server({flags["listen"].as<std::string>(),
                                   static_cast<int>(flags["max-message-bytes"].as<unsigned>())});
   server.add_service(&service);
@@ -151,8 +165,10 @@ int run(const mkt::runtime::CommonOptions& options) {
     spdlog::error("{}", port.error());
     return 1;
   }
-  spdlog::info("exchange {} listening on port {} with {} symbols and {} accounts", options.node_id,
-               *port, setup->config.symbols.size(), setup->config.accounts.size());
+  spdlog::info(
+      "exchange {} listening on port {} with {} symbols and {} accounts; metrics on port {}",
+      options.node_id, *port, setup->config.symbols.size(), setup->config.accounts.size(),
+      *metrics_port);
   if (flags.count("port-file") &&
       !write_file_atomically(flags["port-file"].as<std::string>(), std::to_string(*port) + "\n")) {
     spdlog::error("cannot write the port file {}", flags["port-file"].as<std::string>());
@@ -168,6 +184,7 @@ int run(const mkt::runtime::CommonOptions& options) {
     closed.get_future().wait();
   });
   runner.stop_server_on_stop(server, 2s);
+  runner.on_stop([&] { metrics_server.stop(); });
   runner.on_stop([&] { (*journal)->close(); });
   return runner.run();
 }
@@ -191,6 +208,8 @@ int main(int argc, char** argv) {
       ("accounts", po::value<std::string>(),
        "file of '<account id> <api key>' lines: the keys of the scenario's agents and any "
        "further accounts")
+      ("metrics-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
+       "host:port of the Prometheus metrics (GET /metrics); port 0 picks a free one")
       ("max-message-bytes", po::value<unsigned>()->default_value(64 * 1024),
        "largest request accepted; larger ones fail with RESOURCE_EXHAUSTED");
   // clang-format on

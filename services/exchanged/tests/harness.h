@@ -82,7 +82,8 @@ class TestVenue {
     service_options.account_by_key = setup.account_by_key;
     service_options.symbols = setup.symbols;
     service_options.session_stream.queued_messages_max = 100'000;
-    service_ = std::make_unique<ExchangeService>(service_options, *venue_, *journal_, strand_);
+    service_ =
+        std::make_unique<ExchangeService>(service_options, *venue_, *journal_, strand_, registry_);
     server_ = std::make_unique<runtime::RpcServer>(
         runtime::ServerOptions{"127.0.0.1:0", max_message_bytes});
     server_->add_service(service_.get());
@@ -106,6 +107,7 @@ class TestVenue {
 
   std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
   const ReplayStats& replay() const { return replay_; }
+  std::string metrics() const { return registry_.render(); }
 
   // Runs fn on the strand and waits for it, to look at the venue.
   template <class Fn>
@@ -123,6 +125,7 @@ class TestVenue {
       io_.get_executor()};
   Strand strand_ = boost::asio::make_strand(io_);
   ReplayStats replay_;
+  metrics::Registry registry_;
   std::unique_ptr<exchange::Venue> venue_;
   std::unique_ptr<JournalFile> journal_;
   std::unique_ptr<ExchangeService> service_;

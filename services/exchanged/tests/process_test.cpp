@@ -1,10 +1,15 @@
 // exchanged as a real process, journalling with fsync: two accounts cross and both get their fills
-// (the maker on its order session), a market data subscriber follows every change without a gap;
-// then kill -9 and a restart on the same journal serve the identical book and accounts. A second
-// test kills the process while a client is submitting as fast as it can: every order acknowledged
-// before the kill is there after the restart, and at most the one in flight besides.
+// (the maker on its order session), a market data subscriber follows every change without a gap,
+// the metrics endpoint counts the trades; then kill -9 and a restart on the same journal serve the
+// identical book and accounts. A second test kills the process while a client is submitting as fast
+// as it can: every order acknowledged before the kill is there after the restart, and at most the
+// one in flight besides.
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 #include <fstream>
 
 #include "harness.h"
@@ -12,6 +17,7 @@
 
 using namespace mkt::exchanged;
 using namespace mkt::exchanged::test;
+using Catch::Matchers::ContainsSubstring;
 using mkt::testing::ChildProcess;
 
 namespace {
@@ -19,7 +25,23 @@ namespace {
 struct Exchanged {
   std::unique_ptr<ChildProcess> process;
   std::string address;
+  int metrics_port = 0;
 };
+
+// GET /metrics from the process's metrics port.
+std::string scrape(int port) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  namespace http = boost::beast::http;
+  http::request<http::empty_body> request(http::verb::get, "/metrics", 11);
+  request.set(http::field::host, "test");
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  return response.body();
+}
 
 Exchanged start(const TempDir& dir) {
   std::ofstream(dir.file("accounts")) << accounts_text();
@@ -27,10 +49,12 @@ Exchanged start(const TempDir& dir) {
   out.process = std::make_unique<ChildProcess>(std::vector<std::string>{
       EXCHANGED_BINARY, "--config", NETMARKET_EXCHANGED_TESTS "/venue.yaml", "--node", "ex-1",
       "--journal", dir.file("journal"), "--accounts", dir.file("accounts")});
-  const auto line = out.process->wait_for_line("listening on port ([0-9]+)", 20s);
+  const auto line =
+      out.process->wait_for_line("listening on port ([0-9]+).*metrics on port ([0-9]+)", 20s);
   INFO(out.process->output());
   REQUIRE(line);
   out.address = "127.0.0.1:" + (*line)[1];
+  out.metrics_port = std::stoi((*line)[2]);
   return out;
 }
 
@@ -117,6 +141,10 @@ TEST_CASE("exchanged process: a cross with fills on both sides, gap-free market 
 
   const State before = state_of(exchange.address);
   CHECK(before.asks == followed.ask_levels());
+  const std::string metrics = scrape(exchange.metrics_port);
+  CHECK_THAT(metrics, ContainsSubstring("exchange_trades_total{symbol=\"STOCK_A\"} 3\n"));
+  CHECK_THAT(metrics, ContainsSubstring("exchange_order_sessions 1\n"));
+  CHECK_THAT(metrics, ContainsSubstring("exchange_journal_batch_seconds_bucket"));
   exchange.process->kill();
   CHECK_FALSE(md->Read(&md_event));
 

@@ -4,6 +4,7 @@
 // restart that replays the journal into the same venue.
 
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 #include <fstream>
 #include <map>
 
@@ -11,6 +12,7 @@
 
 using namespace mkt::exchanged;
 using namespace mkt::exchanged::test;
+using Catch::Matchers::ContainsSubstring;
 using grpc::StatusCode;
 
 TEST_CASE("order entry needs a known API key and the symbol list does not") {
@@ -92,6 +94,15 @@ TEST_CASE("two accounts cross over unary calls and both sides see the trade") {
   REQUIRE(alice.cancel(sell_id, cancelled).ok());
   CHECK(cancelled.events(0).cancelled().cancelled_quantity_lots() == 3);
   CHECK(cancelled.events(0).cancelled().reason() == pb::OrderCancelled::REASON_REQUESTED);
+
+  const std::string metrics = venue.metrics();
+  CHECK_THAT(metrics, ContainsSubstring("exchange_commands_total{kind=\"submit\"} 2\n"));
+  CHECK_THAT(metrics, ContainsSubstring("exchange_commands_total{kind=\"cancel\"} 1\n"));
+  CHECK_THAT(metrics, ContainsSubstring("exchange_trades_total{symbol=\"STOCK_A\"} 1\n"));
+  CHECK_THAT(metrics, ContainsSubstring("exchange_traded_lots_total{symbol=\"STOCK_A\"} 4\n"));
+  CHECK_THAT(metrics,
+             ContainsSubstring("exchange_book_levels{symbol=\"STOCK_A\",side=\"sell\"} 0\n"));
+  CHECK_THAT(metrics, ContainsSubstring("exchange_ack_latency_seconds_count 4\n"));
 }
 
 TEST_CASE("bad input gets a precise status and changes nothing") {
@@ -159,6 +170,9 @@ TEST_CASE("bad input gets a precise status and changes nothing") {
   CHECK(state.remaining_quantity_lots() == 10);
   CHECK(venue.on_strand([](auto& v) { return v.last_order_id(); }) == 1);
   CHECK(venue.on_strand([](auto& v) { return v.md_seq(0); }) == 1);
+  CHECK_THAT(
+      venue.metrics(),
+      ContainsSubstring("exchange_rejections_total{reason=\"REJECT_REASON_FOK_UNFILLABLE\"} 1\n"));
 }
 
 TEST_CASE("order sessions push acks and fills to both sides with gap-free sequence numbers") {

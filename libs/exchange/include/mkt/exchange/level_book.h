@@ -23,6 +23,10 @@ class LevelBook {
     }
   }
 
+  std::size_t level_count(matching::Side side) const {
+    return side == matching::Side::buy ? bids_.size() : asks_.size();
+  }
+
   // Best first (bids high to low, asks low to high); depth 0 means every level.
   std::vector<matching::LevelView> levels(matching::Side side, std::size_t depth = 0) const {
     std::vector<matching::LevelView> out;

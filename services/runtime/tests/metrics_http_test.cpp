@@ -1,0 +1,94 @@
+// The metrics endpoint over a real socket on a free port: GET /metrics returns the rendered text
+// with Prometheus's content type, keep-alive serves a second request on the same connection, other
+// paths and methods get 404 and 405, a malformed request gets 400, and the server keeps serving.
+
+#include "mkt/runtime/metrics_http.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <thread>
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct Fixture {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  mkt::runtime::MetricsHttpServer server{io, [] { return std::string("up 1\n"); }};
+  int port = 0;
+  std::thread thread;
+
+  Fixture() {
+    port = server.start("127.0.0.1:0").value();
+    thread = std::thread([this] { io.run(); });
+  }
+  ~Fixture() {
+    server.stop();
+    work.reset();
+    thread.join();
+  }
+};
+
+struct Client {
+  asio::io_context io;
+  tcp::socket socket{io};
+  boost::beast::flat_buffer buffer;
+
+  explicit Client(int port) {
+    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  }
+  http::response<http::string_body> get(http::verb verb, const std::string& target) {
+    http::request<http::empty_body> request(verb, target, 11);
+    request.set(http::field::host, "test");
+    http::write(socket, request);
+    return read();
+  }
+  http::response<http::string_body> read() {
+    http::response<http::string_body> response;
+    http::read(socket, buffer, response);
+    return response;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("GET /metrics serves the rendered text, twice on one connection") {
+  Fixture f;
+  Client client(f.port);
+  for (int i = 0; i < 2; ++i) {
+    const auto response = client.get(http::verb::get, "/metrics");
+    CHECK(response.result() == http::status::ok);
+    CHECK(response[http::field::content_type] == "text/plain; version=0.0.4; charset=utf-8");
+    CHECK(response.body() == "up 1\n");
+  }
+}
+
+TEST_CASE("other paths and methods are refused, and malformed requests get 400") {
+  Fixture f;
+  Client client(f.port);
+  CHECK(client.get(http::verb::get, "/nope").result() == http::status::not_found);
+  CHECK(client.get(http::verb::post, "/metrics").result() == http::status::method_not_allowed);
+
+  Client garbage(f.port);
+  asio::write(garbage.socket, asio::buffer(std::string("NOT HTTP AT ALL\r\n\r\n")));
+  CHECK(garbage.read().result() == http::status::bad_request);
+
+  Client fine(f.port);
+  CHECK(fine.get(http::verb::get, "/metrics").result() == http::status::ok);
+}
+
+TEST_CASE("a metrics port in use is a clear error") {
+  Fixture f;
+  asio::io_context io;
+  mkt::runtime::MetricsHttpServer second(io, [] { return std::string(); });
+  const auto result = second.start("127.0.0.1:" + std::to_string(f.port));
+  REQUIRE_FALSE(result);
+  CHECK(result.error().starts_with("cannot serve metrics on 127.0.0.1:"));
+}
