@@ -18,12 +18,6 @@ std::int64_t steady_ns() {
       .count();
 }
 
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 const grpc::Status& unauthenticated() {
   static const grpc::Status status(grpc::StatusCode::UNAUTHENTICATED,
                                    "missing or unknown API key (metadata x-api-key)");
@@ -56,9 +50,11 @@ struct ExchangeService::Released {
 };
 
 ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
-                                 JournalFile& journal, Strand strand, metrics::Registry& registry)
+                                 exchange::Settlement* settlement, JournalFile& journal,
+                                 Strand strand, metrics::Registry& registry)
     : options_(std::move(options)),
       venue_(venue),
+      settlement_(settlement),
       journal_(journal),
       strand_(std::move(strand)),
       registry_(registry) {
@@ -294,6 +290,11 @@ void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> com
   metrics_.commands[command->index()]->add();
   journal_.append(*command,
                   [this, origin = std::move(origin), released] { release(origin, *released); });
+  if (settlement_ != nullptr) {
+    const auto trades = exchange::trades_of(venue_, outcome, now);
+    for (const exchange::SettledTrade& trade : trades) settlement_->add(trade);
+    if (!trades.empty() && options_.on_trades) options_.on_trades();
+  }
 }
 
 void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,

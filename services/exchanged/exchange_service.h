@@ -21,6 +21,7 @@
 #include "journal_file.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/exchange/level_book.h"
+#include "mkt/exchange/settlement.h"
 #include "mkt/metrics/registry.h"
 #include "mkt/runtime/stream.h"
 #include "mkt/runtime/unary.h"
@@ -32,13 +33,16 @@ struct ServiceOptions {
   pb::ListSymbolsResponse symbols;
   runtime::StreamOptions session_stream;
   runtime::StreamOptions market_data_stream;
+  // Called on the strand after a command made trades (which are in the settlement by then).
+  std::function<void()> on_trades;
 };
 
 class ExchangeService final : public pb::Exchange::CallbackService {
  public:
-  // The venue and the journal belong to `strand`; they and the registry must outlive the service.
-  ExchangeService(ServiceOptions options, exchange::Venue& venue, JournalFile& journal,
-                  Strand strand, metrics::Registry& metrics);
+  // The venue, settlement and journal belong to `strand`; they and the registry must outlive the
+  // service. Without a settlement (no ledger), trades are not kept for reporting.
+  ExchangeService(ServiceOptions options, exchange::Venue& venue, exchange::Settlement* settlement,
+                  JournalFile& journal, Strand strand, metrics::Registry& metrics);
   ~ExchangeService() override;
 
   grpc::ServerUnaryReactor* ListSymbols(grpc::CallbackServerContext* context,
@@ -118,6 +122,7 @@ class ExchangeService final : public pb::Exchange::CallbackService {
 
   ServiceOptions options_;
   exchange::Venue& venue_;
+  exchange::Settlement* settlement_;
   JournalFile& journal_;
   Strand strand_;
   // All below on the strand.

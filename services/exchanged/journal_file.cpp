@@ -42,7 +42,7 @@ std::expected<std::string, std::string> read_all(int fd, const std::string& path
 
 std::expected<std::unique_ptr<JournalFile>, std::string> JournalFile::open(
     JournalOptions options, Strand strand,
-    const std::function<void(const exchange::Command&)>& replay, ReplayStats& stats) {
+    const std::function<void(const exchange::Record&)>& replay, ReplayStats& stats) {
   const int fd = ::open(options.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return std::unexpected("cannot open journal " + options.path + ": " + errno_text());
   auto bytes = read_all(fd, options.path);
@@ -51,10 +51,10 @@ std::expected<std::unique_ptr<JournalFile>, std::string> JournalFile::open(
     return std::unexpected(bytes.error());
   }
   exchange::RecordReader reader(*bytes);
-  exchange::Command command;
+  exchange::Record record;
   exchange::RecordReader::Status status;
-  while ((status = reader.next(command)) == exchange::RecordReader::Status::ok) {
-    replay(command);
+  while ((status = reader.next(record)) == exchange::RecordReader::Status::ok) {
+    replay(record);
     ++stats.records;
   }
   if (status == exchange::RecordReader::Status::corrupt) {
@@ -96,8 +96,8 @@ void JournalFile::close() {
   if (writer_.joinable()) writer_.join();
 }
 
-void JournalFile::append(const exchange::Command& command, std::function<void()> durable) {
-  exchange::encode_record(command, gathering_);
+void JournalFile::append(const exchange::Record& record, std::function<void()> durable) {
+  exchange::encode_record(record, gathering_);
   gathering_callbacks_.push_back(std::move(durable));
   schedule();
 }

@@ -47,11 +47,11 @@ class JournalFile {
   // last record is cut off; damage before the end is an error and the file is left untouched.
   static std::expected<std::unique_ptr<JournalFile>, std::string> open(
       JournalOptions options, Strand strand,
-      const std::function<void(const exchange::Command&)>& replay, ReplayStats& stats);
+      const std::function<void(const exchange::Record&)>& replay, ReplayStats& stats);
   ~JournalFile();
 
   // On the strand. `durable` runs on the strand once the record (and all before it) is written.
-  void append(const exchange::Command& command, std::function<void()> durable);
+  void append(const exchange::Record& record, std::function<void()> durable);
   // On the strand: runs `fn` once everything appended so far is written.
   void after_pending(std::function<void()> fn);
   // Waits for the writer to finish what it has; call after the strand has stopped appending.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "exchange_service.h"
+#include "ledger_reporter.h"
 #include "mkt/runtime/metrics_http.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
@@ -113,6 +114,11 @@ int run(const mkt::runtime::CommonOptions& options) {
   }
 
   mkt::exchange::Venue venue(setup->config);
+  // Trades are kept for the ledger only when there is one to report to.
+  std::optional<mkt::exchange::Settlement> settlement;
+  const std::string ledger = flags.count("ledger") ? flags["ledger"].as<std::string>() : "";
+  if (!ledger.empty()) settlement.emplace(scenario.consensus.batch_trades_max);
+  mkt::exchange::Settlement* settled = settlement ? &*settlement : nullptr;
   mkt::runtime::ProcessRunner runner;
   auto strand = runner.make_strand();
   mkt::exchanged::ReplayStats replay;
@@ -120,10 +126,10 @@ int run(const mkt::runtime::CommonOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   auto journal = mkt::exchanged::JournalFile::open(
       journal_options, strand,
-      [&](const mkt::exchange::Command& command) {
+      [&](const mkt::exchange::Record& record) {
         // Only commands that changed the venue were journalled; one that no longer does means the
         // venue is not the one that wrote the journal.
-        if (!mkt::exchange::changes_state(mkt::exchange::run_command(venue, command))) ++diverged;
+        if (!mkt::exchange::replay_record(venue, settled, record)) ++diverged;
       },
       replay);
   if (!journal) {
@@ -149,8 +155,25 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::exchanged::ServiceOptions service_options;
   service_options.account_by_key = std::move(setup->account_by_key);
   service_options.symbols = std::move(setup->symbols);
-  mkt::exchanged::ExchangeService service(std::move(service_options), venue, **journal, strand,
-                                          registry);
+  std::unique_ptr<mkt::exchanged::LedgerReporter> reporter;
+  if (settled != nullptr) {
+    mkt::exchanged::ReporterOptions reporter_options;
+    for (std::size_t start = 0; start <= ledger.size();) {
+      const std::size_t end = std::min(ledger.find(',', start), ledger.size());
+      if (end > start)
+        reporter_options.ledger_addresses.push_back(ledger.substr(start, end - start));
+      start = end + 1;
+    }
+    reporter_options.node_id = options.node_id;
+    reporter = std::make_unique<mkt::exchanged::LedgerReporter>(
+        std::move(reporter_options), venue, *settled, **journal, strand, registry);
+    service_options.on_trades = [&] { reporter->kick(); };
+    boost::asio::post(strand, [&] { reporter->kick(); });  // what the journal left unsettled
+    spdlog::info("reporting trades to the ledger at {}; {} trades wait from before", ledger,
+                 settled->unsettled_trades());
+  }
+  mkt::exchanged::ExchangeService service(std::move(service_options), venue, settled, **journal,
+                                          strand, registry);
   mkt::runtime::MetricsHttpServer metrics_server(runner.io(), [&] { return registry.render(); });
   const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
   if (!metrics_port) {
@@ -178,6 +201,7 @@ int run(const mkt::runtime::CommonOptions& options) {
   runner.on_stop([&] {
     std::promise<void> closed;
     boost::asio::post(strand, [&] {
+      if (reporter) reporter->stop();
       service.close_streams();
       closed.set_value();
     });
@@ -208,6 +232,9 @@ int main(int argc, char** argv) {
       ("accounts", po::value<std::string>(),
        "file of '<account id> <api key>' lines: the keys of the scenario's agents and any "
        "further accounts")
+      ("ledger", po::value<std::string>(),
+       "host:port[,host:port...] of the validators to report trades to; without it trades are "
+       "not settled")
       ("metrics-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port of the Prometheus metrics (GET /metrics); port 0 picks a free one")
       ("max-message-bytes", po::value<unsigned>()->default_value(64 * 1024),

@@ -9,7 +9,7 @@ namespace mkt::exchange {
 
 namespace {
 
-enum class Type : std::uint8_t { submit = 1, cancel = 2, modify = 3 };
+enum class Type : std::uint8_t { submit = 1, cancel = 2, modify = 3, cut = 4, ack = 5 };
 
 class Writer {
  public:
@@ -65,6 +65,21 @@ class Reader {
   std::string_view in_;
 };
 
+void encode_payload(const Command& command, Writer& w);
+
+void encode_payload(const Record& record, Writer& w) {
+  if (const auto* command = std::get_if<Command>(&record)) {
+    encode_payload(*command, w);
+  } else if (const auto* cut = std::get_if<SettlementCut>(&record)) {
+    w.integer(static_cast<std::uint8_t>(Type::cut));
+    w.integer(cut->sequence);
+    w.integer(cut->last_trade_id);
+  } else {
+    w.integer(static_cast<std::uint8_t>(Type::ack));
+    w.integer(std::get<SettlementAck>(record).sequence);
+  }
+}
+
 void encode_payload(const Command& command, Writer& w) {
   if (const auto* s = std::get_if<SubmitCommand>(&command)) {
     w.integer(static_cast<std::uint8_t>(Type::submit));
@@ -96,7 +111,7 @@ void encode_payload(const Command& command, Writer& w) {
   }
 }
 
-bool decode_payload(std::string_view payload, Command& command) {
+bool decode_payload(std::string_view payload, Record& record) {
   Reader r(payload);
   std::uint8_t type = 0;
   if (!r.integer(type)) return false;
@@ -111,20 +126,32 @@ bool decode_payload(std::string_view payload, Command& command) {
            r.integer(s.order.stop_price) && r.integer(s.order.quantity) && r.integer(post_only) &&
            post_only <= 1 && r.enumeration(s.order.self_trade, 3) && r.integer(s.now_ns);
       s.order.post_only = post_only == 1;
-      command = std::move(s);
+      record = Command(std::move(s));
       break;
     }
     case Type::cancel: {
       CancelCommand c;
       ok = r.integer(c.account) && r.integer(c.order_id) && r.integer(c.now_ns);
-      command = c;
+      record = Command(c);
       break;
     }
     case Type::modify: {
       ModifyCommand m;
       ok = r.integer(m.account) && r.integer(m.order_id) && r.integer(m.price) &&
            r.integer(m.quantity) && r.integer(m.now_ns);
-      command = m;
+      record = Command(m);
+      break;
+    }
+    case Type::cut: {
+      SettlementCut cut;
+      ok = r.integer(cut.sequence) && r.integer(cut.last_trade_id);
+      record = cut;
+      break;
+    }
+    case Type::ack: {
+      SettlementAck ack;
+      ok = r.integer(ack.sequence);
+      record = ack;
       break;
     }
   }
@@ -150,11 +177,11 @@ std::uint32_t crc32c(std::string_view bytes) {
   return crc ^ 0xFFFFFFFFu;
 }
 
-void encode_record(const Command& command, std::string& out) {
+void encode_record(const Record& record, std::string& out) {
   const std::size_t start = out.size();
   out.append(record_header_bytes, '\0');
   Writer w(out);
-  encode_payload(command, w);
+  encode_payload(record, w);
   const std::string_view payload(out.data() + start + record_header_bytes,
                                  out.size() - start - record_header_bytes);
   std::string header;
@@ -164,7 +191,7 @@ void encode_record(const Command& command, std::string& out) {
   std::memcpy(out.data() + start, header.data(), record_header_bytes);
 }
 
-RecordReader::Status RecordReader::next(Command& command) {
+RecordReader::Status RecordReader::next(Record& record) {
   const std::string_view rest = bytes_.substr(offset_);
   if (rest.empty()) return Status::end;
   Reader header(rest);
@@ -182,7 +209,7 @@ RecordReader::Status RecordReader::next(Command& command) {
   if (rest.size() < record_header_bytes + length) return bad("payload cut short");
   const std::string_view payload = rest.substr(record_header_bytes, length);
   if (crc32c(payload) != crc) return bad("checksum mismatch");
-  if (!decode_payload(payload, command)) {
+  if (!decode_payload(payload, record)) {
     error_ = fmt::format("record at byte {}: checksum good but payload malformed", offset_);
     return Status::corrupt;
   }

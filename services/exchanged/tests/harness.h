@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "exchange_service.h"
+#include "ledger_reporter.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/server.h"
@@ -66,15 +67,20 @@ inline VenueSetup test_setup() {
 // The service in this process, on a thread of its own.
 class TestVenue {
  public:
-  explicit TestVenue(const std::string& journal_path, int max_message_bytes = 64 * 1024) {
+  // With ledger addresses, trades are reported there in batches of at most `batch_max`.
+  explicit TestVenue(const std::string& journal_path, int max_message_bytes = 64 * 1024,
+                     std::vector<std::string> ledger = {}, std::size_t batch_max = 4096) {
     VenueSetup setup = test_setup();
     venue_ = std::make_unique<exchange::Venue>(setup.config);
+    if (!ledger.empty()) settlement_.emplace(batch_max);
     JournalOptions options;
     options.path = journal_path;
     options.sync = JournalOptions::Sync::none;
     auto journal = JournalFile::open(
         options, strand_,
-        [this](const exchange::Command& command) { exchange::run_command(*venue_, command); },
+        [this](const exchange::Record& record) {
+          exchange::replay_record(*venue_, settlement(), record);
+        },
         replay_);
     if (!journal) throw std::runtime_error(journal.error());
     journal_ = std::move(*journal);
@@ -82,8 +88,19 @@ class TestVenue {
     service_options.account_by_key = setup.account_by_key;
     service_options.symbols = setup.symbols;
     service_options.session_stream.queued_messages_max = 100'000;
-    service_ =
-        std::make_unique<ExchangeService>(service_options, *venue_, *journal_, strand_, registry_);
+    if (settlement_) {
+      ReporterOptions reporter_options;
+      reporter_options.ledger_addresses = std::move(ledger);
+      reporter_options.node_id = "ex-1";
+      reporter_options.retry_min = 10ms;
+      reporter_options.retry_max = 100ms;
+      reporter_ = std::make_unique<LedgerReporter>(reporter_options, *venue_, *settlement_,
+                                                   *journal_, strand_, registry_);
+      service_options.on_trades = [this] { reporter_->kick(); };
+      boost::asio::post(strand_, [this] { reporter_->kick(); });
+    }
+    service_ = std::make_unique<ExchangeService>(service_options, *venue_, settlement(), *journal_,
+                                                 strand_, registry_);
     server_ = std::make_unique<runtime::RpcServer>(
         runtime::ServerOptions{"127.0.0.1:0", max_message_bytes});
     server_->add_service(service_.get());
@@ -94,6 +111,7 @@ class TestVenue {
   ~TestVenue() {
     std::promise<void> closed;
     boost::asio::post(strand_, [&] {
+      if (reporter_) reporter_->stop();
       service_->close_streams();
       closed.set_value();
     });
@@ -108,6 +126,7 @@ class TestVenue {
   std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
   const ReplayStats& replay() const { return replay_; }
   std::string metrics() const { return registry_.render(); }
+  exchange::Settlement* settlement() { return settlement_ ? &*settlement_ : nullptr; }
 
   // Runs fn on the strand and waits for it, to look at the venue.
   template <class Fn>
@@ -128,6 +147,8 @@ class TestVenue {
   metrics::Registry registry_;
   std::unique_ptr<exchange::Venue> venue_;
   std::unique_ptr<JournalFile> journal_;
+  std::optional<exchange::Settlement> settlement_;
+  std::unique_ptr<LedgerReporter> reporter_;
   std::unique_ptr<ExchangeService> service_;
   std::unique_ptr<runtime::RpcServer> server_;
   std::thread thread_;

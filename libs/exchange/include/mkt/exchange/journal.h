@@ -18,11 +18,25 @@ namespace mkt::exchange {
 
 using Command = std::variant<SubmitCommand, CancelCommand, ModifyCommand>;
 
+// Settlement bookkeeping (see settlement.h), journalled so that a restart rebuilds the same
+// batches: the trades up to `last_trade_id` not yet in a batch form batch `sequence`; batch
+// `sequence` was acknowledged by the ledger.
+struct SettlementCut {
+  std::uint64_t sequence = 0;
+  TradeId last_trade_id = 0;
+};
+struct SettlementAck {
+  std::uint64_t sequence = 0;
+};
+
+// One journal record.
+using Record = std::variant<Command, SettlementCut, SettlementAck>;
+
 inline constexpr std::size_t record_header_bytes = 8;
 inline constexpr std::size_t record_payload_bytes_max = 4096;
 
 // Appends one framed record.
-void encode_record(const Command& command, std::string& out);
+void encode_record(const Record& record, std::string& out);
 
 std::uint32_t crc32c(std::string_view bytes);
 
@@ -31,9 +45,8 @@ class RecordReader {
   enum class Status { ok, end, torn, corrupt };
 
   explicit RecordReader(std::string_view bytes) : bytes_(bytes) {}
-  // Reads the next record into `command`. After `torn` or `corrupt`, offset() is where the good
-  // records end.
-  Status next(Command& command);
+  // Reads the next record. After `torn` or `corrupt`, offset() is where the good records end.
+  Status next(Record& record);
   std::size_t offset() const { return offset_; }
   const std::string& error() const { return error_; }
 

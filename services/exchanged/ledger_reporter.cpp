@@ -1,0 +1,205 @@
+#include "ledger_reporter.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "convert.h"
+#include "mkt/runtime/channel.h"
+
+namespace mkt::exchanged {
+
+namespace lpb = market::ledger::v1;
+
+namespace {
+
+std::string trailing(const grpc::ClientContext& context, const std::string& key) {
+  const auto& metadata = context.GetServerTrailingMetadata();
+  const auto it = metadata.find(key);
+  return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+LedgerReporter::LedgerReporter(ReporterOptions options, const exchange::Venue& venue,
+                               exchange::Settlement& settlement, JournalFile& journal,
+                               Strand strand, metrics::Registry& registry)
+    : options_(std::move(options)),
+      venue_(venue),
+      settlement_(settlement),
+      journal_(journal),
+      strand_(std::move(strand)),
+      backoff_(options_.retry_min),
+      retry_timer_(strand_),
+      lag_timer_(strand_) {
+  metrics_.unsettled_trades = &registry.gauge("exchange_settlement_unsettled_trades",
+                                              "Trades not yet acknowledged by the ledger.");
+  metrics_.lag_ms = &registry.gauge("exchange_settlement_lag_ms",
+                                    "Age of the oldest trade not yet acknowledged by the ledger.");
+  metrics_.acknowledged_sequence = &registry.gauge("exchange_settlement_acknowledged_sequence",
+                                                   "Last trade batch the ledger acknowledged.");
+  metrics_.committed =
+      &registry.counter("exchange_settlement_batches_total",
+                        "Trade batches the ledger acknowledged.", {{"outcome", "committed"}});
+  metrics_.duplicates =
+      &registry.counter("exchange_settlement_batches_total",
+                        "Trade batches the ledger acknowledged.", {{"outcome", "duplicate"}});
+  metrics_.failures = &registry.counter("exchange_settlement_failures_total",
+                                        "Trade batch calls that failed and will be retried.");
+  if (!options_.ledger_addresses.empty()) target_ = options_.ledger_addresses.front();
+  update_lag();
+}
+
+LedgerReporter::~LedgerReporter() = default;
+
+lpb::Ledger::Stub& LedgerReporter::stub(const std::string& address) {
+  auto& slot = stubs_[address];
+  if (!slot) {
+    slot = lpb::Ledger::NewStub(
+        runtime::make_channel(address, {options_.node_id, options_.proxy_address, 4 << 20}));
+  }
+  return *slot;
+}
+
+void LedgerReporter::update_lag() {
+  const std::int64_t oldest = settlement_.oldest_unsettled_ns();
+  metrics_.unsettled_trades->set(static_cast<std::int64_t>(settlement_.unsettled_trades()));
+  metrics_.lag_ms->set(oldest == 0 ? 0 : (wall_clock_ns() - oldest) / 1'000'000);
+  metrics_.acknowledged_sequence->set(
+      static_cast<std::int64_t>(settlement_.acknowledged_sequence()));
+  if (stopped_) return;
+  lag_timer_.expires_after(std::chrono::milliseconds(500));
+  lag_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) update_lag();
+  });
+}
+
+void LedgerReporter::kick() {
+  if (busy_ || stopped_ || target_.empty() ||
+      retry_timer_.expiry() > std::chrono::steady_clock::now()) {
+    return;
+  }
+  if (const exchange::Batch* batch = settlement_.next_batch()) {
+    send(*batch);
+    return;
+  }
+  const auto cut = settlement_.propose_cut();
+  if (!cut) return;
+  busy_ = true;
+  settlement_.apply(*cut);
+  // Sent once the cut (and so every trade in it) is on disk: a batch the ledger has seen is always
+  // rebuilt the same after a restart.
+  journal_.append(*cut, [this] {
+    busy_ = false;
+    kick();
+  });
+}
+
+void LedgerReporter::send(const exchange::Batch& batch) {
+  busy_ = true;
+  lpb::TradeBatch request;
+  request.mutable_header()->set_sender(venue_.config().exchange_id);
+  request.mutable_header()->set_sent_at_ns(wall_clock_ns());
+  request.set_exchange_id(venue_.config().exchange_id);
+  request.set_sequence(batch.sequence);
+  for (const exchange::SettledTrade& t : batch.trades) {
+    lpb::TradeReport& report = *request.add_trades();
+    report.set_trade_id(t.trade_id);
+    report.set_symbol(venue_.config().symbols[t.symbol].name);
+    report.set_price_ticks(t.price);
+    report.set_quantity_lots(t.quantity);
+    report.set_notional(t.notional);
+    report.set_buyer_account(venue_.account(t.buyer).id);
+    report.set_seller_account(venue_.account(t.seller).id);
+    report.set_buy_order_id(t.buy_order);
+    report.set_sell_order_id(t.sell_order);
+    report.set_aggressor_side(to_proto(t.aggressor));
+    report.set_executed_at_ns(t.executed_at_ns);
+  }
+  auto& target = stub(target_);
+  const std::uint64_t sequence = batch.sequence;
+  call_ = runtime::async_unary<lpb::SubmitTradeBatchResponse>(
+      strand_, {options_.call_timeout},
+      [&](grpc::ClientContext* context, lpb::SubmitTradeBatchResponse* response, auto done) {
+        target.async()->SubmitTradeBatch(context, &request, response, std::move(done));
+      },
+      [this, sequence](grpc::Status status, lpb::SubmitTradeBatchResponse response) {
+        on_answer(sequence, status, response);
+      });
+}
+
+void LedgerReporter::on_answer(std::uint64_t sequence, const grpc::Status& status,
+                               const lpb::SubmitTradeBatchResponse& response) {
+  const grpc::ClientContext& context = call_->context();
+  if (status.ok()) {
+    (response.outcome() == lpb::SubmitTradeBatchResponse::OUTCOME_DUPLICATE ? metrics_.duplicates
+                                                                            : metrics_.committed)
+        ->add();
+    acknowledge(sequence);
+    return;
+  }
+  metrics_.failures->add();
+  if (stopped_) return;
+  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+    const std::string expected_text = trailing(context, "x-expected-sequence");
+    std::uint64_t expected = 0;
+    std::from_chars(expected_text.data(), expected_text.data() + expected_text.size(), expected);
+    if (expected > sequence) {
+      // The ledger has this batch already: the acknowledgement was lost in a crash.
+      acknowledge(sequence);
+      return;
+    }
+    if (expected != 0) {
+      spdlog::critical(
+          "ledger expects batch {} but batch {} is the first not acknowledged; "
+          "settlement stops (the ledger lost acknowledged batches)",
+          expected, sequence);
+      stopped_ = true;
+      busy_ = false;
+      return;
+    }
+    const std::string leader = trailing(context, "x-leader-address");
+    if (!leader.empty()) {
+      spdlog::info("ledger: batch {} goes to the leader at {}", sequence, leader);
+      target_ = leader;
+      busy_ = false;
+      retry_later(false);
+      return;
+    }
+  }
+  spdlog::warn("ledger at {}: batch {} failed ({}: {}); retrying in {} ms", target_, sequence,
+               static_cast<int>(status.error_code()), status.error_message(), backoff_.count());
+  busy_ = false;
+  retry_later(true);
+}
+
+void LedgerReporter::acknowledge(std::uint64_t sequence) {
+  journal_.append(exchange::SettlementAck{sequence}, [this, sequence] {
+    settlement_.apply(exchange::SettlementAck{sequence});
+    busy_ = false;
+    backoff_ = options_.retry_min;
+    update_lag();
+    kick();
+  });
+}
+
+void LedgerReporter::retry_later(bool next_validator) {
+  if (next_validator && !options_.ledger_addresses.empty()) {
+    next_address_ = (next_address_ + 1) % options_.ledger_addresses.size();
+    target_ = options_.ledger_addresses[next_address_];
+  }
+  retry_timer_.expires_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, options_.retry_max);
+  retry_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) kick();
+  });
+}
+
+void LedgerReporter::stop() {
+  stopped_ = true;
+  retry_timer_.cancel();
+  lag_timer_.cancel();
+  if (call_) call_->cancel();
+}
+
+}  // namespace mkt::exchanged
