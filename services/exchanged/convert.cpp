@@ -391,6 +391,69 @@ std::vector<pb::MarketDataEvent> market_data(const Venue& venue, const Outcome& 
   return out;
 }
 
+std::vector<market::telemetry::v1::Event> telemetry_events(
+    const Venue& venue, const Outcome& outcome, const std::vector<exchange::SettledTrade>& trades,
+    bool orders, bool with_trades) {
+  std::vector<market::telemetry::v1::Event> out;
+  const std::string& exchange_id = venue.config().exchange_id;
+  if (orders) {
+    for (const exchange::VenueEvent& item : outcome.events) {
+      const matching::Event& e = item.event;
+      const char* what = nullptr;
+      switch (e.kind) {
+        case EventKind::accepted:
+          what = "accepted";
+          break;
+        case EventKind::cancelled:
+          what = "cancelled";
+          break;
+        case EventKind::modified:
+          what = "modified";
+          break;
+        case EventKind::triggered:
+          what = "triggered";
+          break;
+        default:
+          continue;
+      }
+      auto& order = *out.emplace_back().mutable_order();
+      order.set_exchange_id(exchange_id);
+      order.set_account_id(venue.account(e.account).id);
+      order.set_order_id(e.order_id);
+      order.set_symbol(venue.config().symbols[item.symbol].name);
+      order.set_what(what);
+      order.set_side(to_proto(e.side));
+      order.set_price_ticks(e.price);
+      order.set_quantity_lots(e.kind == EventKind::cancelled ? e.quantity : e.remaining);
+    }
+  }
+  if (with_trades) {
+    for (const exchange::SettledTrade& t : trades) {
+      auto& trade = *out.emplace_back().mutable_trade();
+      trade.set_exchange_id(exchange_id);
+      trade.set_trade_id(t.trade_id);
+      trade.set_symbol(venue.config().symbols[t.symbol].name);
+      trade.set_price_ticks(t.price);
+      trade.set_quantity_lots(t.quantity);
+      trade.set_buyer_account(venue.account(t.buyer).id);
+      trade.set_seller_account(venue.account(t.seller).id);
+    }
+  }
+  return out;
+}
+
+market::telemetry::v1::Event rejection_telemetry(const Venue& venue, AccountId account,
+                                                 const Refusal& refusal, std::uint64_t order_id) {
+  market::telemetry::v1::Event out;
+  auto& order = *out.mutable_order();
+  order.set_exchange_id(venue.config().exchange_id);
+  order.set_account_id(venue.account(account).id);
+  order.set_order_id(order_id);
+  order.set_what("rejected");
+  order.set_detail(pb::RejectReason_Name(refusal.reason) + ": " + refusal.detail);
+  return out;
+}
+
 pb::OrderState order_state(const Venue& venue, const exchange::OrderInfo& order) {
   pb::OrderState out;
   out.set_order_id(order.id);

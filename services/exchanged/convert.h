@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "market/exchange/v1/exchange.pb.h"
+#include "market/telemetry/v1/telemetry.pb.h"
 #include "mkt/exchange/journal.h"
+#include "mkt/exchange/settlement.h"
 
 namespace mkt::exchanged {
 
@@ -60,6 +62,16 @@ std::vector<AccountEvent> order_events(const exchange::Venue& venue,
 // The market data of a command: a BookDelta per level change and a Trade per fill, in order.
 std::vector<pb::MarketDataEvent> market_data(const exchange::Venue& venue,
                                              const exchange::Outcome& outcome, std::int64_t now_ns);
+
+// Telemetry of a carried-out command: with `orders`, an OrderEvent per order change (accepted,
+// cancelled, modified, triggered); with `trades`, a TradeEvent per trade.
+std::vector<market::telemetry::v1::Event> telemetry_events(
+    const exchange::Venue& venue, const exchange::Outcome& outcome,
+    const std::vector<exchange::SettledTrade>& trades, bool orders, bool with_trades);
+// Telemetry of a refused request.
+market::telemetry::v1::Event rejection_telemetry(const exchange::Venue& venue,
+                                                 exchange::AccountId account,
+                                                 const Refusal& refusal, std::uint64_t order_id);
 
 pb::OrderState order_state(const exchange::Venue& venue, const exchange::OrderInfo& order);
 pb::AccountState account_state(const exchange::Venue& venue, exchange::AccountId account);

@@ -47,6 +47,7 @@ struct ExchangeService::Subscriber {
 struct ExchangeService::Released {
   std::vector<AccountEvent> order_events;
   std::vector<pb::MarketDataEvent> market_data;
+  std::vector<market::telemetry::v1::Event> telemetry;
 };
 
 ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
@@ -286,22 +287,36 @@ void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> com
   }
   const std::int64_t now = std::visit([](const auto& c) { return c.now_ns; }, *command);
   auto released = std::make_shared<Released>(
-      Released{order_events(venue_, outcome, now), market_data(venue_, outcome, now)});
+      Released{order_events(venue_, outcome, now), market_data(venue_, outcome, now), {}});
+  const auto trades = exchange::trades_of(venue_, outcome, now);
+  if (auto* telemetry = options_.telemetry) {
+    const bool orders = telemetry->wants(market::telemetry::v1::Event::kOrder);
+    const bool with_trades = telemetry->wants(market::telemetry::v1::Event::kTrade);
+    if (orders || with_trades) {
+      released->telemetry = telemetry_events(venue_, outcome, trades, orders, with_trades);
+    }
+  }
   metrics_.commands[command->index()]->add();
   journal_.append(*command,
                   [this, origin = std::move(origin), released] { release(origin, *released); });
-  if (settlement_ != nullptr) {
-    const auto trades = exchange::trades_of(venue_, outcome, now);
+  if (settlement_ != nullptr && !trades.empty()) {
     for (const exchange::SettledTrade& trade : trades) settlement_->add(trade);
-    if (!trades.empty() && options_.on_trades) options_.on_trades();
+    if (options_.on_trades) options_.on_trades();
   }
 }
 
 void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
                              const std::string& client_order_id, std::uint64_t order_id) {
   count_rejection(refusal.reason);
-  journal_.after_pending([this, origin, refusal, client_order_id, order_id] {
+  std::optional<market::telemetry::v1::Event> telemetry;
+  if (options_.telemetry != nullptr &&
+      options_.telemetry->wants(market::telemetry::v1::Event::kOrder)) {
+    telemetry = rejection_telemetry(venue_, origin.account, refusal, order_id);
+  }
+  journal_.after_pending([this, origin, refusal, client_order_id, order_id,
+                          telemetry = std::move(telemetry)]() mutable {
     metrics_.ack_latency->observe(steady_ns() - origin.started_ns);
+    if (telemetry) options_.telemetry->publish(std::move(*telemetry));
     if (origin.responder && refusal.code != grpc::StatusCode::OK) {
       origin.responder->finish(grpc::Status(refusal.code, refusal.detail));
       return;
@@ -320,6 +335,7 @@ void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
 void ExchangeService::release(const Origin& origin, Released& released) {
   metrics_.ack_latency->observe(steady_ns() - origin.started_ns);
   for (const pb::MarketDataEvent& event : released.market_data) publish(event);
+  for (auto& event : released.telemetry) options_.telemetry->publish(std::move(event));
   pb::OrderResponse response;
   for (AccountEvent& item : released.order_events) {
     const auto it = sessions_.find(item.account);

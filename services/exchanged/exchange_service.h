@@ -24,6 +24,7 @@
 #include "mkt/exchange/settlement.h"
 #include "mkt/metrics/registry.h"
 #include "mkt/runtime/stream.h"
+#include "mkt/runtime/telemetry.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::exchanged {
@@ -35,6 +36,8 @@ struct ServiceOptions {
   runtime::StreamOptions market_data_stream;
   // Called on the strand after a command made trades (which are in the settlement by then).
   std::function<void()> on_trades;
+  // Where order and trade events go as telemetry (on the same strand); none: nowhere.
+  runtime::TelemetryService* telemetry = nullptr;
 };
 
 class ExchangeService final : public pb::Exchange::CallbackService {

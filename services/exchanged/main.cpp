@@ -172,6 +172,8 @@ int run(const mkt::runtime::CommonOptions& options) {
     spdlog::info("reporting trades to the ledger at {}; {} trades wait from before", ledger,
                  settled->unsettled_trades());
   }
+  mkt::runtime::TelemetryService telemetry(strand, options.node_id, registry);
+  service_options.telemetry = &telemetry;
   mkt::exchanged::ExchangeService service(std::move(service_options), venue, settled, **journal,
                                           strand, registry);
   mkt::runtime::MetricsHttpServer metrics_server(runner.io(), [&] { return registry.render(); });
@@ -183,6 +185,7 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::runtime::RpcServer server({flags["listen"].as<std::string>(),
                                   static_cast<int>(flags["max-message-bytes"].as<unsigned>())});
   server.add_service(&service);
+  server.add_service(&telemetry);
   const auto port = server.start();
   if (!port) {
     spdlog::error("{}", port.error());
@@ -203,6 +206,7 @@ int run(const mkt::runtime::CommonOptions& options) {
     boost::asio::post(strand, [&] {
       if (reporter) reporter->stop();
       service.close_streams();
+      telemetry.close_streams();
       closed.set_value();
     });
     closed.get_future().wait();

@@ -142,35 +142,58 @@ Histogram& Registry::histogram(const std::string& name, const std::string& help,
   return *f.series.back().histogram;
 }
 
-std::string Registry::render() const {
+std::vector<Sample> Registry::samples() const {
   std::lock_guard lock(mutex_);
-  std::string out;
+  std::vector<Sample> out;
   for (const auto& [name, f] : families_) {
-    static constexpr const char* types[] = {"counter", "gauge", "histogram"};
-    out += "# HELP " + name + " " + f.help + "\n";
-    out += "# TYPE " + name + " " + types[static_cast<int>(f.type)] + "\n";
     for (const Series& s : f.series) {
+      Sample& sample = out.emplace_back();
+      sample.name = name;
+      sample.help = f.help;
+      sample.type = f.type;
+      sample.labels = s.labels;
       if (s.counter != nullptr) {
-        out += name + label_text(s.labels) + " " + std::to_string(s.counter->value()) + "\n";
+        sample.value = static_cast<std::int64_t>(s.counter->value());
       } else if (s.gauge != nullptr) {
-        out += name + label_text(s.labels) + " " + std::to_string(s.gauge->value()) + "\n";
+        sample.value = s.gauge->value();
       } else {
         const Histogram& h = *s.histogram;
-        const auto counts = h.counts();
-        std::uint64_t cumulative = 0;
-        for (std::size_t i = 0; i < counts.size(); ++i) {
-          cumulative += counts[i];
-          const std::string le = i < h.bounds().size()
-                                     ? number(static_cast<double>(h.bounds()[i]) / f.per_base)
-                                     : std::string("+Inf");
-          out += name + "_bucket" + label_text(s.labels, "le=\"" + le + "\"") + " " +
-                 std::to_string(cumulative) + "\n";
+        for (std::int64_t bound : h.bounds()) {
+          sample.bounds.push_back(static_cast<double>(bound) / f.per_base);
         }
-        out += name + "_sum" + label_text(s.labels) + " " +
-               number(static_cast<double>(h.sum()) / f.per_base) + "\n";
-        out += name + "_count" + label_text(s.labels) + " " + std::to_string(cumulative) + "\n";
+        sample.buckets = h.counts();
+        for (std::uint64_t c : sample.buckets) sample.count += c;
+        sample.sum = static_cast<double>(h.sum()) / f.per_base;
       }
     }
+  }
+  return out;
+}
+
+std::string Registry::render() const {
+  static constexpr const char* types[] = {"counter", "gauge", "histogram"};
+  std::string out;
+  const std::string* family = nullptr;
+  const auto samples = this->samples();
+  for (const Sample& s : samples) {
+    if (family == nullptr || *family != s.name) {
+      out += "# HELP " + s.name + " " + s.help + "\n";
+      out += "# TYPE " + s.name + " " + types[static_cast<int>(s.type)] + "\n";
+      family = &s.name;
+    }
+    if (s.type != Type::histogram) {
+      out += s.name + label_text(s.labels) + " " + std::to_string(s.value) + "\n";
+      continue;
+    }
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < s.buckets.size(); ++i) {
+      cumulative += s.buckets[i];
+      const std::string le = i < s.bounds.size() ? number(s.bounds[i]) : std::string("+Inf");
+      out += s.name + "_bucket" + label_text(s.labels, "le=\"" + le + "\"") + " " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += s.name + "_sum" + label_text(s.labels) + " " + number(s.sum) + "\n";
+    out += s.name + "_count" + label_text(s.labels) + " " + std::to_string(s.count) + "\n";
   }
   return out;
 }

@@ -99,11 +99,13 @@ class TestVenue {
       service_options.on_trades = [this] { reporter_->kick(); };
       boost::asio::post(strand_, [this] { reporter_->kick(); });
     }
+    service_options.telemetry = &telemetry_;
     service_ = std::make_unique<ExchangeService>(service_options, *venue_, settlement(), *journal_,
                                                  strand_, registry_);
     server_ = std::make_unique<runtime::RpcServer>(
         runtime::ServerOptions{"127.0.0.1:0", max_message_bytes});
     server_->add_service(service_.get());
+    server_->add_service(&telemetry_);
     if (auto port = server_->start(); !port) throw std::runtime_error(port.error());
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -113,6 +115,7 @@ class TestVenue {
     boost::asio::post(strand_, [&] {
       if (reporter_) reporter_->stop();
       service_->close_streams();
+      telemetry_.close_streams();
       closed.set_value();
     });
     closed.get_future().wait();
@@ -127,6 +130,7 @@ class TestVenue {
   const ReplayStats& replay() const { return replay_; }
   std::string metrics() const { return registry_.render(); }
   exchange::Settlement* settlement() { return settlement_ ? &*settlement_ : nullptr; }
+  runtime::TelemetryService& telemetry() { return telemetry_; }
 
   // Runs fn on the strand and waits for it, to look at the venue.
   template <class Fn>
@@ -145,6 +149,7 @@ class TestVenue {
   Strand strand_ = boost::asio::make_strand(io_);
   ReplayStats replay_;
   metrics::Registry registry_;
+  runtime::TelemetryService telemetry_{strand_, "ex-1", registry_};
   std::unique_ptr<exchange::Venue> venue_;
   std::unique_ptr<JournalFile> journal_;
   std::optional<exchange::Settlement> settlement_;

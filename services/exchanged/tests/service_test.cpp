@@ -339,3 +339,46 @@ TEST_CASE("a restart replays the journal into the same venue and cuts a torn rec
   REQUIRE(alice.account(after).ok());
   CHECK(after.SerializeAsString() == before.SerializeAsString());
 }
+
+TEST_CASE("telemetry streams order and trade events with both accounts") {
+  TempDir dir;
+  TestVenue venue(dir.file("journal"));
+  auto telemetry = market::telemetry::v1::Telemetry::NewStub(
+      mkt::runtime::make_channel(venue.address(), {"monitor", "", 4 << 20}));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  market::telemetry::v1::StreamEventsRequest request;
+  request.add_kinds("order");
+  request.add_kinds("trade");
+  auto reader = telemetry->StreamEvents(&context, request);
+  // The stream is open once the service wants order events.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!venue.on_strand(
+      [&](auto&) { return venue.telemetry().wants(market::telemetry::v1::Event::kOrder); })) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+  }
+
+  Client alice(venue.address(), alice_key);
+  Client bob(venue.address(), bob_key);
+  pb::OrderResponse response;
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10000, 5), response).ok());
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 10000, 5), response).ok());
+  CHECK(bob.submit(limit("NOPE", buy, 1, 1), response).error_code() ==
+        StatusCode::INVALID_ARGUMENT);
+
+  std::vector<std::string> seen;
+  market::telemetry::v1::Event event;
+  while (seen.size() < 4) {
+    REQUIRE(reader->Read(&event));
+    if (event.has_order()) {
+      seen.push_back(event.order().account_id() + " " + event.order().what());
+    } else {
+      seen.push_back("trade " + event.trade().buyer_account() + " from " +
+                     event.trade().seller_account());
+    }
+  }
+  CHECK(seen == std::vector<std::string>{"alice accepted", "bob accepted", "trade bob from alice",
+                                         "bob rejected"});
+  CHECK(event.order().detail() ==
+        "REJECT_REASON_UNKNOWN_SYMBOL: symbol 'NOPE' is not listed on ex-1");
+}

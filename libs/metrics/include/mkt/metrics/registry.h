@@ -62,6 +62,21 @@ class Histogram {
 // Bounds from `first` multiplying by `factor` up to `last` (1000, 2, 1e9: 1 us to 1 s in ns).
 std::vector<std::int64_t> exponential_bounds(std::int64_t first, double factor, std::int64_t last);
 
+enum class Type { counter, gauge, histogram };
+
+// One series' value at one moment, histograms in the family's base unit.
+struct Sample {
+  std::string name;
+  std::string help;
+  Type type = Type::counter;
+  Labels labels;
+  std::int64_t value = 0;              // counter, gauge
+  std::vector<double> bounds;          // histogram: upper bounds, +Inf not listed
+  std::vector<std::uint64_t> buckets;  // per bucket (not cumulative), +Inf last
+  std::uint64_t count = 0;
+  double sum = 0;
+};
+
 class Registry {
  public:
   // The same name and labels give the same metric; a name is one type. Names follow
@@ -73,10 +88,12 @@ class Registry {
                        const std::vector<std::int64_t>& bounds, double per_base,
                        const Labels& labels = {});
 
+  // Families by name, each family's series in the order they were made.
+  std::vector<Sample> samples() const;
+  // The Prometheus text exposition format (0.0.4) of samples().
   std::string render() const;
 
  private:
-  enum class Type { counter, gauge, histogram };
   struct Series {
     Labels labels;
     Counter* counter = nullptr;

@@ -24,6 +24,9 @@ namespace mkt::runtime {
 
 struct StreamOptions {
   std::size_t queued_messages_max = 10'000;
+  // What a full queue does: finish the stream with RESOURCE_EXHAUSTED (the default), or drop the
+  // message and keep the stream (for streams whose readers can tell, by a gap in a sequence).
+  bool drop_when_full = false;
 };
 
 namespace detail {
@@ -41,7 +44,7 @@ template <class Message>
 class Stream {
  public:
   // Queues a message. False if the stream is closed or finishing, or the queue was full (the
-  // stream then finishes with RESOURCE_EXHAUSTED).
+  // stream then finishes with RESOURCE_EXHAUSTED, or drops the message: StreamOptions).
   bool send(std::shared_ptr<const Message> message) {
     return core_ != nullptr && core_->send(std::move(message));
   }
@@ -82,6 +85,9 @@ class WriteCore : public Base, public StreamCore<Message> {
     {
       std::lock_guard lock(mutex_);
       if (status_) return false;
+      if (queue_.size() >= options_.queued_messages_max && options_.drop_when_full) {
+        return false;
+      }
       if (queue_.size() >= options_.queued_messages_max) {
         abort_locked(grpc::Status(
             grpc::StatusCode::RESOURCE_EXHAUSTED,
