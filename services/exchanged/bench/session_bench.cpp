@@ -25,6 +25,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -225,6 +226,19 @@ Figures measure(const std::string& address, int sessions, int window, Clock::dur
   return f;
 }
 
+// CPU seconds (user + system) the process has used so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 void report(const Options& options, const std::string& sync) {
   const std::filesystem::path dir = std::filesystem::path(options.dir) / sync;
   std::filesystem::create_directories(dir);
@@ -248,6 +262,7 @@ void report(const Options& options, const std::string& sync) {
   const std::string address = "127.0.0.1:" + (*line)[1];
   measure(address, 1, 1, 1s, 2000);  // warm up: connections, page cache, allocator
 
+  const double cpu_before_ping = cpu_seconds(exchanged.pid());
   const Figures ping =
       measure(address, 1, 1, 60s, static_cast<std::size_t>(options.ping_pong_requests));
   std::printf(
@@ -255,6 +270,7 @@ void report(const Options& options, const std::string& sync) {
       "  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us\n",
       sync.c_str(), ping.requests, ping.seconds, static_cast<double>(ping.requests) / ping.seconds,
       ping.p50, ping.p99, ping.p999);
+  const double cpu_before_load = cpu_seconds(exchanged.pid());
   const Figures load = measure(address, options.sessions, options.window,
                                std::chrono::seconds(options.seconds), SIZE_MAX);
   std::printf(
@@ -262,6 +278,13 @@ void report(const Options& options, const std::string& sync) {
       "  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us\n",
       sync.c_str(), options.sessions, options.window, load.requests, load.seconds,
       static_cast<double>(load.requests) / load.seconds, load.p50, load.p99, load.p999);
+  const double cpu_after_load = cpu_seconds(exchanged.pid());
+  std::printf(
+      "journal %-5s  exchanged's own CPU: %.1f us per ack in ping-pong, %.1f us per ack "
+      "sustained (%.0f%% of one core)\n",
+      sync.c_str(), (cpu_before_load - cpu_before_ping) * 1e6 / static_cast<double>(ping.requests),
+      (cpu_after_load - cpu_before_load) * 1e6 / static_cast<double>(load.requests),
+      100 * (cpu_after_load - cpu_before_load) / load.seconds);
   std::fflush(stdout);
   exchanged.terminate();
   std::filesystem::remove_all(dir);

@@ -80,6 +80,7 @@ class ChildProcess {
   }
 
   bool running() const { return pid_ > 0 && !exit_status_; }
+  pid_t pid() const { return pid_; }
   void kill() { signal_and_wait(SIGKILL); }
   // SIGTERM, and the exit code (or 128 + signal).
   int terminate() {
