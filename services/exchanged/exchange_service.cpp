@@ -95,6 +95,10 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
     }
     published_seq_.push_back(venue_.md_seq(s));
     published_last_trade_.push_back(venue_.book(s).last_trade_price());
+    metrics_.levels[0][s]->set(
+        static_cast<std::int64_t>(published_[s].level_count(matching::Side::buy)));
+    metrics_.levels[1][s]->set(
+        static_cast<std::int64_t>(published_[s].level_count(matching::Side::sell)));
   }
 }
 

@@ -103,7 +103,7 @@ void JournalFile::append(const exchange::Record& record, std::function<void()> d
 }
 
 void JournalFile::after_pending(std::function<void()> fn) {
-  if (gathering_.empty() && !writer_busy_) {
+  if (gathering_callbacks_.empty() && !writer_busy_) {  // nothing appended or waiting before it
     fn();
     return;
   }
@@ -133,11 +133,12 @@ void JournalFile::start_batch() {
   gathering_.clear();
   writing_callbacks_.swap(gathering_callbacks_);
   gathering_callbacks_.clear();
-  if (options_.sync == JournalOptions::Sync::none) {
-    // A write to the page cache takes microseconds: done here, without a trip to the writer
-    // thread and back. The callbacks still run from a post, after the requests already queued on
-    // the strand, which gather into the next batch meanwhile.
-    write_batch();
+  if (writing_.empty() || options_.sync == JournalOptions::Sync::none) {
+    // Nothing to write (only after_pending callbacks, to run in order), or a write to the page
+    // cache, which takes microseconds: done here, without a trip to the writer thread and back.
+    // The callbacks still run from a post, after the requests already queued on the strand, which
+    // gather into the next batch meanwhile.
+    if (!writing_.empty()) write_batch();
     boost::asio::post(strand_, [this] { on_batch_written(writing_.size()); });
     return;
   }
@@ -162,7 +163,7 @@ void JournalFile::write_batch() {
 
 void JournalFile::on_batch_written(std::size_t bytes) {
   bytes_written_ += bytes;
-  if (options_.batch_latency != nullptr) {
+  if (options_.batch_latency != nullptr && bytes > 0) {
     options_.batch_latency->observe(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now() - batch_started_)
                                         .count());

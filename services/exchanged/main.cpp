@@ -85,6 +85,9 @@ int run(const mkt::runtime::CommonOptions& options) {
     }
     keys = std::move(*parsed);
   }
+  if (keys.empty()) {
+    spdlog::warn("no accounts file (--accounts): nobody can trade here, market data only");
+  }
   auto setup = mkt::exchanged::venue_setup(scenario, *scenario.find_node(options.node_id), keys);
   if (!setup) {
     spdlog::error("{}", setup.error());
