@@ -1,0 +1,36 @@
+#pragma once
+// A hop's bandwidth: a token bucket shared by every connection that crosses the hop, in the GCRA
+// form (one "theoretical arrival time" instead of a token count). Bytes leave at `rate` on average
+// and up to `burst` bytes at once; bytes that must wait queue in arrival order, and an offer that
+// would wait longer than the queue limit is dropped, which is how congestion on one hop slows and
+// then starves every flow through it. Nanoseconds; no clock of its own.
+
+#include <cstdint>
+#include <optional>
+
+namespace mkt::netmodel {
+
+class TokenBucket {
+ public:
+  // rate_kbps > 0 (kilobits per second, as the scenario gives it).
+  TokenBucket(std::int64_t rate_kbps, std::int64_t burst_bytes, std::int64_t queue_limit_ns);
+
+  // `bytes` offered at now_ns (non-decreasing across calls): when they may leave, or nullopt when
+  // the wait would pass the queue limit (then nothing is reserved).
+  std::optional<std::int64_t> admit(std::int64_t now_ns, std::int64_t bytes);
+  // How long bytes offered now would wait.
+  std::int64_t backlog_ns(std::int64_t now_ns) const;
+
+  void set_rate_kbps(std::int64_t rate_kbps);
+  std::int64_t rate_kbps() const { return rate_kbps_; }
+
+ private:
+  std::int64_t ns_for(std::int64_t bytes) const;
+
+  std::int64_t rate_kbps_;
+  std::int64_t burst_bytes_;
+  std::int64_t queue_limit_ns_;
+  std::int64_t tat_ns_ = 0;  // when the bucket would be full again with nothing more sent
+};
+
+}  // namespace mkt::netmodel
