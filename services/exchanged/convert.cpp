@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include "mkt/matching/text.h"
 
 namespace mkt::exchanged {
@@ -152,12 +150,6 @@ const std::string& client_id(const Venue& venue, matching::OrderId id) {
 
 market::common::v1::Side to_proto(matching::Side side) {
   return side == matching::Side::buy ? market::common::v1::SIDE_BUY : market::common::v1::SIDE_SELL;
-}
-
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::expected<exchange::SubmitCommand, Refusal> to_submit(const Venue& venue, AccountId account,

@@ -78,7 +78,4 @@ pb::AccountState account_state(const exchange::Venue& venue, exchange::AccountId
 
 market::common::v1::Side to_proto(matching::Side side);
 
-// Wall-clock nanoseconds since the Unix epoch, as every `_ns` timestamp on the wire.
-std::int64_t wall_clock_ns();
-
 }  // namespace mkt::exchanged

@@ -5,18 +5,17 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "mkt/runtime/clock.h"
+
 namespace mkt::exchanged {
+
+using runtime::steady_ns;
+using runtime::wall_clock_ns;
 
 using exchange::AccountId;
 using exchange::Command;
 
 namespace {
-
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 const grpc::Status& unauthenticated() {
   static const grpc::Status status(grpc::StatusCode::UNAUTHENTICATED,
@@ -103,13 +102,6 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
 }
 
 ExchangeService::~ExchangeService() = default;
-
-market::common::v1::Header ExchangeService::header() const {
-  market::common::v1::Header out;
-  out.set_sender(venue_.config().exchange_id);
-  out.set_sent_at_ns(wall_clock_ns());
-  return out;
-}
 
 const AccountId* ExchangeService::authenticate(grpc::CallbackServerContext* context) const {
   const auto& metadata = context->client_metadata();
@@ -358,7 +350,7 @@ void ExchangeService::release(const Origin& origin, Released& released) {
 void ExchangeService::send_to_session(Session& session, std::uint64_t request_id,
                                       const pb::OrderEvent& event) {
   auto message = std::make_shared<pb::SessionEvent>();
-  *message->mutable_header() = header();
+  runtime::stamp(*message->mutable_header(), venue_.config().exchange_id);
   message->set_session_seq(session.next_seq++);
   message->set_request_id(request_id);
   *message->mutable_event() = event;
@@ -385,7 +377,7 @@ void ExchangeService::publish(const pb::MarketDataEvent& event) {
   }
   if (subscribers_.empty()) return;
   auto message = std::make_shared<pb::MarketDataEvent>(event);
-  *message->mutable_header() = header();
+  runtime::stamp(*message->mutable_header(), venue_.config().exchange_id);
   for (const Subscriber& subscriber : subscribers_) {
     if (subscriber.wants[symbol]) subscriber.stream->send(message);
   }
@@ -426,7 +418,7 @@ void ExchangeService::subscribe(const std::shared_ptr<runtime::Stream<pb::Market
   for (exchange::SymbolIndex s = 0; s < published_.size(); ++s) {
     if (!wants[s]) continue;
     auto message = std::make_shared<pb::MarketDataEvent>();
-    *message->mutable_header() = header();
+    runtime::stamp(*message->mutable_header(), venue_.config().exchange_id);
     auto& snapshot = *message->mutable_snapshot();
     snapshot.set_symbol(venue_.config().symbols[s].name);
     snapshot.set_seq(published_seq_[s]);

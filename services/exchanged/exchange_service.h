@@ -121,7 +121,6 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   void count_rejection(pb::RejectReason reason);
   void subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
                  const pb::MarketDataRequest& request, std::list<Subscriber>::iterator& where);
-  market::common::v1::Header header() const;
 
   ServiceOptions options_;
   exchange::Venue& venue_;

@@ -6,6 +6,7 @@
 
 #include "convert.h"
 #include "mkt/runtime/channel.h"
+#include "mkt/runtime/clock.h"
 
 namespace mkt::exchanged {
 
@@ -64,7 +65,7 @@ lpb::Ledger::Stub& LedgerReporter::stub(const std::string& address) {
 void LedgerReporter::update_lag() {
   const std::int64_t oldest = settlement_.oldest_unsettled_ns();
   metrics_.unsettled_trades->set(static_cast<std::int64_t>(settlement_.unsettled_trades()));
-  metrics_.lag_ms->set(oldest == 0 ? 0 : (wall_clock_ns() - oldest) / 1'000'000);
+  metrics_.lag_ms->set(oldest == 0 ? 0 : (runtime::wall_clock_ns() - oldest) / 1'000'000);
   metrics_.acknowledged_sequence->set(
       static_cast<std::int64_t>(settlement_.acknowledged_sequence()));
   if (stopped_) return;
@@ -98,8 +99,7 @@ void LedgerReporter::kick() {
 void LedgerReporter::send(const exchange::Batch& batch) {
   busy_ = true;
   lpb::TradeBatch request;
-  request.mutable_header()->set_sender(venue_.config().exchange_id);
-  request.mutable_header()->set_sent_at_ns(wall_clock_ns());
+  runtime::stamp(*request.mutable_header(), venue_.config().exchange_id);
   request.set_exchange_id(venue_.config().exchange_id);
   request.set_sequence(batch.sequence);
   for (const exchange::SettledTrade& t : batch.trades) {

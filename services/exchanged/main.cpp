@@ -1,17 +1,14 @@
 // exchanged: one trading venue of a scenario, served over gRPC, journalled to disk.
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <iostream>
-#include <sstream>
 
 #include "exchange_service.h"
 #include "ledger_reporter.h"
+#include "mkt/runtime/files.h"
 #include "mkt/runtime/metrics_http.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
@@ -23,44 +20,26 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Writes `text` to `path` so that a reader sees the old file or the whole new one, even after a
-// crash: a temporary file, synced, renamed over the target.
-bool write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  return written && std::rename(temporary.c_str(), path.c_str()) == 0;
-}
+// The accounts file and the manifest are a line per account: far below this.
+constexpr std::size_t small_file_bytes_max = 4 << 20;
 
 // Ties the journal to the venue's numbering (see setup.h): writes the manifest of a new journal,
 // checks that of an existing one, and records accounts added since.
 std::string check_manifest(const std::string& journal, const std::string& current) {
   const std::string path = journal + ".manifest";
-  const auto recorded = read_file(path);
-  if (recorded) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    const auto recorded = mkt::runtime::read_file(path, small_file_bytes_max);
+    if (!recorded) return recorded.error();
     if (auto why = mkt::exchanged::manifest_mismatch(*recorded, current); !why.empty()) {
       return "journal " + journal + " does not fit this venue: " + why;
     }
     if (*recorded == current) return {};
-  } else {
-    std::error_code ec;
-    if (std::filesystem::file_size(journal, ec) > 0 && !ec) {
-      return "journal " + journal + " has no manifest (" + path + "); it cannot be replayed safely";
-    }
+  } else if (std::filesystem::file_size(journal, ec) > 0 && !ec) {
+    return "journal " + journal + " has no manifest (" + path + "); it cannot be replayed safely";
   }
-  if (!write_file_atomically(path, current)) return "cannot write " + path;
-  return {};
+  const auto written = mkt::runtime::write_file_atomically(path, current);
+  return written ? std::string() : written.error();
 }
 
 int run(const mkt::runtime::CommonOptions& options) {
@@ -73,9 +52,9 @@ int run(const mkt::runtime::CommonOptions& options) {
   std::vector<mkt::exchanged::AccountKey> keys;
   if (flags.count("accounts")) {
     const std::string path = flags["accounts"].as<std::string>();
-    const auto text = read_file(path);
+    const auto text = mkt::runtime::read_file(path, small_file_bytes_max);
     if (!text) {
-      spdlog::error("cannot read the accounts file {}", path);
+      spdlog::error("accounts file: {}", text.error());
       return 1;
     }
     auto parsed = mkt::exchanged::parse_accounts(*text, path);
@@ -198,10 +177,13 @@ int run(const mkt::runtime::CommonOptions& options) {
       "exchange {} listening on port {} with {} symbols and {} accounts; metrics on port {}",
       options.node_id, *port, setup->config.symbols.size(), setup->config.accounts.size(),
       *metrics_port);
-  if (flags.count("port-file") &&
-      !write_file_atomically(flags["port-file"].as<std::string>(), std::to_string(*port) + "\n")) {
-    spdlog::error("cannot write the port file {}", flags["port-file"].as<std::string>());
-    return 1;
+  if (flags.count("port-file")) {
+    const auto written = mkt::runtime::write_file_atomically(flags["port-file"].as<std::string>(),
+                                                             std::to_string(*port) + "\n");
+    if (!written) {
+      spdlog::error("port file: {}", written.error());
+      return 1;
+    }
   }
 
   runner.on_stop([&] {

@@ -1,9 +1,9 @@
 #include "mkt/runtime/options.h"
 
 #include <boost/program_options/parsers.hpp>
-#include <fstream>
 #include <iostream>
 
+#include "mkt/runtime/files.h"
 #include "netmarket/version.h"
 
 namespace mkt::runtime {
@@ -12,13 +12,9 @@ namespace po = boost::program_options;
 
 std::expected<scenario::Scenario, std::string> load_scenario_file(const std::string& path,
                                                                   const std::string& topology) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(path + ": cannot open the file");
-  // One byte past the limit is enough to know the file is too large.
-  std::string buffer(scenario::file_bytes_max + 1, '\0');
-  in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  buffer.resize(static_cast<std::size_t>(in.gcount()));
-  auto loaded = scenario::parse(buffer, path, topology);
+  const auto buffer = read_file(path, scenario::file_bytes_max);
+  if (!buffer) return std::unexpected(buffer.error());
+  auto loaded = scenario::parse(*buffer, path, topology);
   if (!loaded) return std::unexpected(loaded.error().to_string());
   return std::move(*loaded);
 }

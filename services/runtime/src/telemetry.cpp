@@ -1,6 +1,6 @@
 #include "mkt/runtime/telemetry.h"
 
-#include <chrono>
+#include "mkt/runtime/clock.h"
 
 namespace mkt::runtime {
 
@@ -9,12 +9,6 @@ namespace tpb = market::telemetry::v1;
 namespace {
 
 constexpr int kinds_max = 16;  // above every Event::KindCase
-
-std::int64_t wall_clock_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -39,8 +33,7 @@ bool TelemetryService::wants(Event::KindCase kind) const {
 }
 
 void TelemetryService::publish(Event event) {
-  event.mutable_header()->set_sender(node_id_);
-  event.mutable_header()->set_sent_at_ns(wall_clock_ns());
+  stamp(*event.mutable_header(), node_id_);
   event.set_seq(++seq_);
   const auto kind = static_cast<std::size_t>(event.kind_case());
   std::shared_ptr<const Event> shared;
@@ -91,8 +84,7 @@ grpc::ServerUnaryReactor* TelemetryService::GetMetrics(grpc::CallbackServerConte
                                                        const tpb::GetMetricsRequest*,
                                                        tpb::MetricsSnapshot* response) {
   // The registry is thread-safe: answered on gRPC's thread.
-  response->mutable_header()->set_sender(node_id_);
-  response->mutable_header()->set_sent_at_ns(wall_clock_ns());
+  stamp(*response->mutable_header(), node_id_);
   for (const metrics::Sample& sample : registry_.samples()) {
     tpb::Metric& metric = *response->add_metrics();
     metric.set_name(sample.name);
