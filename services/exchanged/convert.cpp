@@ -62,9 +62,8 @@ pb::OrderType to_proto(matching::OrderType type) {
 std::optional<matching::TimeInForce> tif_of(pb::TimeInForce tif, matching::OrderType type) {
   switch (tif) {
     case pb::TIME_IN_FORCE_UNSPECIFIED:
-      return type == matching::OrderType::limit || type == matching::OrderType::stop_limit
-                 ? matching::TimeInForce::gtc
-                 : matching::TimeInForce::ioc;
+      return matching::has_limit_price(type) ? matching::TimeInForce::gtc
+                                             : matching::TimeInForce::ioc;
     case pb::TIME_IN_FORCE_GTC:
       return matching::TimeInForce::gtc;
     case pb::TIME_IN_FORCE_IOC:
@@ -182,10 +181,8 @@ std::expected<exchange::SubmitCommand, Refusal> to_submit(const Venue& venue, Ac
         refuse(Code::INVALID_ARGUMENT, pb::REJECT_REASON_INVALID_QUANTITY,
                fmt::format("quantity_lots must be positive, got {}", request.quantity_lots())));
   }
-  const bool has_limit =
-      *type == matching::OrderType::limit || *type == matching::OrderType::stop_limit;
-  const bool has_stop =
-      *type == matching::OrderType::stop || *type == matching::OrderType::stop_limit;
+  const bool has_limit = matching::has_limit_price(*type);
+  const bool has_stop = matching::has_stop_price(*type);
   if (has_limit && request.price_ticks() <= 0) {
     return std::unexpected(
         refuse(Code::INVALID_ARGUMENT, pb::REJECT_REASON_INVALID_PRICE,
@@ -356,13 +353,13 @@ std::vector<AccountEvent> order_events(const Venue& venue, const Outcome& outcom
   return out;
 }
 
-std::vector<pb::MarketDataEvent> market_data(const Venue& venue, const Outcome& outcome,
-                                             std::int64_t now_ns) {
-  std::vector<pb::MarketDataEvent> out;
+std::vector<SymbolMarketData> market_data(const Venue& venue, const Outcome& outcome,
+                                          std::int64_t now_ns) {
+  std::vector<SymbolMarketData> out;
   for (const exchange::VenueEvent& item : outcome.events) {
     const matching::Event& e = item.event;
     if (e.kind == EventKind::level) {
-      auto& delta = *out.emplace_back().mutable_delta();
+      auto& delta = *out.emplace_back(SymbolMarketData{item.symbol, {}}).event.mutable_delta();
       delta.set_symbol(venue.config().symbols[item.symbol].name);
       delta.set_seq(item.md_seq);
       delta.set_side(to_proto(e.side));
@@ -370,7 +367,7 @@ std::vector<pb::MarketDataEvent> market_data(const Venue& venue, const Outcome& 
       delta.mutable_level()->set_quantity_lots(e.quantity);
       delta.mutable_level()->set_order_count(e.level_orders);
     } else if (e.kind == EventKind::fill) {
-      auto& trade = *out.emplace_back().mutable_trade();
+      auto& trade = *out.emplace_back(SymbolMarketData{item.symbol, {}}).event.mutable_trade();
       trade.set_symbol(venue.config().symbols[item.symbol].name);
       trade.set_seq(item.md_seq);
       trade.set_trade_id(item.trade_id);

@@ -59,9 +59,15 @@ struct AccountEvent {
 std::vector<AccountEvent> order_events(const exchange::Venue& venue,
                                        const exchange::Outcome& outcome, std::int64_t now_ns);
 
+// One market data message and the symbol it is about.
+struct SymbolMarketData {
+  exchange::SymbolIndex symbol = 0;
+  pb::MarketDataEvent event;
+};
+
 // The market data of a command: a BookDelta per level change and a Trade per fill, in order.
-std::vector<pb::MarketDataEvent> market_data(const exchange::Venue& venue,
-                                             const exchange::Outcome& outcome, std::int64_t now_ns);
+std::vector<SymbolMarketData> market_data(const exchange::Venue& venue,
+                                          const exchange::Outcome& outcome, std::int64_t now_ns);
 
 // Telemetry of a carried-out command: with `orders`, an OrderEvent per order change (accepted,
 // cancelled, modified, triggered); with `trades`, a TradeEvent per trade.

@@ -45,7 +45,7 @@ struct ExchangeService::Subscriber {
 // What a carried-out command caused, converted while the venue still held the state it speaks of.
 struct ExchangeService::Released {
   std::vector<AccountEvent> order_events;
-  std::vector<pb::MarketDataEvent> market_data;
+  std::vector<SymbolMarketData> market_data;
   std::vector<market::telemetry::v1::Event> telemetry;
 };
 
@@ -167,6 +167,17 @@ grpc::ServerUnaryReactor* ExchangeService::ModifyOrder(grpc::CallbackServerConte
   return order_call(context, request, response);
 }
 
+// The state as of now, told once everything it includes is on disk.
+template <class Response>
+void ExchangeService::answer_when_durable(runtime::Responder<Response> responder,
+                                          grpc::Status status, Response response) {
+  journal_.after_pending(
+      [status = std::move(status), response = std::move(response),
+       responder = std::make_shared<runtime::Responder<Response>>(std::move(responder))]() mutable {
+        responder->finish(status, std::move(response));
+      });
+}
+
 grpc::ServerUnaryReactor* ExchangeService::GetOrder(grpc::CallbackServerContext* context,
                                                     const pb::GetOrderRequest* request,
                                                     pb::OrderState* response) {
@@ -189,12 +200,7 @@ grpc::ServerUnaryReactor* ExchangeService::GetOrder(grpc::CallbackServerContext*
         } else {
           state = order_state(venue_, *order);
         }
-        // The state as of now, told once everything it includes is on disk.
-        journal_.after_pending(
-            [status, state = std::move(state),
-             responder = std::make_shared<Responder>(std::move(responder))]() mutable {
-              responder->finish(status, std::move(state));
-            });
+        answer_when_durable(std::move(responder), std::move(status), std::move(state));
       });
 }
 
@@ -207,11 +213,7 @@ grpc::ServerUnaryReactor* ExchangeService::GetAccount(grpc::CallbackServerContex
   return runtime::serve_on(
       strand_, context, request, response,
       [this, account = *account](const pb::GetAccountRequest&, Responder responder) {
-        journal_.after_pending(
-            [state = account_state(venue_, account),
-             responder = std::make_shared<Responder>(std::move(responder))]() mutable {
-              responder->finish(grpc::Status::OK, std::move(state));
-            });
+        answer_when_durable(std::move(responder), grpc::Status::OK, account_state(venue_, account));
       });
 }
 
@@ -281,7 +283,7 @@ void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> com
     refuse(origin, *refusal, client_order_id, order_id);
     return;
   }
-  const std::int64_t now = std::visit([](const auto& c) { return c.now_ns; }, *command);
+  const std::int64_t now = exchange::time_of(*command);
   auto released = std::make_shared<Released>(
       Released{order_events(venue_, outcome, now), market_data(venue_, outcome, now), {}});
   const auto trades = exchange::trades_of(venue_, outcome, now);
@@ -330,7 +332,7 @@ void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
 
 void ExchangeService::release(const Origin& origin, Released& released) {
   metrics_.ack_latency->observe(steady_ns() - origin.started_ns);
-  for (const pb::MarketDataEvent& event : released.market_data) publish(event);
+  for (SymbolMarketData& item : released.market_data) publish(item.symbol, std::move(item.event));
   for (auto& event : released.telemetry) options_.telemetry->publish(std::move(event));
   pb::OrderResponse response;
   for (AccountEvent& item : released.order_events) {
@@ -357,18 +359,16 @@ void ExchangeService::send_to_session(Session& session, std::uint64_t request_id
   session.stream->send(std::move(message));
 }
 
-void ExchangeService::publish(const pb::MarketDataEvent& event) {
-  const std::string& name = event.has_delta() ? event.delta().symbol() : event.trade().symbol();
-  const exchange::SymbolIndex symbol = *venue_.symbol_index(name);
+void ExchangeService::publish(exchange::SymbolIndex symbol, pb::MarketDataEvent event) {
   if (event.has_delta()) {
     const auto& delta = event.delta();
-    published_[symbol].set(
-        delta.side() == market::common::v1::SIDE_BUY ? matching::Side::buy : matching::Side::sell,
-        delta.level().price_ticks(), delta.level().quantity_lots(), delta.level().order_count());
+    const bool buy = delta.side() == market::common::v1::SIDE_BUY;
+    const matching::Side side = buy ? matching::Side::buy : matching::Side::sell;
+    published_[symbol].set(side, delta.level().price_ticks(), delta.level().quantity_lots(),
+                           delta.level().order_count());
     published_seq_[symbol] = delta.seq();
-    const int side = delta.side() == market::common::v1::SIDE_BUY ? 0 : 1;
-    metrics_.levels[side][symbol]->set(static_cast<std::int64_t>(
-        published_[symbol].level_count(side == 0 ? matching::Side::buy : matching::Side::sell)));
+    metrics_.levels[buy ? 0 : 1][symbol]->set(
+        static_cast<std::int64_t>(published_[symbol].level_count(side)));
   } else {
     published_last_trade_[symbol] = event.trade().price_ticks();
     published_seq_[symbol] = event.trade().seq();
@@ -376,7 +376,7 @@ void ExchangeService::publish(const pb::MarketDataEvent& event) {
     metrics_.traded_lots[symbol]->add(static_cast<std::uint64_t>(event.trade().quantity_lots()));
   }
   if (subscribers_.empty()) return;
-  auto message = std::make_shared<pb::MarketDataEvent>(event);
+  auto message = std::make_shared<pb::MarketDataEvent>(std::move(event));
   runtime::stamp(*message->mutable_header(), venue_.config().exchange_id);
   for (const Subscriber& subscriber : subscribers_) {
     if (subscriber.wants[symbol]) subscriber.stream->send(message);

@@ -108,6 +108,9 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   void execute_request(Origin origin, const pb::SubmitOrderRequest& request);
   void execute_request(Origin origin, const pb::CancelOrderRequest& request);
   void execute_request(Origin origin, const pb::ModifyOrderRequest& request);
+  template <class Response>
+  void answer_when_durable(runtime::Responder<Response> responder, grpc::Status status,
+                           Response response);
   void on_session_request(const std::shared_ptr<Session>& session,
                           const pb::SessionRequest& request);
   // On the strand: runs one command (or reports why there is none) and releases what it caused.
@@ -117,7 +120,7 @@ class ExchangeService final : public pb::Exchange::CallbackService {
               std::uint64_t order_id);
   void release(const Origin& origin, Released& released);
   void send_to_session(Session& session, std::uint64_t request_id, const pb::OrderEvent& event);
-  void publish(const pb::MarketDataEvent& event);
+  void publish(exchange::SymbolIndex symbol, pb::MarketDataEvent event);
   void count_rejection(pb::RejectReason reason);
   void subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
                  const pb::MarketDataRequest& request, std::list<Subscriber>::iterator& where);

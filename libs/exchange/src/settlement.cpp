@@ -74,8 +74,9 @@ bool replay_record(Venue& venue, Settlement* settlement, const Record& record) {
   if (const auto* command = std::get_if<Command>(&record)) {
     const Outcome outcome = run_command(venue, *command);
     if (settlement != nullptr) {
-      const std::int64_t now = std::visit([](const auto& c) { return c.now_ns; }, *command);
-      for (const SettledTrade& trade : trades_of(venue, outcome, now)) settlement->add(trade);
+      for (const SettledTrade& trade : trades_of(venue, outcome, time_of(*command))) {
+        settlement->add(trade);
+      }
     }
     return changes_state(outcome);
   }

@@ -281,10 +281,8 @@ void Venue::apply(SymbolIndex symbol, const Event& event) {
     case EventKind::accepted: {
       OrderInfo& info = info_of(event.order_id);
       info.original = event.quantity;
-      info.status =
-          info.type == matching::OrderType::stop || info.type == matching::OrderType::stop_limit
-              ? OrderInfo::Status::pending_trigger
-              : OrderInfo::Status::resting;
+      info.status = matching::has_stop_price(info.type) ? OrderInfo::Status::pending_trigger
+                                                        : OrderInfo::Status::resting;
       ++accounts_[info.account].open_orders;
       open_changed(info, event.quantity);
       break;

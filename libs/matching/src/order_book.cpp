@@ -101,8 +101,8 @@ bool OrderBook::validate(const NewOrder& order, std::vector<Event>& out) const {
     out.push_back(reject_event(order.id, order.account, order.side, reason));
     return false;
   };
-  const bool has_limit = order.type == OrderType::limit || order.type == OrderType::stop_limit;
-  const bool has_stop = order.type == OrderType::stop || order.type == OrderType::stop_limit;
+  const bool has_limit = has_limit_price(order.type);
+  const bool has_stop = has_stop_price(order.type);
   if (order.quantity <= 0 || order.quantity > limits_.quantity_max) {
     return reject(RejectReason::invalid_quantity);
   }
@@ -112,8 +112,8 @@ bool OrderBook::validate(const NewOrder& order, std::vector<Event>& out) const {
   if (has_stop && (order.stop_price <= 0 || order.stop_price > limits_.price_max)) {
     return reject(RejectReason::invalid_price);
   }
-  const bool market_like = order.type == OrderType::market || order.type == OrderType::stop;
-  if (market_like && order.tif == TimeInForce::gtc) return reject(RejectReason::invalid_order_type);
+  if (trades_at_any_price(order.type) && order.tif == TimeInForce::gtc)
+    return reject(RejectReason::invalid_order_type);
   if (order.post_only && (order.type != OrderType::limit || order.tif != TimeInForce::gtc)) {
     return reject(RejectReason::invalid_order_type);
   }
@@ -125,7 +125,7 @@ bool OrderBook::validate(const NewOrder& order, std::vector<Event>& out) const {
 void OrderBook::submit(const NewOrder& order, std::vector<Event>& out) {
   MKT_INVARIANT(order.id != 0, "order id 0 is reserved");
   if (!validate(order, out)) return;
-  const bool is_stop = order.type == OrderType::stop || order.type == OrderType::stop_limit;
+  const bool is_stop = has_stop_price(order.type);
   const auto& opposite_side = sides_[index(opposite(order.side))];
   if (!is_stop) {
     if (order.type == OrderType::market && opposite_side.empty()) {
@@ -199,7 +199,7 @@ void OrderBook::modify(OrderId id, AccountId account, Price new_price, Quantity 
   if (new_quantity <= 0 || new_quantity > limits_.quantity_max) {
     return reject(RejectReason::invalid_quantity);
   }
-  const bool has_limit = o.type == OrderType::limit || o.type == OrderType::stop_limit;
+  const bool has_limit = has_limit_price(o.type);
   if (!has_limit && new_price != o.price) return reject(RejectReason::invalid_price);
   if (has_limit && (new_price <= 0 || new_price > limits_.price_max)) {
     return reject(RejectReason::invalid_price);
@@ -291,8 +291,7 @@ bool OrderBook::crosses(Side taker_side, Price limit, Price resting) const {
 
 void OrderBook::match(Slot taker, std::vector<Event>& out) {
   auto& opposite_side = sides_[index(opposite(orders_[taker].side))];
-  const bool any_price =
-      orders_[taker].type == OrderType::market || orders_[taker].type == OrderType::stop;
+  const bool any_price = trades_at_any_price(orders_[taker].type);
   bool stop_matching = false;
   while (!stop_matching && orders_[taker].remaining > 0 && !opposite_side.empty()) {
     const Slot level_slot = opposite_side.back().second;
@@ -356,7 +355,7 @@ void OrderBook::match(Slot taker, std::vector<Event>& out) {
 // How much of `needed` the taker would fill now, without changing anything.
 Quantity OrderBook::fillable(const Order& taker, Quantity needed) const {
   const auto& opposite_side = sides_[index(opposite(taker.side))];
-  const bool any_price = taker.type == OrderType::market || taker.type == OrderType::stop;
+  const bool any_price = trades_at_any_price(taker.type);
   Quantity available = 0;
   for (auto it = opposite_side.rbegin(); it != opposite_side.rend(); ++it) {
     const Level& level = levels_[it->second];

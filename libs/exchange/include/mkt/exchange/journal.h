@@ -56,6 +56,11 @@ class RecordReader {
   std::string error_;
 };
 
+// The time a command carries.
+inline std::int64_t time_of(const Command& command) {
+  return std::visit([](const auto& c) { return c.now_ns; }, command);
+}
+
 // Runs one command through the venue.
 Outcome run_command(Venue& venue, const Command& command);
 

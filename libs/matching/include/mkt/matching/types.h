@@ -23,6 +23,17 @@ enum class OrderType : std::uint8_t {
   stop_limit,  // becomes a limit order at price when the last trade reaches stop_price
 };
 
+// What each type carries and how it trades, the one place these rules are written.
+constexpr bool has_limit_price(OrderType type) {
+  return type == OrderType::limit || type == OrderType::stop_limit;
+}
+constexpr bool has_stop_price(OrderType type) {
+  return type == OrderType::stop || type == OrderType::stop_limit;
+}
+constexpr bool trades_at_any_price(OrderType type) {  // never rests
+  return type == OrderType::market || type == OrderType::stop;
+}
+
 enum class TimeInForce : std::uint8_t {
   gtc,  // the rest rests
   ioc,  // the rest is cancelled
