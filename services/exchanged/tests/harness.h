@@ -5,8 +5,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
@@ -23,6 +21,7 @@
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/server.h"
+#include "mkt/testing/io_thread.h"
 #include "setup.h"
 
 namespace mkt::exchanged::test {
@@ -97,7 +96,6 @@ class TestVenue {
       reporter_ = std::make_unique<LedgerReporter>(reporter_options, *venue_, *settlement_,
                                                    *journal_, strand_, registry_);
       service_options.on_trades = [this] { reporter_->kick(); };
-      boost::asio::post(strand_, [this] { reporter_->kick(); });
     }
     service_options.telemetry = &telemetry_;
     service_ = std::make_unique<ExchangeService>(service_options, *venue_, settlement(), *journal_,
@@ -107,23 +105,18 @@ class TestVenue {
     server_->add_service(service_.get());
     server_->add_service(&telemetry_);
     if (auto port = server_->start(); !port) throw std::runtime_error(port.error());
-    thread_ = std::thread([this] { io_.run(); });
+    if (reporter_) boost::asio::post(strand_, [this] { reporter_->kick(); });
   }
 
   ~TestVenue() {
-    std::promise<void> closed;
-    boost::asio::post(strand_, [&] {
+    io_.run([&] {
       if (reporter_) reporter_->stop();
       service_->close_streams();
       telemetry_.close_streams();
-      closed.set_value();
     });
-    closed.get_future().wait();
     server_->shutdown(1s);
     journal_->close();
-    work_.reset();
     io_.stop();
-    thread_.join();
   }
 
   std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
@@ -135,18 +128,12 @@ class TestVenue {
   // Runs fn on the strand and waits for it, to look at the venue.
   template <class Fn>
   auto on_strand(Fn fn) {
-    std::packaged_task<decltype(fn(std::declval<exchange::Venue&>()))()> task(
-        [&] { return fn(*venue_); });
-    auto result = task.get_future();
-    boost::asio::post(strand_, [&] { task(); });
-    return result.get();
+    return io_.run([&] { return fn(*venue_); });
   }
 
  private:
-  boost::asio::io_context io_{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      io_.get_executor()};
-  Strand strand_ = boost::asio::make_strand(io_);
+  mkt::testing::IoThread io_;
+  Strand strand_ = io_.strand();
   ReplayStats replay_;
   metrics::Registry registry_;
   runtime::TelemetryService telemetry_{strand_, "ex-1", registry_};
@@ -156,7 +143,6 @@ class TestVenue {
   std::unique_ptr<LedgerReporter> reporter_;
   std::unique_ptr<ExchangeService> service_;
   std::unique_ptr<runtime::RpcServer> server_;
-  std::thread thread_;
 };
 
 // A blocking client of one account (or of none, with an empty key).

@@ -4,29 +4,20 @@
 
 #include "journal_file.h"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <fstream>
 #include <future>
 #include <thread>
 
 #include "harness.h"
+#include "mkt/testing/io_thread.h"
 
 using namespace mkt::exchanged;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Loop {
-  boost::asio::io_context io{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  Strand strand = boost::asio::make_strand(io);
-  std::thread thread{[this] { io.run(); }};
-  ~Loop() {
-    work.reset();
-    thread.join();
-  }
-};
+using Loop = mkt::testing::IoThread;
 
 mkt::exchange::Record cancel(std::uint64_t id) {
   return mkt::exchange::Command(mkt::exchange::CancelCommand{0, id, 0});
@@ -37,7 +28,7 @@ std::vector<std::uint64_t> replay(const std::string& path, ReplayStats& stats,
   Loop loop;
   std::vector<std::uint64_t> ids;
   auto file = JournalFile::open(
-      {path}, loop.strand,
+      {path}, loop.strand(),
       [&](const mkt::exchange::Record& r) {
         ids.push_back(
             std::get<mkt::exchange::CancelCommand>(std::get<mkt::exchange::Command>(r)).order_id);
@@ -61,10 +52,10 @@ TEST_CASE("durable callbacks run in order, once each, in every sync mode") {
       ReplayStats stats;
       JournalOptions options{path, sync, delay};
       auto file = JournalFile::open(
-          options, loop.strand, [](const auto&) {}, stats);
+          options, loop.strand(), [](const auto&) {}, stats);
       REQUIRE(file);
       std::promise<void> done;
-      boost::asio::post(loop.strand, [&] {
+      boost::asio::post(loop.strand(), [&] {
         for (std::uint64_t id = 1; id <= 500; ++id) {
           (*file)->append(cancel(id), [&durable, id] { durable.push_back(id); });
           if (id == 250) (*file)->after_pending([&] { durable.push_back(0); });

@@ -5,12 +5,13 @@
 #include "mkt/runtime/metrics_http.h"
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <thread>
+
+#include "mkt/testing/io_thread.h"
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -19,20 +20,13 @@ using tcp = asio::ip::tcp;
 namespace {
 
 struct Fixture {
-  asio::io_context io{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-  mkt::runtime::MetricsHttpServer server{io, [] { return std::string("up 1\n"); }};
-  int port = 0;
-  std::thread thread;
+  mkt::testing::IoThread io;
+  mkt::runtime::MetricsHttpServer server{io.io(), [] { return std::string("up 1\n"); }};
+  int port = server.start("127.0.0.1:0").value();
 
-  Fixture() {
-    port = server.start("127.0.0.1:0").value();
-    thread = std::thread([this] { io.run(); });
-  }
   ~Fixture() {
     server.stop();
-    work.reset();
-    thread.join();
+    io.run([] {});  // after the stop, which was posted before
   }
 };
 

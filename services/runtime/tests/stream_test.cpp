@@ -5,9 +5,6 @@
 
 #include "mkt/runtime/stream.h"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <future>
 #include <thread>
@@ -15,6 +12,7 @@
 #include "echo.grpc.pb.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/server.h"
+#include "mkt/testing/io_thread.h"
 
 using namespace std::chrono_literals;
 using mkt::runtime::Stream;
@@ -24,7 +22,7 @@ using mkt::test::v1::SayRequest;
 
 namespace {
 
-using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using Strand = mkt::testing::IoThread::Strand;
 
 class StreamService final : public mkt::test::v1::Echo::CallbackService {
  public:
@@ -70,27 +68,21 @@ class StreamService final : public mkt::test::v1::Echo::CallbackService {
 };
 
 struct Fixture {
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  mkt::testing::IoThread io;
   StreamService service;
   mkt::runtime::RpcServer server{{}};
-  std::thread io_thread;
   std::unique_ptr<mkt::test::v1::Echo::Stub> stub;
 
-  explicit Fixture(std::size_t queue_max = 10'000)
-      : service(boost::asio::make_strand(io), queue_max) {
+  explicit Fixture(std::size_t queue_max = 10'000) : service(io.strand(), queue_max) {
     server.add_service(&service);
     const auto port = server.start();
     REQUIRE(port.has_value());
-    io_thread = std::thread([this] { io.run(); });
     stub = mkt::test::v1::Echo::NewStub(
         mkt::runtime::make_channel("127.0.0.1:" + std::to_string(*port), {"tester", "", 4 << 20}));
   }
   ~Fixture() {
     server.shutdown(0ms);
-    work.reset();
     io.stop();
-    io_thread.join();
   }
 
   bool closed_on_strand() {
@@ -99,14 +91,9 @@ struct Fixture {
     return future.get();
   }
 
-  // Runs fn on the strand and waits for it.
   template <class Fn>
   auto on_strand(Fn fn) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto future = task.get_future();
-    boost::asio::post(service.strand_, [&task] { task(); });
-    REQUIRE(future.wait_for(10s) == std::future_status::ready);
-    return future.get();
+    return io.run(std::move(fn));
   }
 };
 

@@ -4,14 +4,13 @@
 
 #include "mkt/runtime/telemetry.h"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <future>
 #include <thread>
 
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/server.h"
+#include "mkt/testing/io_thread.h"
 
 using namespace std::chrono_literals;
 namespace tpb = market::telemetry::v1;
@@ -19,38 +18,28 @@ namespace tpb = market::telemetry::v1;
 namespace {
 
 struct Fixture {
-  boost::asio::io_context io{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  mkt::runtime::TelemetryService::Strand strand = boost::asio::make_strand(io);
+  mkt::testing::IoThread io;
   mkt::metrics::Registry registry;
   mkt::runtime::TelemetryService service;
   mkt::runtime::RpcServer server{{}};
   std::unique_ptr<tpb::Telemetry::Stub> stub;
-  std::thread thread;
 
   explicit Fixture(mkt::runtime::StreamOptions options = {.queued_messages_max = 10'000,
                                                           .drop_when_full = true})
-      : service(strand, "node-a", registry, options) {
+      : service(io.strand(), "node-a", registry, options) {
     server.add_service(&service);
     const int port = server.start().value();
     stub = tpb::Telemetry::NewStub(
         mkt::runtime::make_channel("127.0.0.1:" + std::to_string(port), {"t", "", 4 << 20}));
-    thread = std::thread([this] { io.run(); });
   }
   ~Fixture() {
-    on_strand([&] { service.close_streams(); });
+    io.run([&] { service.close_streams(); });
     server.shutdown(1s);
-    work.reset();
-    thread.join();
+    io.stop();
   }
   template <class Fn>
-  void on_strand(Fn fn) {
-    std::promise<void> done;
-    boost::asio::post(strand, [&] {
-      fn();
-      done.set_value();
-    });
-    done.get_future().wait();
+  auto on_strand(Fn fn) {
+    return io.run(std::move(fn));
   }
   // Waits until a subscriber takes trades.
   void wait_subscribed() {

@@ -1,7 +1,6 @@
 // Checks the unary gRPC-to-Asio bridge with a real server and client over loopback on port 0:
 // handlers run on their strand, deadlines expire, clients cancel, a dropped handler still answers,
 // health reports SERVING, and shutdown drains a call in flight or cancels it after the drain bound.
-#include <boost/asio/executor_work_guard.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <future>
 #include <thread>
@@ -10,6 +9,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/server.h"
+#include "mkt/testing/io_thread.h"
 
 using namespace std::chrono_literals;
 using mkt::test::CallResult;
@@ -19,26 +19,21 @@ namespace {
 
 // A server with the Echo service on its own io_context thread, and a client channel to it.
 struct Fixture {
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  EchoService service{boost::asio::make_strand(io)};
+  mkt::testing::IoThread io;
+  EchoService service{io.strand()};
   mkt::runtime::RpcServer server{{}};
-  std::thread io_thread;
   std::unique_ptr<mkt::test::v1::Echo::Stub> stub;
 
   Fixture() {
     server.add_service(&service);
     const auto port = server.start();
     REQUIRE(port.has_value());
-    io_thread = std::thread([this] { io.run(); });
     stub = mkt::test::v1::Echo::NewStub(
         mkt::runtime::make_channel("127.0.0.1:" + std::to_string(*port), {"tester", "", 4 << 20}));
   }
   ~Fixture() {
     server.shutdown(0ms);
-    work.reset();
     io.stop();
-    io_thread.join();
   }
 
   // Starts a call; the future is fulfilled on the io_context thread.
@@ -50,7 +45,7 @@ struct Fixture {
     request.set_text(text);
     request.set_delay_ms(delay_ms);
     auto call = mkt::runtime::async_unary<mkt::test::v1::SayReply>(
-        io.get_executor(), {timeout},
+        io.io().get_executor(), {timeout},
         [&](grpc::ClientContext* ctx, mkt::test::v1::SayReply* out, auto done) {
           stub->async()->Say(ctx, &request, out, std::move(done));
         },
