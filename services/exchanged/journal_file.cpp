@@ -73,15 +73,13 @@ std::expected<std::unique_ptr<JournalFile>, std::string> JournalFile::open(
     ::close(fd);
     return std::unexpected("cannot seek in " + options.path + ": " + errno_text());
   }
-  return std::unique_ptr<JournalFile>(
-      new JournalFile(std::move(options), std::move(strand), fd, reader.offset()));
+  return std::unique_ptr<JournalFile>(new JournalFile(std::move(options), std::move(strand), fd));
 }
 
-JournalFile::JournalFile(JournalOptions options, Strand strand, int fd, std::uint64_t size)
+JournalFile::JournalFile(JournalOptions options, Strand strand, int fd)
     : options_(std::move(options)),
       strand_(std::move(strand)),
       fd_(fd),
-      bytes_written_(size),
       timer_(strand_),
       writer_work_(writer_io_.get_executor()),
       writer_([this] { writer_io_.run(); }) {}
@@ -162,7 +160,6 @@ void JournalFile::write_batch() {
 }
 
 void JournalFile::on_batch_written(std::size_t bytes) {
-  bytes_written_ += bytes;
   if (options_.batch_latency != nullptr && bytes > 0) {
     options_.batch_latency->observe(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now() - batch_started_)

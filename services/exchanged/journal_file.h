@@ -57,10 +57,8 @@ class JournalFile {
   // Waits for the writer to finish what it has; call after the strand has stopped appending.
   void close();
 
-  std::uint64_t bytes_written() const { return bytes_written_; }
-
  private:
-  JournalFile(JournalOptions options, Strand strand, int fd, std::uint64_t size);
+  JournalFile(JournalOptions options, Strand strand, int fd);
   void schedule();
   void start_batch();
   void write_batch();  // writing_ to the file, synced as configured; ends the process on failure
@@ -69,8 +67,7 @@ class JournalFile {
   JournalOptions options_;
   Strand strand_;
   int fd_;
-  std::uint64_t bytes_written_;  // on the strand
-  std::string gathering_;        // the next batch's bytes
+  std::string gathering_;  // the next batch's bytes
   std::vector<std::function<void()>> gathering_callbacks_;
   std::string writing_;  // the batch in the writer's hands
   std::vector<std::function<void()>> writing_callbacks_;

@@ -67,7 +67,6 @@ Venue::Venue(VenueConfig config) : config_(std::move(config)) {
   }
   md_seqs_.assign(books_.size(), 0);
   for (const AccountConfig& account : config_.accounts) {
-    accounts_by_id_.emplace(account.id, static_cast<AccountId>(accounts_.size()));
     AccountInfo info;
     info.id = account.id;
     info.cash = account.initial_cash;
@@ -79,12 +78,6 @@ Venue::Venue(VenueConfig config) : config_(std::move(config)) {
 std::optional<SymbolIndex> Venue::symbol_index(std::string_view name) const {
   auto it = symbols_by_name_.find(std::string(name));
   if (it == symbols_by_name_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::optional<AccountId> Venue::account_index(std::string_view id) const {
-  auto it = accounts_by_id_.find(std::string(id));
-  if (it == accounts_by_id_.end()) return std::nullopt;
   return it->second;
 }
 

@@ -146,7 +146,6 @@ class Venue {
 
   const VenueConfig& config() const { return config_; }
   std::optional<SymbolIndex> symbol_index(std::string_view name) const;
-  std::optional<AccountId> account_index(std::string_view id) const;
   const AccountInfo& account(AccountId account) const { return accounts_[account]; }
   // Open orders and recently finished ones; null when unknown.
   const OrderInfo* order(OrderId id) const;
@@ -171,7 +170,6 @@ class Venue {
   std::vector<std::uint64_t> md_seqs_;
   std::vector<AccountInfo> accounts_;
   std::unordered_map<std::string, SymbolIndex> symbols_by_name_;
-  std::unordered_map<std::string, AccountId> accounts_by_id_;
   std::unordered_map<OrderId, OrderInfo> orders_;  // open and recently finished
   std::deque<OrderId> finished_;                   // oldest first, bounded
   // (account, client order id) of open and recently finished orders.
