@@ -7,9 +7,9 @@
 namespace mkt::netmodel {
 
 TokenBucket::TokenBucket(std::int64_t rate_kbps, std::int64_t burst_bytes,
-                         std::int64_t queue_limit_ns)
-    : rate_kbps_(rate_kbps), burst_bytes_(burst_bytes), queue_limit_ns_(queue_limit_ns) {
-  MKT_INVARIANT(rate_kbps > 0 && burst_bytes >= 0 && queue_limit_ns >= 0,
+                         std::int64_t queue_limit_bytes)
+    : rate_kbps_(rate_kbps), burst_bytes_(burst_bytes), queue_limit_bytes_(queue_limit_bytes) {
+  MKT_INVARIANT(rate_kbps > 0 && burst_bytes >= 0 && queue_limit_bytes >= 0,
                 "a token bucket needs a positive rate");
 }
 
@@ -25,7 +25,7 @@ std::int64_t TokenBucket::backlog_ns(std::int64_t now_ns) const {
 std::optional<std::int64_t> TokenBucket::admit(std::int64_t now_ns, std::int64_t bytes) {
   const std::int64_t tat = std::max(tat_ns_, now_ns) + ns_for(bytes);
   const std::int64_t leave = std::max(now_ns, tat - ns_for(burst_bytes_));
-  if (leave - now_ns > queue_limit_ns_) return std::nullopt;
+  if (leave - now_ns > ns_for(queue_limit_bytes_)) return std::nullopt;
   tat_ns_ = tat;
   return leave;
 }
