@@ -9,7 +9,7 @@
 #include "exchange_service.h"
 #include "ledger_reporter.h"
 #include "mkt/runtime/files.h"
-#include "mkt/runtime/metrics_http.h"
+#include "mkt/runtime/http_server.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
@@ -158,7 +158,7 @@ int run(const mkt::runtime::CommonOptions& options) {
   service_options.telemetry = &telemetry;
   mkt::exchanged::ExchangeService service(std::move(service_options), venue, settled, **journal,
                                           strand, registry);
-  mkt::runtime::MetricsHttpServer metrics_server(runner.io(), [&] { return registry.render(); });
+  mkt::runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
   const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
   if (!metrics_port) {
     spdlog::error("{}", metrics_port.error());

@@ -35,8 +35,9 @@ std::int64_t sample_delay_us(const scenario::Distribution& d, Rng& rng) {
                       static_cast<double>(d.scale_us) * std::log(1.0 - uniform01(rng)));
     case DistributionKind::pareto: {
       const double shape = static_cast<double>(d.shape_milli) / 1000.0;
-      return round_us(static_cast<double>(d.scale_us) /
-                      std::pow(1.0 - uniform01(rng), 1.0 / shape));
+      return round_us(static_cast<double>(d.min_us) +
+                      static_cast<double>(d.scale_us) /
+                          std::pow(1.0 - uniform01(rng), 1.0 / shape));
     }
   }
   return 0;
@@ -55,7 +56,7 @@ double mean_delay_us(const scenario::Distribution& d) {
     case DistributionKind::pareto: {
       const double shape = static_cast<double>(d.shape_milli) / 1000.0;
       const double scale = static_cast<double>(d.scale_us);
-      return shape > 1.0 ? scale * shape / (shape - 1.0) : scale;
+      return static_cast<double>(d.min_us) + (shape > 1.0 ? scale * shape / (shape - 1.0) : scale);
     }
   }
   return 0;

@@ -51,9 +51,10 @@ Distribution read_distribution(Diagnostics& d, const YAML::Node& node, const std
       break;
     }
     case DistributionKind::pareto: {
-      MapReader p(d, node, path, {"scale_ms", "shape"});
+      MapReader p(d, node, path, {"scale_ms", "shape", "min_ms"});
       dist.scale_us = p.scaled("scale_ms", us, 1, max, true).value_or(1);
       dist.shape_milli = p.scaled("shape", 3, 1, 100'000, true).value_or(1000);
+      dist.min_us = p.scaled_or("min_ms", us, 0, 0, max);
       break;
     }
   }

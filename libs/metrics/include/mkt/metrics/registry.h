@@ -2,7 +2,7 @@
 // Metrics a process keeps about itself, in Prometheus's model: counters, gauges and histograms,
 // each a named family with fixed labels. Updates are lock-free atomics, safe from any thread;
 // render() writes the Prometheus text exposition format (version 0.0.4). No I/O here: a service
-// serves the text over HTTP (runtime/metrics_http.h).
+// serves the text over HTTP (runtime/http_server.h).
 
 #include <atomic>
 #include <cstdint>

@@ -1,6 +1,7 @@
 #pragma once
 // Per-packet latency of one hop, drawn from the scenario's distribution (mkt::scenario::
-// Distribution): constant, uniform, normal (cut at zero), exponential (plus an offset) or pareto.
+// Distribution): constant, uniform, normal (cut at zero), exponential or pareto (each plus an
+// offset).
 // Microseconds in and out.
 
 #include <cstdint>

@@ -40,7 +40,7 @@ std::string_view to_string(DistributionKind kind);
 // A delay distribution. Which fields are used depends on the kind:
 //   constant: value_us          uniform: min_us, max_us
 //   normal: mean_us, std_us     exponential: scale_us (mean), plus min_us as an offset
-//   pareto: scale_us (minimum), shape_milli (tail index * 1000)
+//   pareto: scale_us (its minimum), shape_milli (tail index * 1000), plus min_us as an offset
 struct Distribution {
   DistributionKind kind = DistributionKind::constant;
   std::int64_t value_us = 0;

@@ -1,4 +1,4 @@
-#include "mkt/runtime/metrics_http.h"
+#include "mkt/runtime/http_server.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,6 +7,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <list>
+
+#include "mkt/runtime/listen.h"
 
 namespace mkt::runtime {
 
@@ -18,18 +20,19 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr std::size_t connections_max = 64;
 constexpr std::uint32_t header_bytes_max = 8 * 1024;
+constexpr std::uint64_t body_bytes_max = 64 * 1024;
 constexpr auto request_timeout = std::chrono::seconds(10);
 }  // namespace
 
-struct MetricsHttpServer::State : std::enable_shared_from_this<MetricsHttpServer::State> {
-  State(asio::io_context& io, std::function<std::string()> render_fn)
-      : acceptor(io), render(std::move(render_fn)) {}
+struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
+  State(asio::io_context& io, std::function<std::string()> render_fn, HttpRoutes routes_fn)
+      : acceptor(io), render(std::move(render_fn)), routes(std::move(routes_fn)) {}
 
   struct Connection {
     explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
-    std::optional<http::request_parser<http::empty_body>> parser;
+    std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> response;
     bool closed = false;
   };
@@ -39,7 +42,7 @@ struct MetricsHttpServer::State : std::enable_shared_from_this<MetricsHttpServer
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
       if (!ec) {
         if (self->connections.size() >= connections_max) {
-          spdlog::warn("metrics: refused a connection, {} are open", connections_max);
+          spdlog::warn("http: refused a connection, {} are open", connections_max);
         } else {
           auto c = std::make_shared<Connection>(std::move(socket));
           self->connections.push_back(c);
@@ -53,7 +56,7 @@ struct MetricsHttpServer::State : std::enable_shared_from_this<MetricsHttpServer
   void read(const std::shared_ptr<Connection>& c) {
     c->parser.emplace();
     c->parser->header_limit(header_bytes_max);
-    c->parser->body_limit(0);
+    c->parser->body_limit(body_bytes_max);
     c->stream.expires_after(request_timeout);
     http::async_read(c->stream, c->buffer, *c->parser,
                      [self = shared_from_this(), c](beast::error_code ec, std::size_t) {
@@ -80,20 +83,28 @@ struct MetricsHttpServer::State : std::enable_shared_from_this<MetricsHttpServer
     } else {
       const auto& request = c->parser->get();
       keep_alive = request.keep_alive();
-      if (request.method() != http::verb::get) {
-        response.result(http::status::method_not_allowed);
-        response.set(http::field::allow, "GET");
-        response.body() = "only GET\n";
+      std::optional<HttpResponse> routed;
+      if (request.target() != "/metrics" && routes) {
+        routed = routes(
+            {std::string(request.method_string()), std::string(request.target()), request.body()});
+      }
+      if (routed) {
+        response.result(static_cast<unsigned>(routed->status));
+        response.set(http::field::content_type, routed->content_type);
+        response.body() = std::move(routed->body);
       } else if (request.target() != "/metrics") {
         response.result(http::status::not_found);
+        response.set(http::field::content_type, "text/plain");
         response.body() = "not found: try /metrics\n";
+      } else if (request.method() != http::verb::get) {
+        response.result(http::status::method_not_allowed);
+        response.set(http::field::allow, "GET");
+        response.set(http::field::content_type, "text/plain");
+        response.body() = "only GET\n";
       } else {
         response.result(http::status::ok);
         response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
         response.body() = render();
-      }
-      if (response.result() != http::status::ok) {
-        response.set(http::field::content_type, "text/plain");
       }
     }
     response.keep_alive(keep_alive);
@@ -122,47 +133,24 @@ struct MetricsHttpServer::State : std::enable_shared_from_this<MetricsHttpServer
 
   tcp::acceptor acceptor;
   std::function<std::string()> render;
+  HttpRoutes routes;
   std::list<std::shared_ptr<Connection>> connections;  // on the io_context thread
 };
 
-MetricsHttpServer::MetricsHttpServer(asio::io_context& io, std::function<std::string()> render)
-    : state_(std::make_shared<State>(io, std::move(render))) {}
+HttpServer::HttpServer(asio::io_context& io, std::function<std::string()> render, HttpRoutes routes)
+    : state_(std::make_shared<State>(io, std::move(render), std::move(routes))) {}
 
-MetricsHttpServer::~MetricsHttpServer() {
+HttpServer::~HttpServer() {
   stop();
 }
 
-std::expected<int, std::string> MetricsHttpServer::start(const std::string& listen_address) {
-  const auto colon = listen_address.rfind(':');
-  if (colon == std::string::npos) {
-    return std::unexpected("metrics address '" + listen_address + "' is not host:port");
-  }
-  beast::error_code ec;
-  const auto address = asio::ip::make_address(listen_address.substr(0, colon), ec);
-  unsigned long port = 0;
-  try {
-    port = std::stoul(listen_address.substr(colon + 1));
-  } catch (const std::exception&) {
-    ec = asio::error::invalid_argument;
-  }
-  if (ec || port > 65535) {
-    return std::unexpected("metrics address '" + listen_address + "' is not host:port");
-  }
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
-  auto& acceptor = state_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return std::unexpected("cannot serve metrics on " + listen_address + ": " + ec.message() +
-                           " (address in use?)");
-  }
-  state_->accept();
-  return acceptor.local_endpoint().port();
+std::expected<int, std::string> HttpServer::start(const std::string& listen_address) {
+  auto port = listen_on(state_->acceptor, listen_address);
+  if (port) state_->accept();
+  return port;
 }
 
-void MetricsHttpServer::stop() {
+void HttpServer::stop() {
   asio::post(state_->acceptor.get_executor(), [state = state_] {
     beast::error_code ignored;
     state->acceptor.close(ignored);

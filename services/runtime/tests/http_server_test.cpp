@@ -1,8 +1,9 @@
 // The metrics endpoint over a real socket on a free port: GET /metrics returns the rendered text
 // with Prometheus's content type, keep-alive serves a second request on the same connection, other
-// paths and methods get 404 and 405, a malformed request gets 400, and the server keeps serving.
+// paths and methods get 404 and 405, a malformed request gets 400, and the server keeps serving;
+// a process's own routes get the request with its body.
 
-#include "mkt/runtime/metrics_http.h"
+#include "mkt/runtime/http_server.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,7 +22,7 @@ namespace {
 
 struct Fixture {
   mkt::testing::IoThread io;
-  mkt::runtime::MetricsHttpServer server{io.io(), [] { return std::string("up 1\n"); }};
+  mkt::runtime::HttpServer server{io.io(), [] { return std::string("up 1\n"); }};
   int port = server.start("127.0.0.1:0").value();
 
   ~Fixture() {
@@ -81,8 +82,34 @@ TEST_CASE("other paths and methods are refused, and malformed requests get 400")
 TEST_CASE("a metrics port in use is a clear error") {
   Fixture f;
   asio::io_context io;
-  mkt::runtime::MetricsHttpServer second(io, [] { return std::string(); });
+  mkt::runtime::HttpServer second(io, [] { return std::string(); });
   const auto result = second.start("127.0.0.1:" + std::to_string(f.port));
   REQUIRE_FALSE(result);
-  CHECK(result.error().starts_with("cannot serve metrics on 127.0.0.1:"));
+  CHECK(result.error().starts_with("cannot listen on 127.0.0.1:"));
+}
+
+TEST_CASE("a process's own routes get the method, path and body") {
+  mkt::testing::IoThread io;
+  mkt::runtime::HttpServer server{
+      io.io(), [] { return std::string("up 1\n"); },
+      [](const mkt::runtime::HttpRequest& request) -> std::optional<mkt::runtime::HttpResponse> {
+        if (request.target != "/echo") return std::nullopt;
+        return mkt::runtime::HttpResponse{201, "application/json",
+                                          request.method + " " + request.body};
+      }};
+  const int port = server.start("127.0.0.1:0").value();
+  Client client(port);
+  http::request<http::string_body> request(http::verb::post, "/echo", 11);
+  request.set(http::field::host, "test");
+  request.body() = "{\"a\":1}";
+  request.prepare_payload();
+  http::write(client.socket, request);
+  const auto response = client.read();
+  CHECK(response.result_int() == 201);
+  CHECK(response[http::field::content_type] == "application/json");
+  CHECK(response.body() == "POST {\"a\":1}");
+  CHECK(client.get(http::verb::get, "/metrics").body() == "up 1\n");
+  CHECK(client.get(http::verb::get, "/other").result() == http::status::not_found);
+  server.stop();
+  io.run([] {});
 }
