@@ -364,6 +364,17 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
 
   // --- moving bytes ---
 
+  // At most read_bytes, and on a paced link at most 5 ms of its narrowest rate (at least a
+  // segment): a chunk is delivered whole when its last byte is due, so a 64 KiB chunk on a
+  // 1 Mbit/s link would arrive as one burst every half second.
+  std::size_t chunk_bytes(const Direction& d) const {
+    if (!d.link) return options.read_bytes;
+    const std::int64_t kbps = model.narrowest_kbps(*d.link);
+    if (kbps == 0) return options.read_bytes;
+    const auto five_ms = static_cast<std::size_t>(kbps * 1000 / 8 / 200);
+    return std::clamp<std::size_t>(five_ms, netmodel::segment_bytes, options.read_bytes);
+  }
+
   void read(const std::shared_ptr<Connection>& c, Direction& d) {
     if (c->closed || d.reading || d.eof || d.dropped || d.queued_bytes >= options.window_bytes) {
       return;
@@ -373,7 +384,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
       d.read_buffer = std::move(d.spare.back());
       d.spare.pop_back();
     }
-    d.read_buffer.resize(options.read_bytes);
+    d.read_buffer.resize(chunk_bytes(d));
     d.from.async_read_some(asio::buffer(d.read_buffer),
                            [self = shared_from_this(), c, &d](beast::error_code e, std::size_t n) {
                              d.reading = false;

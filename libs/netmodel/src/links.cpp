@@ -176,10 +176,16 @@ std::vector<std::string> LinkModel::route(LinkId id) const {
   return out;
 }
 
-bool LinkModel::pass(HopState& hop, std::int64_t& first, std::int64_t& last, std::int64_t bytes) {
+bool LinkModel::pass(HopState& hop, std::int64_t& first, std::int64_t& last, std::int64_t bytes,
+                     std::int64_t& retry_after) {
   if (hop.bucket) {
     const auto leave = hop.bucket->admit(first, bytes);
-    if (!leave) return false;
+    if (!leave) {
+      // The bytes reached this hop `first - now` after the read; offered again that much before
+      // the hop has room, they reach it just as it has.
+      retry_after = hop.bucket->room_at(first) - first;
+      return false;
+    }
     const std::int64_t segment = std::min(bytes, segment_bytes);
     // Done when the bucket has sent it all, and not before the last byte came in and was sent.
     const std::int64_t done = std::max(*leave, last + hop.bucket->ns_for(segment));
@@ -224,27 +230,24 @@ Transit LinkModel::send(LinkId id, Flow& flow, std::int64_t now_ns, std::int64_t
   LinkState& link = links_[id];
   Transit out;
   std::int64_t first = now_ns, last = now_ns;
+  std::int64_t retry_after = 0;  // when dropped: from now until the full queue has room
   bool passed = true;
   bool lossy = false;
   if (link.override_hop) {
-    passed = pass(*link.override_hop, first, last, bytes);
+    passed = pass(*link.override_hop, first, last, bytes, retry_after);
     lossy = link.override_hop->lossy;
   } else {
     for (std::size_t h : link.path) {
       lossy = lossy || hops_[h].lossy;
-      if (!(passed = pass(hops_[h], first, last, bytes))) break;
+      if (!(passed = pass(hops_[h], first, last, bytes, retry_after))) break;
     }
   }
-  const std::int64_t rto = rto_ns(link);
   if (!passed) {
-    flow.drop_backoff_ns = flow.drop_backoff_ns == 0
-                               ? rto
-                               : std::min(flow.drop_backoff_ns * 2, rto << losses_in_a_row_max);
     out.dropped = true;
-    out.release_ns = now_ns + flow.drop_backoff_ns;
+    out.release_ns = now_ns + std::max<std::int64_t>(1000, retry_after);
     return out;
   }
-  flow.drop_backoff_ns = 0;
+  const std::int64_t rto = rto_ns(link);
   std::int64_t late_by = 0;
   if (lossy) {
     const std::int64_t segments = (bytes + segment_bytes - 1) / segment_bytes;
@@ -261,13 +264,27 @@ Transit LinkModel::send(LinkId id, Flow& flow, std::int64_t now_ns, std::int64_t
   return out;
 }
 
+std::int64_t LinkModel::narrowest_kbps(LinkId id) const {
+  const LinkState& link = links_[id];
+  if (link.override_hop) {
+    return link.override_hop->bucket ? link.override_hop->bucket->rate_kbps() : 0;
+  }
+  std::int64_t narrowest = 0;
+  for (std::size_t h : link.path) {
+    if (!hops_[h].bucket) continue;
+    const std::int64_t rate = hops_[h].bucket->rate_kbps();
+    narrowest = narrowest == 0 ? rate : std::min(narrowest, rate);
+  }
+  return narrowest;
+}
+
 LinkParams LinkModel::params(LinkId id) const {
   const LinkState& link = links_[id];
   if (link.override_params) return *link.override_params;
   LinkParams p;
   double mean = 0, variance = 0, keep = 1;
   bool jitter = false;
-  std::int64_t bandwidth = 0, queue = 0;
+  std::int64_t queue = 0;
   for (std::size_t h : link.path) {
     const HopState& hop = hops_[h];
     const double scale = static_cast<double>(hop.latency_milli) / 1000.0;
@@ -276,8 +293,6 @@ LinkParams LinkModel::params(LinkId id) const {
     jitter = jitter || has_jitter(hop.spec.latency);
     keep *= 1.0 - hop.loss.stationary_loss();
     if (hop.bucket) {
-      const std::int64_t rate = hop.bucket->rate_kbps();
-      bandwidth = bandwidth == 0 ? rate : std::min(bandwidth, rate);
       const std::int64_t q = hop.bucket->queue_limit_bytes();
       queue = queue == 0 ? q : std::min(queue, q);
     }
@@ -289,7 +304,7 @@ LinkParams LinkModel::params(LinkId id) const {
   } else {
     p.latency = constant_us(std::llround(mean));
   }
-  p.bandwidth_kbps = bandwidth;
+  p.bandwidth_kbps = narrowest_kbps(id);
   p.loss.loss_good_ppm = static_cast<std::uint32_t>(std::llround((1.0 - keep) * 1e6));
   p.queue_bytes = queue;
   p.rto_us = rto_ns(link) / 1000;

@@ -23,11 +23,15 @@ std::int64_t TokenBucket::backlog_ns(std::int64_t now_ns) const {
 }
 
 std::optional<std::int64_t> TokenBucket::admit(std::int64_t now_ns, std::int64_t bytes) {
+  if (backlog_ns(now_ns) > ns_for(queue_limit_bytes_)) return std::nullopt;
   const std::int64_t tat = std::max(tat_ns_, now_ns) + ns_for(bytes);
   const std::int64_t leave = std::max(now_ns, tat - ns_for(burst_bytes_));
-  if (leave - now_ns > ns_for(queue_limit_bytes_)) return std::nullopt;
   tat_ns_ = tat;
   return leave;
+}
+
+std::int64_t TokenBucket::room_at(std::int64_t now_ns) const {
+  return std::max(now_ns, tat_ns_ - ns_for(burst_bytes_) - ns_for(queue_limit_bytes_));
 }
 
 void TokenBucket::set_rate_kbps(std::int64_t rate_kbps) {

@@ -106,9 +106,12 @@ TEST_CASE("a full token bucket queue drops and reserves nothing") {
   TokenBucket bucket(8, 0, 2000);  // 1000 bytes/s, 2 s of queue
   CHECK(bucket.admit(0, 1000) == 1'000'000'000);
   CHECK(bucket.admit(0, 1000) == 2'000'000'000);
-  CHECK_FALSE(bucket.admit(0, 1000));  // would leave at 3 s: past the limit
-  CHECK(bucket.backlog_ns(0) == 2'000'000'000);
-  CHECK(bucket.admit(1'000'000'000, 1000) == 3'000'000'000);
+  CHECK(bucket.admit(0, 1000) == 3'000'000'000);  // 2000 bytes ahead: at the limit
+  CHECK(bucket.backlog_ns(0) == 3'000'000'000);
+  CHECK_FALSE(bucket.admit(0, 1000));  // 3000 bytes ahead: past the limit
+  CHECK(bucket.room_at(0) == 1'000'000'000);
+  CHECK(bucket.backlog_ns(0) == 3'000'000'000);
+  CHECK(bucket.admit(1'000'000'000, 1000) == 4'000'000'000);
 }
 
 TEST_CASE("Gilbert-Elliott loss rate and burst length match their closed forms") {

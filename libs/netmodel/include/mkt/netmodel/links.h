@@ -19,14 +19,14 @@
 //     arrives one retransmission timeout later, doubled for each repeated loss (at most 6);
 //   - the bytes are released no earlier than the flow's previous bytes: a connection's bytes
 //     never overtake each other, so a late segment holds back the ones behind it.
-// A drop at a full queue releases nothing: the flow offers the bytes again at the time returned
-// (its retransmission timeout, doubling while drops repeat) and reads nothing new meanwhile, as
-// a TCP sender whose window collapsed would.
+// A drop at a full queue releases nothing: the flow offers the bytes again at the time returned,
+// when the queue will have room (as TCP's fast retransmit resends a tail-dropped segment once
+// duplicate acks tell of it, rather than after a timeout), and reads nothing new meanwhile. So a
+// bottleneck stays busy while any flow has bytes for it, and queue drops add delay, not idleness.
 //
 // Defaults: a link's retransmission timeout is Linux's, 200 ms plus the round trip (twice the
 // path's mean latency), unless overridden. A bucket sends at its rate with no burst (a segment's
-// serialisation delay is real) and queues 250 ms at its rate, at least 64 KiB; with a queue
-// longer than the timeout a single flow never leaves a bucket idle.
+// serialisation delay is real) and queues 250 ms at its rate, at least 64 KiB.
 //
 // Partitions cut links (partition.h): a cut link is held (black hole) or reset; cuts add up, and
 // a link is free again when every partition that cut it has healed.
@@ -77,7 +77,6 @@ std::string check(const LinkParams& params);
 // One direction of one connection: what the model remembers between its chunks of bytes.
 struct Flow {
   std::int64_t last_release_ns = 0;
-  std::int64_t drop_backoff_ns = 0;
 };
 
 struct Transit {
@@ -109,6 +108,8 @@ class LinkModel {
   std::vector<std::string> route(LinkId id) const;
 
   Transit send(LinkId id, Flow& flow, std::int64_t now_ns, std::int64_t bytes);
+  // The rate of the link's narrowest hop in force now (congestion included); 0: unlimited.
+  std::int64_t narrowest_kbps(LinkId id) const;
 
   // The override, or a summary of the path: the latency's mean and standard deviation over the
   // sum of the hops (normal when any hop has jitter; each hop is still drawn from its own
@@ -163,8 +164,10 @@ class LinkModel {
   static HopState make_hop(const scenario::LinkSpec& spec, const LossSpec& loss,
                            std::int64_t queue_bytes);
   void refresh(HopState& hop) const;
-  // Through one hop: the times the first and the last byte arrive at it in, leave it out.
-  bool pass(HopState& hop, std::int64_t& first, std::int64_t& last, std::int64_t bytes);
+  // Through one hop: the times the first and the last byte arrive at it in, leave it out; when
+  // its queue is full, false and how long until it has room.
+  bool pass(HopState& hop, std::int64_t& first, std::int64_t& last, std::int64_t bytes,
+            std::int64_t& retry_after);
   bool lose_segment(LinkState& link);
   std::int64_t rto_ns(const LinkState& link) const;
   double mean_latency_us(const LinkState& link) const;

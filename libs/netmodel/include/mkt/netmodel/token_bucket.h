@@ -2,9 +2,9 @@
 // A hop's bandwidth: a token bucket shared by every connection that crosses the hop, in the GCRA
 // form (one "theoretical arrival time" instead of a token count). Bytes leave at `rate` on average
 // and up to `burst` bytes at once; bytes that must wait queue in arrival order, and an offer that
-// would wait longer than the queue limit is dropped, which is how congestion on one hop slows and
-// then starves every flow through it. The queue limit is in bytes, so a lower rate (a congested
-// hop) also means a longer wait before a drop. Nanoseconds; no clock of its own.
+// finds more than the queue limit waiting ahead of it is dropped (drop-tail), which is how
+// congestion on one hop slows and then starves every flow through it. The limit is in bytes, so a
+// lower rate (a congested hop) also means a longer wait. Nanoseconds; no clock of its own.
 
 #include <cstdint>
 #include <optional>
@@ -16,10 +16,12 @@ class TokenBucket {
   // rate_kbps > 0 (kilobits per second, as the scenario gives it).
   TokenBucket(std::int64_t rate_kbps, std::int64_t burst_bytes, std::int64_t queue_limit_bytes);
 
-  // `bytes` offered at now_ns: when they may leave, or nullopt when the bytes waiting ahead of
-  // them would pass the queue limit (then nothing is reserved). An offer earlier than a previous
-  // one simply queues behind it.
+  // `bytes` offered at now_ns: when their last byte leaves, or nullopt when the bytes waiting
+  // ahead of them pass the queue limit (then nothing is reserved). An offer earlier than a
+  // previous one simply queues behind it.
   std::optional<std::int64_t> admit(std::int64_t now_ns, std::int64_t bytes);
+  // The earliest time an offer would be admitted (now_ns when it would be now).
+  std::int64_t room_at(std::int64_t now_ns) const;
   // How long bytes offered now would wait.
   std::int64_t backlog_ns(std::int64_t now_ns) const;
 
