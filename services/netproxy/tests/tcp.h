@@ -123,21 +123,16 @@ class Client {
 
   static std::string base64(const std::string& in) {
     static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const auto byte = [&](std::size_t k) -> unsigned {
+      return k < in.size() ? static_cast<unsigned char>(in[k]) : 0U;
+    };
     std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-      const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                         (static_cast<unsigned char>(in[i + 1]) << 8) |
-                         static_cast<unsigned char>(in[i + 2]);
-      for (int s = 18; s >= 0; s -= 6) out.push_back(table[(v >> s) & 63]);
-    }
-    if (i + 1 == in.size()) {
-      const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-      out += {table[(v >> 18) & 63], table[(v >> 12) & 63], '=', '='};
-    } else if (i + 2 == in.size()) {
-      const unsigned v =
-          (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-      out += {table[(v >> 18) & 63], table[(v >> 12) & 63], table[(v >> 6) & 63], '='};
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+      const unsigned v = (byte(i) << 16U) | (byte(i + 1) << 8U) | byte(i + 2);
+      out.push_back(table[(v >> 18U) & 63U]);
+      out.push_back(table[(v >> 12U) & 63U]);
+      out.push_back(i + 1 < in.size() ? table[(v >> 6U) & 63U] : '=');
+      out.push_back(i + 2 < in.size() ? table[v & 63U] : '=');
     }
     return out;
   }
