@@ -4,9 +4,12 @@
 #include <cctype>
 #include <sstream>
 
+#include "mkt/runtime/address.h"
 #include "mkt/runtime/files.h"
 
 namespace mkt::netproxy {
+
+using runtime::split_host_port;
 
 namespace {
 
@@ -54,22 +57,6 @@ std::optional<std::string> base64_decode(std::string_view in) {
 }
 
 }  // namespace
-
-std::optional<std::pair<std::string, std::string>> split_host_port(std::string_view target) {
-  const auto colon = target.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == target.size()) {
-    return std::nullopt;
-  }
-  const auto host = target.substr(0, colon);
-  const auto port = target.substr(colon + 1);
-  if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      port.size() > 5 || std::stoul(std::string(port)) > 65535) {
-    return std::nullopt;
-  }
-  // An IPv6 address without brackets has colons in its host: not host:port.
-  if (host.find(':') != std::string_view::npos && host.front() != '[') return std::nullopt;
-  return std::pair{std::string(host), std::string(port)};
-}
 
 std::expected<std::string, std::string> node_of_authorization(std::string_view header) {
   constexpr std::string_view scheme = "basic ";

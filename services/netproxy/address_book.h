@@ -18,9 +18,6 @@
 
 namespace mkt::netproxy {
 
-// host:port -> (host, port); hosts in brackets ([::1]) keep their brackets.
-std::optional<std::pair<std::string, std::string>> split_host_port(std::string_view target);
-
 // The node id in a Proxy-Authorization header: "Basic " + base64("<id>") or base64("<id>:..."),
 // as gRPC sends for grpc.http_proxy=http://<id>@host:port. Errors say what is wrong.
 std::expected<std::string, std::string> node_of_authorization(std::string_view header);

@@ -3,6 +3,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/unary.h"
 
@@ -115,30 +117,25 @@ pb::LinkParams to_proto(const netmodel::LinkParams& in) {
   return out;
 }
 
+namespace {
+
+// The proto's partition shapes and the model's, both ways.
+constexpr std::pair<pb::PartitionShape, netmodel::PartitionShape> shapes[] = {
+    {pb::PARTITION_SHAPE_UNSPECIFIED, netmodel::PartitionShape::groups},
+    {pb::PARTITION_SHAPE_ISOLATE, netmodel::PartitionShape::isolate},
+    {pb::PARTITION_SHAPE_HALVES, netmodel::PartitionShape::halves},
+    {pb::PARTITION_SHAPE_BRIDGE, netmodel::PartitionShape::bridge},
+    {pb::PARTITION_SHAPE_MAJORITIES_RING, netmodel::PartitionShape::majorities_ring},
+    {pb::PARTITION_SHAPE_REGION, netmodel::PartitionShape::region}};
+
+}  // namespace
+
 std::expected<netmodel::PartitionSpec, std::string> to_spec(const pb::CreatePartitionRequest& in) {
   netmodel::PartitionSpec spec;
-  switch (in.shape()) {
-    case pb::PARTITION_SHAPE_UNSPECIFIED:
-      spec.shape = netmodel::PartitionShape::groups;
-      break;
-    case pb::PARTITION_SHAPE_ISOLATE:
-      spec.shape = netmodel::PartitionShape::isolate;
-      break;
-    case pb::PARTITION_SHAPE_HALVES:
-      spec.shape = netmodel::PartitionShape::halves;
-      break;
-    case pb::PARTITION_SHAPE_BRIDGE:
-      spec.shape = netmodel::PartitionShape::bridge;
-      break;
-    case pb::PARTITION_SHAPE_MAJORITIES_RING:
-      spec.shape = netmodel::PartitionShape::majorities_ring;
-      break;
-    case pb::PARTITION_SHAPE_REGION:
-      spec.shape = netmodel::PartitionShape::region;
-      break;
-    default:
-      return std::unexpected("unknown partition shape");
-  }
+  const auto shape = std::find_if(std::begin(shapes), std::end(shapes),
+                                  [&](const auto& pair) { return pair.first == in.shape(); });
+  if (shape == std::end(shapes)) return std::unexpected("unknown partition shape");
+  spec.shape = shape->second;
   switch (in.mode()) {
     case pb::PARTITION_MODE_UNSPECIFIED:
     case pb::PARTITION_MODE_BLACKHOLE:
@@ -163,11 +160,9 @@ std::expected<netmodel::PartitionSpec, std::string> to_spec(const pb::CreatePart
 
 pb::CreatePartitionRequest to_request(const netmodel::PartitionSpec& spec) {
   pb::CreatePartitionRequest out;
-  constexpr pb::PartitionShape shapes[] = {
-      pb::PARTITION_SHAPE_UNSPECIFIED,     pb::PARTITION_SHAPE_ISOLATE,
-      pb::PARTITION_SHAPE_HALVES,          pb::PARTITION_SHAPE_BRIDGE,
-      pb::PARTITION_SHAPE_MAJORITIES_RING, pb::PARTITION_SHAPE_REGION};  // PartitionShape's order
-  out.set_shape(shapes[static_cast<std::size_t>(spec.shape)]);
+  out.set_shape(std::find_if(std::begin(shapes), std::end(shapes), [&](const auto& pair) {
+                  return pair.second == spec.shape;
+                })->first);
   out.set_mode(spec.mode == netmodel::CutMode::reset ? pb::PARTITION_MODE_RESET
                                                      : pb::PARTITION_MODE_BLACKHOLE);
   for (const auto& n : spec.nodes) out.add_nodes(n);
@@ -403,8 +398,7 @@ runtime::HttpResponse json_call(Control& control, const std::string& body,
 std::optional<runtime::HttpResponse> Control::http(const runtime::HttpRequest& request) {
   const std::string& t = request.target;
   if (!t.starts_with("/v1/")) return std::nullopt;
-  const std::string name =
-      t.substr(4, t.find('?') == std::string::npos ? std::string::npos : t.find('?') - 4);
+  const std::string name = t.substr(0, t.find('?')).substr(4);  // the path after /v1/
   if (request.method == "GET") {
     if (name == "links") return json_call(*this, "", &Control::list_links);
     if (name == "partitions") return json_call(*this, "", &Control::list_partitions);

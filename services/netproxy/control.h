@@ -58,7 +58,7 @@ class Control {
   // The JSON routes, for runtime::HttpServer.
   std::optional<runtime::HttpResponse> http(const runtime::HttpRequest& request);
 
-  // Starts the scenario's disruptions, timed from now.
+  // Starts the scenario's disruptions, timed from now; they must outlive the control.
   void schedule_disruptions(const std::vector<scenario::Disruption>& disruptions);
   // Cancels every timer (disruptions, partitions that heal by themselves).
   void stop();

@@ -15,8 +15,8 @@
 #include <optional>
 #include <vector>
 
+#include "mkt/runtime/address.h"
 #include "mkt/runtime/clock.h"
-#include "mkt/runtime/listen.h"
 
 namespace mkt::netproxy {
 
@@ -70,11 +70,10 @@ struct Direction {
 };
 
 struct Connection {
-  Connection(tcp::socket socket, std::uint64_t number)
+  explicit Connection(tcp::socket socket)
       : stream(std::move(socket)),
         upstream(stream.get_executor()),
-        resolver(stream.get_executor()),
-        id(number) {}
+        resolver(stream.get_executor()) {}
 
   beast::tcp_stream stream;  // the client, until the tunnel is up
   tcp::socket client{stream.get_executor()};
@@ -85,8 +84,6 @@ struct Connection {
   std::string peer;
   std::string source, destination;
   std::optional<Direction> up, down;  // client -> target, target -> client
-  LinkCounters* forward_counters = nullptr;
-  std::uint64_t id;
   std::string response;
   bool closed = false;
   std::list<std::shared_ptr<Connection>>::iterator position;
@@ -113,7 +110,6 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
   metrics::Gauge& open_gauge;
   std::vector<std::unique_ptr<LinkCounters>> counters;
   std::list<std::shared_ptr<Connection>> connections;
-  std::uint64_t accepted = 0;
 
   // --- accepting and the CONNECT request ---
 
@@ -139,7 +135,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
   void on_accept(tcp::socket socket) {
     beast::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
-    auto c = std::make_shared<Connection>(std::move(socket), ++accepted);
+    auto c = std::make_shared<Connection>(std::move(socket));
     c->peer =
         ec ? std::string("?") : remote.address().to_string() + ":" + std::to_string(remote.port());
     c->position = connections.insert(connections.end(), c);
@@ -227,7 +223,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
       return;
     }
     const std::string target(request.target());
-    const auto hp = split_host_port(target);
+    const auto hp = runtime::split_host_port(target);
     if (!hp) {
       refuse(c, http::status::bad_request, "malformed", "'" + target + "' is not host:port");
       return;
@@ -337,9 +333,9 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
     c->up->link = forward;
     c->down->link = backward;
     if (forward) {
-      c->up->counters = c->forward_counters = counters_of(*forward);
-      c->forward_counters->connections_open->add(1);
-      c->forward_counters->connections_total->add();
+      c->up->counters = counters_of(*forward);
+      c->up->counters->connections_open->add(1);
+      c->up->counters->connections_total->add();
     }
     if (backward) c->down->counters = counters_of(*backward);
     spdlog::debug("netproxy: {} -> {} ({}) open", c->source, c->destination,
@@ -364,17 +360,6 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
 
   // --- moving bytes ---
 
-  // At most read_bytes, and on a paced link at most 5 ms of its narrowest rate (at least a
-  // segment): a chunk is delivered whole when its last byte is due, so a 64 KiB chunk on a
-  // 1 Mbit/s link would arrive as one burst every half second.
-  std::size_t chunk_bytes(const Direction& d) const {
-    if (!d.link) return options.read_bytes;
-    const std::int64_t kbps = model.narrowest_kbps(*d.link);
-    if (kbps == 0) return options.read_bytes;
-    const auto five_ms = static_cast<std::size_t>(kbps * 1000 / 8 / 200);
-    return std::clamp<std::size_t>(five_ms, netmodel::segment_bytes, options.read_bytes);
-  }
-
   void read(const std::shared_ptr<Connection>& c, Direction& d) {
     if (c->closed || d.reading || d.eof || d.dropped || d.queued_bytes >= options.window_bytes) {
       return;
@@ -384,7 +369,8 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
       d.read_buffer = std::move(d.spare.back());
       d.spare.pop_back();
     }
-    d.read_buffer.resize(chunk_bytes(d));
+    const auto max = static_cast<std::int64_t>(options.read_bytes);
+    d.read_buffer.resize(static_cast<std::size_t>(d.link ? model.chunk_bytes(*d.link, max) : max));
     d.from.async_read_some(asio::buffer(d.read_buffer),
                            [self = shared_from_this(), c, &d](beast::error_code e, std::size_t n) {
                              d.reading = false;
@@ -520,7 +506,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
       d->retry_timer.cancel();
       if (d->held) d->counters->held_bytes->add(-static_cast<std::int64_t>(d->queued_bytes));
     }
-    if (c->forward_counters) c->forward_counters->connections_open->add(-1);
+    if (c->up && c->up->counters) c->up->counters->connections_open->add(-1);
     connections.erase(c->position);
     open_gauge.set(static_cast<std::int64_t>(connections.size()));
   }

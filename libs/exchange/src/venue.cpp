@@ -89,9 +89,7 @@ const OrderInfo* Venue::order(OrderId id) const {
 std::vector<const OrderInfo*> Venue::open_orders(AccountId account) const {
   std::vector<const OrderInfo*> result;
   for (const auto& [id, info] : orders_) {
-    const bool open = info.status == OrderInfo::Status::resting ||
-                      info.status == OrderInfo::Status::pending_trigger;
-    if (info.account == account && open) result.push_back(&info);
+    if (info.account == account && info.open()) result.push_back(&info);
   }
   std::sort(result.begin(), result.end(),
             [](const OrderInfo* a, const OrderInfo* b) { return a->id < b->id; });
@@ -186,12 +184,9 @@ Outcome Venue::submit(const SubmitCommand& c) {
 }
 
 Outcome Venue::cancel(const CancelCommand& c) {
-  auto it = orders_.find(c.order_id);
-  if (it == orders_.end() || it->second.status == OrderInfo::Status::filled ||
-      it->second.status == OrderInfo::Status::cancelled) {
-    return unknown_order(c.order_id, c.account);
-  }
-  const SymbolIndex symbol = it->second.symbol;
+  const OrderInfo* info = order(c.order_id);
+  if (info == nullptr || !info->open()) return unknown_order(c.order_id, c.account);
+  const SymbolIndex symbol = info->symbol;
   scratch_.clear();
   books_[symbol].cancel(c.order_id, c.account, scratch_);
   Outcome outcome;
@@ -200,12 +195,9 @@ Outcome Venue::cancel(const CancelCommand& c) {
 }
 
 Outcome Venue::modify(const ModifyCommand& c) {
-  auto it = orders_.find(c.order_id);
-  if (it == orders_.end() || it->second.status == OrderInfo::Status::filled ||
-      it->second.status == OrderInfo::Status::cancelled) {
-    return unknown_order(c.order_id, c.account);
-  }
-  const OrderInfo& info = it->second;
+  const OrderInfo* found = order(c.order_id);
+  if (found == nullptr || !found->open()) return unknown_order(c.order_id, c.account);
+  const OrderInfo& info = *found;
   if (info.account == c.account) {  // another account's modify is the book's not_owner
     if (c.quantity > config_.risk.max_order_quantity_lots) {
       return reject(VenueReject::risk_max_order_size,

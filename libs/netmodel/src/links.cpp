@@ -247,9 +247,9 @@ Transit LinkModel::send(LinkId id, Flow& flow, std::int64_t now_ns, std::int64_t
     out.release_ns = now_ns + std::max<std::int64_t>(1000, retry_after);
     return out;
   }
-  const std::int64_t rto = rto_ns(link);
   std::int64_t late_by = 0;
   if (lossy) {
+    const std::int64_t rto = rto_ns(link);
     const std::int64_t segments = (bytes + segment_bytes - 1) / segment_bytes;
     for (std::int64_t s = 0; s < segments; ++s) {
       int losses = 0;
@@ -264,8 +264,7 @@ Transit LinkModel::send(LinkId id, Flow& flow, std::int64_t now_ns, std::int64_t
   return out;
 }
 
-std::int64_t LinkModel::narrowest_kbps(LinkId id) const {
-  const LinkState& link = links_[id];
+std::int64_t LinkModel::narrowest_kbps(const LinkState& link) const {
   if (link.override_hop) {
     return link.override_hop->bucket ? link.override_hop->bucket->rate_kbps() : 0;
   }
@@ -276,6 +275,13 @@ std::int64_t LinkModel::narrowest_kbps(LinkId id) const {
     narrowest = narrowest == 0 ? rate : std::min(narrowest, rate);
   }
   return narrowest;
+}
+
+std::int64_t LinkModel::chunk_bytes(LinkId id, std::int64_t max_bytes) const {
+  const std::int64_t kbps = narrowest_kbps(links_[id]);
+  if (kbps == 0) return max_bytes;
+  // kbps * 1000 / 8 bytes per second, for 5 ms.
+  return std::clamp<std::int64_t>(kbps * 1000 / 8 / 200, segment_bytes, max_bytes);
 }
 
 LinkParams LinkModel::params(LinkId id) const {
@@ -304,7 +310,7 @@ LinkParams LinkModel::params(LinkId id) const {
   } else {
     p.latency = constant_us(std::llround(mean));
   }
-  p.bandwidth_kbps = narrowest_kbps(id);
+  p.bandwidth_kbps = narrowest_kbps(link);
   p.loss.loss_good_ppm = static_cast<std::uint32_t>(std::llround((1.0 - keep) * 1e6));
   p.queue_bytes = queue;
   p.rto_us = rto_ns(link) / 1000;

@@ -109,7 +109,13 @@ TEST_CASE("a link follows the route between its sites with the access hops") {
   CHECK(t.release_ns == 11 * ms + 1'000'000 + 100'000);
   CHECK(m.params(link(m, "slow", "ex-a")).bandwidth_kbps == 800);
 
+  // Chunks on a paced path hold 5 ms of its narrowest rate: 5000 bytes at 8 Mbit/s, 500 at
+  // 800 kbit/s (then a segment, the least).
+  CHECK(m.chunk_bytes(fast_b, 65'536) == 5000);
+  CHECK(m.chunk_bytes(link(m, "slow", "ex-a"), 65'536) == segment_bytes);
+
   // Two nodes on one site: no hop, no delay.
+  CHECK(m.chunk_bytes(link(m, "fast", "ex-a"), 65'536) == 65'536);
   Flow local;
   CHECK(m.send(link(m, "fast", "ex-a"), local, 5 * ms, 1 << 20).release_ns == 5 * ms);
 }

@@ -220,8 +220,8 @@ std::vector<double> ping_pong(int fd, int rounds) {
   return us;
 }
 
-// Streams to the sink for `seconds`; returns the bytes the sink saw in [0.5 s, seconds - 0.5 s]
-// after the start, per second.
+// Streams to the sink for `seconds`; returns the bytes per second the sink saw from window_from
+// to window_to seconds after the start (a window that closes before the stream stops).
 double stream_rate(Server& sink, int fd, double seconds, double window_from, double window_to) {
   sink.clear();
   std::vector<char> chunk(64 * 1024, 'x');
@@ -234,7 +234,6 @@ double stream_rate(Server& sink, int fd, double seconds, double window_from, dou
                                 std::chrono::duration<double>(window_from));
   const auto to =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(window_to));
-  std::this_thread::sleep_for(200ms);  // a benchmark: let the last arrivals land
   return static_cast<double>(sink.bytes_between(from, to)) / (window_to - window_from);
 }
 

@@ -1,4 +1,4 @@
-// Who is asking and where to: Proxy-Authorization as gRPC sends it, host:port targets, and the
+// Who is asking and where to: Proxy-Authorization as gRPC sends it, and the
 // address book from flags and from a file read again when it changes.
 
 #include "address_book.h"
@@ -20,18 +20,6 @@ TEST_CASE("Proxy-Authorization names the node") {
   CHECK(node_of_authorization("Basic !!!").error() == "Proxy-Authorization is not base64");
   CHECK(node_of_authorization("Basic Og==").error() == "Proxy-Authorization names no node");
   CHECK_FALSE(node_of_authorization("Basic "));
-}
-
-TEST_CASE("targets are host:port") {
-  CHECK(split_host_port("127.0.0.1:80") == std::pair<std::string, std::string>{"127.0.0.1", "80"});
-  CHECK(split_host_port("[::1]:5000") == std::pair<std::string, std::string>{"[::1]", "5000"});
-  CHECK(split_host_port("ex-1:50051")->first == "ex-1");
-  CHECK_FALSE(split_host_port("no-port"));
-  CHECK_FALSE(split_host_port("host:"));
-  CHECK_FALSE(split_host_port(":80"));
-  CHECK_FALSE(split_host_port("host:99999"));
-  CHECK_FALSE(split_host_port("host:8x"));
-  CHECK_FALSE(split_host_port("::1:80"));  // IPv6 needs brackets
 }
 
 TEST_CASE("the address book maps targets to nodes") {

@@ -8,7 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <list>
 
-#include "mkt/runtime/listen.h"
+#include "mkt/runtime/address.h"
 
 namespace mkt::runtime {
 

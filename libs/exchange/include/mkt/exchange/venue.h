@@ -121,6 +121,9 @@ struct OrderInfo {
   Quantity remaining = 0;
   enum class Status : std::uint8_t { pending_trigger, resting, filled, cancelled } status{};
   std::int64_t accepted_at_ns = 0;
+
+  // Resting or waiting for its trigger: it can still be cancelled or modified.
+  bool open() const { return status == Status::resting || status == Status::pending_trigger; }
 };
 
 struct Holding {

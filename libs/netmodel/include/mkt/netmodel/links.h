@@ -108,8 +108,11 @@ class LinkModel {
   std::vector<std::string> route(LinkId id) const;
 
   Transit send(LinkId id, Flow& flow, std::int64_t now_ns, std::int64_t bytes);
-  // The rate of the link's narrowest hop in force now (congestion included); 0: unlimited.
-  std::int64_t narrowest_kbps(LinkId id) const;
+  // How many bytes to read for one chunk, at most `max_bytes`: a chunk is delivered whole when
+  // its last byte is due, so on a paced link it is at most 5 ms of the narrowest rate in force
+  // (at least a segment); a 64 KiB chunk on a 1 Mbit/s link would arrive as one burst every
+  // half second.
+  std::int64_t chunk_bytes(LinkId id, std::int64_t max_bytes) const;
 
   // The override, or a summary of the path: the latency's mean and standard deviation over the
   // sum of the hops (normal when any hop has jitter; each hop is still drawn from its own
@@ -170,6 +173,8 @@ class LinkModel {
             std::int64_t& retry_after);
   bool lose_segment(LinkState& link);
   std::int64_t rto_ns(const LinkState& link) const;
+  // The rate of the narrowest hop in force now (congestion included); 0: unlimited.
+  std::int64_t narrowest_kbps(const LinkState& link) const;
   double mean_latency_us(const LinkState& link) const;
   void uncut(const Partition& partition, std::vector<LinkId>& freed);
 
