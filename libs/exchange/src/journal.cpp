@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <array>
-#include <cstring>
+#include "mkt/core/codec.h"
 
 namespace mkt::exchange {
 
@@ -11,59 +10,8 @@ namespace {
 
 enum class Type : std::uint8_t { submit = 1, cancel = 2, modify = 3, cut = 4, ack = 5 };
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  template <class T>
-  void integer(T value) {
-    auto v = static_cast<std::uint64_t>(value);
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      out_.push_back(static_cast<char>(v & 0xff));
-      v >>= 8;
-    }
-  }
-  void text(std::string_view s) {
-    integer(static_cast<std::uint32_t>(s.size()));
-    out_.append(s);
-  }
-
- private:
-  std::string& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  template <class T>
-  bool integer(T& value) {
-    if (in_.size() < sizeof(T)) return false;
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      v |= std::uint64_t{static_cast<unsigned char>(in_[i])} << (8 * i);
-    }
-    value = static_cast<T>(v);
-    in_.remove_prefix(sizeof(T));
-    return true;
-  }
-  template <class E>
-  bool enumeration(E& value, std::uint8_t count) {
-    std::uint8_t raw = 0;
-    if (!integer(raw) || raw >= count) return false;
-    value = static_cast<E>(raw);
-    return true;
-  }
-  bool text(std::string& s) {
-    std::uint32_t n = 0;
-    if (!integer(n) || in_.size() < n) return false;
-    s.assign(in_.substr(0, n));
-    in_.remove_prefix(n);
-    return true;
-  }
-  bool done() const { return in_.empty(); }
-
- private:
-  std::string_view in_;
-};
+using Writer = core::ByteWriter;
+using Reader = core::ByteReader;
 
 void encode_payload(const Command& command, Writer& w);
 
@@ -158,62 +106,29 @@ bool decode_payload(std::string_view payload, Record& record) {
   return ok && r.done();
 }
 
-constexpr std::array<std::uint32_t, 256> crc_table() {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-
 }  // namespace
 
-std::uint32_t crc32c(std::string_view bytes) {
-  static constexpr auto table = crc_table();
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (char ch : bytes) crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
-}
-
 void encode_record(const Record& record, std::string& out) {
-  const std::size_t start = out.size();
-  out.append(record_header_bytes, '\0');
-  Writer w(out);
-  encode_payload(record, w);
-  const std::string_view payload(out.data() + start + record_header_bytes,
-                                 out.size() - start - record_header_bytes);
-  std::string header;
-  Writer h(header);
-  h.integer(static_cast<std::uint32_t>(payload.size()));
-  h.integer(crc32c(payload));
-  std::memcpy(out.data() + start, header.data(), record_header_bytes);
+  core::append_frame(out, [&](Writer& w) { encode_payload(record, w); });
 }
 
 RecordReader::Status RecordReader::next(Record& record) {
-  const std::string_view rest = bytes_.substr(offset_);
-  if (rest.empty()) return Status::end;
-  Reader header(rest);
-  std::uint32_t length = 0;
-  std::uint32_t crc = 0;
-  const bool whole_header = header.integer(length) && header.integer(crc);
-  // A record cut short, or a bad one that is the last thing in the file, is a torn write.
-  auto bad = [&](std::string what) {
-    const bool last = !whole_header || rest.size() <= record_header_bytes + length;
-    error_ = fmt::format("record at byte {}: {}", offset_, what);
-    return last ? Status::torn : Status::corrupt;
-  };
-  if (!whole_header) return bad("header cut short");
-  if (length > record_payload_bytes_max) return bad(fmt::format("length {} too large", length));
-  if (rest.size() < record_header_bytes + length) return bad("payload cut short");
-  const std::string_view payload = rest.substr(record_header_bytes, length);
-  if (crc32c(payload) != crc) return bad("checksum mismatch");
+  std::string_view payload;
+  switch (frames_.next(payload)) {
+    case core::FrameReader::Status::ok:
+      break;
+    case core::FrameReader::Status::end:
+      return Status::end;
+    case core::FrameReader::Status::torn:
+      return Status::torn;
+    case core::FrameReader::Status::corrupt:
+      return Status::corrupt;
+  }
   if (!decode_payload(payload, record)) {
-    error_ = fmt::format("record at byte {}: checksum good but payload malformed", offset_);
+    error_ =
+        fmt::format("record before byte {}: checksum good but payload malformed", frames_.offset());
     return Status::corrupt;
   }
-  offset_ += record_header_bytes + length;
   return Status::ok;
 }
 

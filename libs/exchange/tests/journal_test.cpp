@@ -73,7 +73,7 @@ TEST_CASE("records round-trip") {
   }
   CHECK(reader.next(got) == RecordReader::Status::end);
   CHECK(reader.offset() == bytes.size());
-  CHECK(crc32c("123456789") == 0xE3069283u);  // the CRC-32C check value
+  CHECK(mkt::core::crc32c("123456789") == 0xE3069283u);  // the CRC-32C check value
 }
 
 TEST_CASE("a record cut or damaged at the end is torn and damage before the end is corrupt") {
@@ -99,7 +99,7 @@ TEST_CASE("a record cut or damaged at the end is torn and damage before the end 
   CHECK(last.next(got) == RecordReader::Status::torn);
 
   std::string damaged_first = bytes;
-  damaged_first[record_header_bytes + 3] ^= 0x40;
+  damaged_first[mkt::core::frame_header_bytes + 3] ^= 0x40;
   RecordReader first(damaged_first);
   CHECK(first.next(got) == RecordReader::Status::corrupt);
   CHECK(first.offset() == 0);

@@ -87,7 +87,7 @@ TEST_CASE("a torn tail is cut and damage before the end is refused") {
   CHECK(replay(path, again).size() == 3);
   CHECK(again.torn_bytes_dropped == 0);  // the cut was made on disk
 
-  bytes[mkt::exchange::record_header_bytes + 2] ^= 0x01;  // inside the first record
+  bytes[mkt::core::frame_header_bytes + 2] ^= 0x01;  // inside the first record
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   std::string error;
   ReplayStats damaged;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <variant>
 
+#include "mkt/core/codec.h"
 #include "mkt/exchange/venue.h"
 
 namespace mkt::exchange {
@@ -32,27 +33,23 @@ struct SettlementAck {
 // One journal record.
 using Record = std::variant<Command, SettlementCut, SettlementAck>;
 
-inline constexpr std::size_t record_header_bytes = 8;
 inline constexpr std::size_t record_payload_bytes_max = 4096;
 
-// Appends one framed record.
+// Appends one framed record (mkt/core/codec.h).
 void encode_record(const Record& record, std::string& out);
-
-std::uint32_t crc32c(std::string_view bytes);
 
 class RecordReader {
  public:
   enum class Status { ok, end, torn, corrupt };
 
-  explicit RecordReader(std::string_view bytes) : bytes_(bytes) {}
+  explicit RecordReader(std::string_view bytes) : frames_(bytes, record_payload_bytes_max) {}
   // Reads the next record. After `torn` or `corrupt`, offset() is where the good records end.
   Status next(Record& record);
-  std::size_t offset() const { return offset_; }
-  const std::string& error() const { return error_; }
+  std::size_t offset() const { return frames_.offset(); }
+  const std::string& error() const { return error_.empty() ? frames_.error() : error_; }
 
  private:
-  std::string_view bytes_;
-  std::size_t offset_ = 0;
+  core::FrameReader frames_;
   std::string error_;
 };
 
