@@ -1,0 +1,242 @@
+#include "mkt/ledger/ledger.h"
+
+#include "mkt/core/codec.h"
+#include "mkt/core/invariant.h"
+
+namespace mkt::ledger {
+
+namespace {
+
+constexpr std::uint8_t format_version = 1;
+
+void write_trade(core::ByteWriter& w, const Trade& t) {
+  w.integer(t.trade_id);
+  w.text(t.symbol);
+  w.integer(t.price_ticks);
+  w.integer(t.quantity_lots);
+  w.integer(t.notional);
+  w.text(t.buyer);
+  w.text(t.seller);
+  w.integer(t.buy_order_id);
+  w.integer(t.sell_order_id);
+  w.integer(static_cast<std::uint8_t>(t.aggressor));
+  w.integer(t.executed_at_ns);
+}
+
+bool read_trade(core::ByteReader& r, Trade& t) {
+  return r.integer(t.trade_id) && r.text(t.symbol) && r.integer(t.price_ticks) &&
+         r.integer(t.quantity_lots) && r.integer(t.notional) && r.text(t.buyer) &&
+         r.text(t.seller) && r.integer(t.buy_order_id) && r.integer(t.sell_order_id) &&
+         r.enumeration(t.aggressor, 3) && r.integer(t.executed_at_ns);
+}
+
+}  // namespace
+
+std::expected<void, std::string> check(const Batch& batch) {
+  auto fail = [](std::string what) { return std::unexpected(std::move(what)); };
+  if (batch.exchange_id.empty()) return fail("exchange_id is empty");
+  if (batch.sequence == 0) return fail("sequence starts at 1");
+  if (batch.trades.size() > batch_trades_max) {
+    return fail("a batch holds at most " + std::to_string(batch_trades_max) + " trades");
+  }
+  std::uint64_t previous_id = 0;
+  for (std::size_t i = 0; i < batch.trades.size(); ++i) {
+    const Trade& t = batch.trades[i];
+    const std::string where = "trade " + std::to_string(i) + ": ";
+    if (t.trade_id <= previous_id) return fail(where + "trade ids must increase");
+    previous_id = t.trade_id;
+    if (t.symbol.empty()) return fail(where + "symbol is empty");
+    if (t.price_ticks <= 0) return fail(where + "price_ticks must be positive");
+    if (t.quantity_lots <= 0 || t.quantity_lots > quantity_lots_max) {
+      return fail(where + "quantity_lots must be in 1.." + std::to_string(quantity_lots_max));
+    }
+    if (t.notional < 0 || t.notional > notional_max) {
+      return fail(where + "notional must be in 0.." + std::to_string(notional_max));
+    }
+    if (t.buyer.empty() || t.seller.empty()) return fail(where + "buyer and seller are required");
+  }
+  return {};
+}
+
+std::string encode(const Batch& batch) {
+  std::string out;
+  core::ByteWriter w(out);
+  w.integer(format_version);
+  w.text(batch.exchange_id);
+  w.integer(batch.sequence);
+  w.integer(static_cast<std::uint32_t>(batch.trades.size()));
+  for (const Trade& t : batch.trades) write_trade(w, t);
+  return out;
+}
+
+std::expected<Batch, std::string> decode(std::string_view bytes) {
+  core::ByteReader r(bytes);
+  Batch batch;
+  std::uint8_t version = 0;
+  std::uint32_t count = 0;
+  if (!r.integer(version) || version != format_version) {
+    return std::unexpected("unknown batch format");
+  }
+  if (!r.text(batch.exchange_id) || !r.integer(batch.sequence) || !r.integer(count) ||
+      count > batch_trades_max) {
+    return std::unexpected("malformed batch header");
+  }
+  batch.trades.resize(count);
+  for (Trade& t : batch.trades) {
+    if (!read_trade(r, t)) return std::unexpected("malformed trade");
+  }
+  if (!r.done()) return std::unexpected("trailing bytes after the batch");
+  if (auto ok = check(batch); !ok) return std::unexpected(ok.error());
+  return batch;
+}
+
+std::uint64_t Ledger::next_sequence(const std::string& exchange_id) const {
+  auto it = exchanges_.find(exchange_id);
+  return it == exchanges_.end() ? 1 : it->second.last_sequence + 1;
+}
+
+void Ledger::skip(std::uint64_t index) {
+  MKT_INVARIANT(index > applied_index_, "entries apply in index order, once");
+  applied_index_ = index;
+}
+
+Applied Ledger::apply(std::uint64_t index, const Batch& batch) {
+  skip(index);
+  ExchangeState& exchange = exchanges_[batch.exchange_id];
+  if (batch.sequence <= exchange.last_sequence) {
+    return {Outcome::duplicate, batch.sequence == exchange.last_sequence ? exchange.last_index : 0,
+            0};
+  }
+  if (batch.sequence != exchange.last_sequence + 1) {
+    if (exchange.last_sequence == 0) exchanges_.erase(batch.exchange_id);  // leave no trace
+    return {Outcome::out_of_order, 0, exchange.last_sequence + 1};
+  }
+  exchange.last_sequence = batch.sequence;
+  exchange.last_index = index;
+  for (const Trade& t : batch.trades) {
+    Account& buyer = accounts_[t.buyer];
+    buyer.cash -= t.notional;
+    buyer.positions[{batch.exchange_id, t.symbol}] += t.quantity_lots;
+    Account& seller = accounts_[t.seller];
+    seller.cash += t.notional;
+    seller.positions[{batch.exchange_id, t.symbol}] -= t.quantity_lots;
+    trade_ids_[{batch.exchange_id, t.trade_id}] = first_ordinal_ + trades_.size();
+    trades_.push_back({batch.exchange_id, t, index});
+    ++trades_applied_;
+    trim();
+  }
+  return {Outcome::committed, index, 0};
+}
+
+void Ledger::trim() {
+  while (trades_.size() > trades_kept_max_) {
+    const StoredTrade& oldest = trades_.front();
+    auto id = trade_ids_.find({oldest.exchange_id, oldest.trade.trade_id});
+    if (id != trade_ids_.end() && id->second == first_ordinal_) trade_ids_.erase(id);
+    trades_.pop_front();
+    ++first_ordinal_;
+  }
+}
+
+const Account* Ledger::account(const std::string& id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+const StoredTrade* Ledger::trade(const std::string& exchange_id, std::uint64_t trade_id) const {
+  auto it = trade_ids_.find({exchange_id, trade_id});
+  if (it == trade_ids_.end()) return nullptr;
+  return &trades_[it->second - first_ordinal_];
+}
+
+std::string Ledger::save() const {
+  std::string out;
+  core::ByteWriter w(out);
+  w.integer(format_version);
+  w.integer(applied_index_);
+  w.integer(trades_applied_);
+  w.integer(static_cast<std::uint64_t>(exchanges_.size()));
+  for (const auto& [id, state] : exchanges_) {
+    w.text(id);
+    w.integer(state.last_sequence);
+    w.integer(state.last_index);
+  }
+  w.integer(static_cast<std::uint64_t>(accounts_.size()));
+  for (const auto& [id, account] : accounts_) {
+    w.text(id);
+    w.integer(account.cash);
+    w.integer(static_cast<std::uint64_t>(account.positions.size()));
+    for (const auto& [key, quantity] : account.positions) {
+      w.text(key.first);
+      w.text(key.second);
+      w.integer(quantity);
+    }
+  }
+  w.integer(static_cast<std::uint64_t>(trades_.size()));
+  for (const StoredTrade& stored : trades_) {
+    w.text(stored.exchange_id);
+    w.integer(stored.index);
+    write_trade(w, stored.trade);
+  }
+  return out;
+}
+
+std::expected<Ledger, std::string> Ledger::load(std::string_view bytes,
+                                                std::size_t trades_kept_max) {
+  Ledger ledger(trades_kept_max);
+  core::ByteReader r(bytes);
+  auto bad = [](const char* what) { return std::unexpected(std::string("snapshot: ") + what); };
+  std::uint8_t version = 0;
+  std::uint64_t count = 0;
+  if (!r.integer(version) || version != format_version) return bad("unknown format");
+  if (!r.integer(ledger.applied_index_) || !r.integer(ledger.trades_applied_) ||
+      !r.integer(count)) {
+    return bad("header cut short");
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string id;
+    ExchangeState state;
+    if (!r.text(id) || !r.integer(state.last_sequence) || !r.integer(state.last_index)) {
+      return bad("exchange cut short");
+    }
+    ledger.exchanges_.emplace(std::move(id), state);
+  }
+  if (!r.integer(count)) return bad("accounts cut short");
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string id;
+    Account account;
+    std::uint64_t positions = 0;
+    if (!r.text(id) || !r.integer(account.cash) || !r.integer(positions)) {
+      return bad("account cut short");
+    }
+    for (std::uint64_t p = 0; p < positions; ++p) {
+      std::pair<std::string, std::string> key;
+      std::int64_t quantity = 0;
+      if (!r.text(key.first) || !r.text(key.second) || !r.integer(quantity)) {
+        return bad("position cut short");
+      }
+      account.positions.emplace(std::move(key), quantity);
+    }
+    ledger.accounts_.emplace(std::move(id), std::move(account));
+  }
+  if (!r.integer(count)) return bad("trades cut short");
+  for (std::uint64_t i = 0; i < count; ++i) {
+    StoredTrade stored;
+    if (!r.text(stored.exchange_id) || !r.integer(stored.index) || !read_trade(r, stored.trade)) {
+      return bad("trade cut short");
+    }
+    ledger.trade_ids_[{stored.exchange_id, stored.trade.trade_id}] = ledger.trades_.size();
+    ledger.trades_.push_back(std::move(stored));
+  }
+  if (!r.done()) return bad("trailing bytes");
+  ledger.trim();  // a smaller trades_kept_max than the saver's drops the oldest
+  return ledger;
+}
+
+std::uint64_t Ledger::hash() const {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : save()) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
+}  // namespace mkt::ledger
