@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <future>
 
-#include "address_book.h"
+#include "mkt/runtime/address_book.h"
 #include "control.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/logging.h"
@@ -35,7 +35,7 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::netmodel::LinkModel model = mkt::netmodel::LinkModel::build(scenario);
   std::vector<std::string> ids;
   for (const auto& node : scenario.nodes) ids.push_back(node.id);
-  mkt::netproxy::AddressBook book(
+  mkt::runtime::AddressBook book(
       ids, flags.count("addresses") ? flags["addresses"].as<std::string>() : std::string());
   if (auto loaded = book.reload(); !loaded && flags.count("addresses")) {
     // The file may not exist yet (marketctl writes it as nodes start): only a broken one stops.

@@ -210,7 +210,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
              "Proxy-Authenticate: Basic realm=\"netmarket\"\r\n");
       return;
     }
-    auto source = node_of_authorization(auth->value());
+    auto source = runtime::node_of_authorization(auth->value());
     if (!source) {
       refuse(c, http::status::proxy_authentication_required, "no_node", source.error(),
              "Proxy-Authenticate: Basic realm=\"netmarket\"\r\n");

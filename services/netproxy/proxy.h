@@ -28,11 +28,13 @@
 #include <memory>
 #include <string>
 
-#include "address_book.h"
 #include "mkt/metrics/registry.h"
 #include "mkt/netmodel/links.h"
+#include "mkt/runtime/address_book.h"
 
 namespace mkt::netproxy {
+
+using runtime::AddressBook;
 
 struct ProxyOptions {
   std::size_t connections_max = 4096;

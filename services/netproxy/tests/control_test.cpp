@@ -48,7 +48,7 @@ struct Fixture {
   mkt::scenario::Scenario scenario =
       mkt::runtime::load_scenario_file(std::string(NETPROXY_TESTS) + "/net.yaml").value();
   mkt::netmodel::LinkModel model = mkt::netmodel::LinkModel::build(scenario);
-  AddressBook book{{"ex-1", "ex-2", "alice", "bob"}, ""};
+  mkt::runtime::AddressBook book{{"ex-1", "ex-2", "alice", "bob"}, ""};
   mkt::metrics::Registry registry;
   testing::EchoServer echo;
   mkt::testing::IoThread io;

@@ -65,7 +65,7 @@ struct Fixture {
 
   mkt::scenario::Scenario scenario = net_scenario();
   mkt::netmodel::LinkModel model = mkt::netmodel::LinkModel::build(scenario);
-  mkt::netproxy::AddressBook book{{"ex-1", "ex-2", "alice", "bob", "netproxy"}, ""};
+  mkt::runtime::AddressBook book{{"ex-1", "ex-2", "alice", "bob", "netproxy"}, ""};
   mkt::metrics::Registry registry;
   EchoServer echo;
   mkt::testing::IoThread io;

@@ -1,7 +1,7 @@
 // Who is asking and where to: Proxy-Authorization as gRPC sends it, and the
 // address book from flags and from a file read again when it changes.
 
-#include "address_book.h"
+#include "mkt/runtime/address_book.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-using namespace mkt::netproxy;
+using namespace mkt::runtime;
 
 TEST_CASE("Proxy-Authorization names the node") {
   CHECK(node_of_authorization("Basic YWxpY2U=").value() == "alice");    // base64("alice")
@@ -22,7 +22,7 @@ TEST_CASE("Proxy-Authorization names the node") {
   CHECK_FALSE(node_of_authorization("Basic "));
 }
 
-TEST_CASE("the address book maps targets to nodes") {
+TEST_CASE("the address book maps targets to nodes and nodes to addresses") {
   const auto dir =
       std::filesystem::temp_directory_path() / ("netproxy-book-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -47,6 +47,10 @@ TEST_CASE("the address book maps targets to nodes") {
   std::ofstream(file) << "alice 127.0.0.1:7100\n";
   CHECK(book.node_of_target("127.0.0.1:7100") == "alice");
   CHECK_FALSE(book.node_of_target("127.0.0.1:7000"));
+  // And the other way: where a node is (a validator looking for its peers).
+  CHECK(book.address_of("alice") == "127.0.0.1:7100");
+  CHECK(book.address_of("ex-2") == "127.0.0.1:6000");  // a flag
+  CHECK_FALSE(book.address_of("ex-1"));                // gone from the file
   // A broken file is an error that names the line, and the entries before it stay.
   std::ofstream(file) << "alice 127.0.0.1:7100\nbob 127.0.0.1:1\n";
   const auto broken = book.reload();

@@ -1,4 +1,4 @@
-#include "address_book.h"
+#include "mkt/runtime/address_book.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,9 +7,7 @@
 #include "mkt/runtime/address.h"
 #include "mkt/runtime/files.h"
 
-namespace mkt::netproxy {
-
-using runtime::split_host_port;
+namespace mkt::runtime {
 
 namespace {
 
@@ -91,6 +89,7 @@ std::expected<void, std::string> AddressBook::add(std::string_view assignment) {
     return std::unexpected("'" + std::string(assignment.substr(eq + 1)) + "' is not host:port");
   }
   from_flags_[normal_host(hp->first) + ":" + hp->second] = node;
+  flag_address_of_[node] = std::string(assignment.substr(eq + 1));
   return {};
 }
 
@@ -103,6 +102,7 @@ std::expected<void, std::string> AddressBook::reload() {
   const auto text = runtime::read_file(file_, file_bytes_max);
   if (!text) return std::unexpected(text.error());
   std::map<std::string, std::string> entries;
+  std::map<std::string, std::string> address_of_node;
   std::istringstream in(*text);
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
@@ -118,8 +118,10 @@ std::expected<void, std::string> AddressBook::reload() {
     const auto hp = split_host_port(address);
     if (!hp) return std::unexpected(where + "'" + address + "' is not host:port");
     entries[normal_host(hp->first) + ":" + hp->second] = node;
+    address_of_node[node] = address;  // a later line wins
   }
   from_file_ = std::move(entries);
+  file_address_of_ = std::move(address_of_node);
   file_time_ = time;
   return {};
 }
@@ -141,4 +143,12 @@ std::optional<std::string> AddressBook::node_of_target(std::string_view target) 
   return lookup(hp->first, hp->second);
 }
 
-}  // namespace mkt::netproxy
+std::optional<std::string> AddressBook::address_of(std::string_view node) {
+  const std::string id(node);
+  if (const auto it = flag_address_of_.find(id); it != flag_address_of_.end()) return it->second;
+  (void)reload();  // cheap when the file has not changed
+  if (const auto it = file_address_of_.find(id); it != file_address_of_.end()) return it->second;
+  return std::nullopt;
+}
+
+}  // namespace mkt::runtime

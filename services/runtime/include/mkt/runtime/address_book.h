@@ -1,5 +1,6 @@
 #pragma once
-// Which node a CONNECT target is, and who is asking.
+// Where each node of the market is: which node a host:port is (the proxy's question about a
+// CONNECT target), and the host:port of a node (a validator's question about its peers).
 //
 // A target is a node when its host is the node's id (docker-compose: each container is reachable
 // by its node id), or when it is one of the node's addresses. Addresses come from flags and from
@@ -16,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mkt::netproxy {
+namespace mkt::runtime {
 
 // The node id in a Proxy-Authorization header: "Basic " + base64("<id>") or base64("<id>:..."),
 // as gRPC sends for grpc.http_proxy=http://<id>@host:port. Errors say what is wrong.
@@ -35,6 +36,9 @@ class AddressBook {
   // The node a CONNECT target is, reading the file again on a miss.
   std::optional<std::string> node_of_target(std::string_view target);
   bool knows_node(std::string_view id) const;
+  // The host:port of a node: from flags first, then from the file (read again if it changed, so a
+  // node restarted on a new port is found); nullopt when it has none yet.
+  std::optional<std::string> address_of(std::string_view node);
 
  private:
   std::optional<std::string> lookup(const std::string& host, const std::string& port) const;
@@ -44,6 +48,8 @@ class AddressBook {
   std::optional<std::filesystem::file_time_type> file_time_;
   std::map<std::string, std::string> from_flags_;  // normalised host:port -> node
   std::map<std::string, std::string> from_file_;
+  std::map<std::string, std::string> flag_address_of_;  // node -> host:port
+  std::map<std::string, std::string> file_address_of_;
 };
 
-}  // namespace mkt::netproxy
+}  // namespace mkt::runtime

@@ -1,0 +1,63 @@
+#pragma once
+// A validator's durable Raft state in a directory: `wal` (a write-ahead log of entries and hard
+// states, checksummed frames from mkt/core/codec.h) and `snapshot` (the newest snapshot, replaced
+// atomically).
+//
+// save() appends what a Ready says to persist and syncs before it returns, so the Ready's messages
+// may then be sent. compact() writes a new snapshot and rewrites the log with only what follows
+// it (write beside, sync, rename), so a crash at any point leaves an old or a new state that
+// recovers. On open, a torn last frame is cut off (the crash happened while writing it, and
+// nothing in it was acknowledged); damage anywhere else refuses to start.
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "mkt/raft/node.h"
+
+namespace mkt::validatord {
+
+struct StorageOptions {
+  std::string dir;
+  bool fsync = true;  // false: the page cache only (survives kill -9, not a power cut)
+};
+
+struct RecoveryStats {
+  std::size_t records = 0;
+  std::size_t torn_bytes_dropped = 0;
+};
+
+class RaftStorage {
+ public:
+  // Opens (creating) the directory and reads what it holds into `restored`.
+  static std::expected<std::unique_ptr<RaftStorage>, std::string> open(StorageOptions options,
+                                                                       raft::Restore& restored,
+                                                                       RecoveryStats& stats);
+  ~RaftStorage();
+  RaftStorage(const RaftStorage&) = delete;
+  RaftStorage& operator=(const RaftStorage&) = delete;
+
+  // Persists a Ready's snapshot, entries and hard state, durably.
+  std::expected<void, std::string> save(const raft::Ready& ready);
+  // Replaces the snapshot and rewrites the log as `hard_state` plus `entries` (those after it).
+  std::expected<void, std::string> compact(const raft::Snapshot& snapshot,
+                                           const raft::HardState& hard_state,
+                                           std::span<const raft::Entry> entries);
+  std::uint64_t wal_bytes() const { return wal_bytes_; }
+
+ private:
+  RaftStorage(StorageOptions options, int fd, std::uint64_t bytes);
+  std::expected<void, std::string> write_snapshot(const raft::Snapshot& snapshot);
+  std::expected<void, std::string> rewrite_wal(const raft::HardState& hard_state,
+                                               std::span<const raft::Entry> entries);
+  std::expected<void, std::string> append(const std::string& bytes);
+
+  StorageOptions options_;
+  int fd_;
+  std::uint64_t wal_bytes_;
+  raft::HardState hard_state_;  // the last one persisted
+};
+
+}  // namespace mkt::validatord
