@@ -9,8 +9,7 @@ namespace lpb = market::ledger::v1;
 
 raft::NodeId Roster::id_of(const std::string& name) const {
   auto it = std::ranges::find(names_, name);
-  return it == names_.end() ? raft::no_node
-                            : static_cast<raft::NodeId>(it - names_.begin()) + 1;
+  return it == names_.end() ? raft::no_node : static_cast<raft::NodeId>(it - names_.begin()) + 1;
 }
 
 const std::string& Roster::name_of(raft::NodeId id) const {
@@ -28,33 +27,54 @@ namespace {
 
 rpb::MessageType to_proto(raft::MessageType type) {
   switch (type) {
-    case raft::MessageType::append: return rpb::MESSAGE_TYPE_APPEND;
-    case raft::MessageType::append_response: return rpb::MESSAGE_TYPE_APPEND_RESPONSE;
-    case raft::MessageType::pre_vote: return rpb::MESSAGE_TYPE_PRE_VOTE;
-    case raft::MessageType::pre_vote_response: return rpb::MESSAGE_TYPE_PRE_VOTE_RESPONSE;
-    case raft::MessageType::vote: return rpb::MESSAGE_TYPE_VOTE;
-    case raft::MessageType::vote_response: return rpb::MESSAGE_TYPE_VOTE_RESPONSE;
-    case raft::MessageType::heartbeat: return rpb::MESSAGE_TYPE_HEARTBEAT;
-    case raft::MessageType::heartbeat_response: return rpb::MESSAGE_TYPE_HEARTBEAT_RESPONSE;
-    case raft::MessageType::timeout_now: return rpb::MESSAGE_TYPE_TIMEOUT_NOW;
-    case raft::MessageType::snapshot: return rpb::MESSAGE_TYPE_SNAPSHOT;
+    case raft::MessageType::append:
+      return rpb::MESSAGE_TYPE_APPEND;
+    case raft::MessageType::append_response:
+      return rpb::MESSAGE_TYPE_APPEND_RESPONSE;
+    case raft::MessageType::pre_vote:
+      return rpb::MESSAGE_TYPE_PRE_VOTE;
+    case raft::MessageType::pre_vote_response:
+      return rpb::MESSAGE_TYPE_PRE_VOTE_RESPONSE;
+    case raft::MessageType::vote:
+      return rpb::MESSAGE_TYPE_VOTE;
+    case raft::MessageType::vote_response:
+      return rpb::MESSAGE_TYPE_VOTE_RESPONSE;
+    case raft::MessageType::heartbeat:
+      return rpb::MESSAGE_TYPE_HEARTBEAT;
+    case raft::MessageType::heartbeat_response:
+      return rpb::MESSAGE_TYPE_HEARTBEAT_RESPONSE;
+    case raft::MessageType::timeout_now:
+      return rpb::MESSAGE_TYPE_TIMEOUT_NOW;
+    case raft::MessageType::snapshot:
+      return rpb::MESSAGE_TYPE_SNAPSHOT;
   }
   return rpb::MESSAGE_TYPE_UNSPECIFIED;
 }
 
 std::optional<raft::MessageType> from_proto(rpb::MessageType type) {
   switch (type) {
-    case rpb::MESSAGE_TYPE_APPEND: return raft::MessageType::append;
-    case rpb::MESSAGE_TYPE_APPEND_RESPONSE: return raft::MessageType::append_response;
-    case rpb::MESSAGE_TYPE_PRE_VOTE: return raft::MessageType::pre_vote;
-    case rpb::MESSAGE_TYPE_PRE_VOTE_RESPONSE: return raft::MessageType::pre_vote_response;
-    case rpb::MESSAGE_TYPE_VOTE: return raft::MessageType::vote;
-    case rpb::MESSAGE_TYPE_VOTE_RESPONSE: return raft::MessageType::vote_response;
-    case rpb::MESSAGE_TYPE_HEARTBEAT: return raft::MessageType::heartbeat;
-    case rpb::MESSAGE_TYPE_HEARTBEAT_RESPONSE: return raft::MessageType::heartbeat_response;
-    case rpb::MESSAGE_TYPE_TIMEOUT_NOW: return raft::MessageType::timeout_now;
-    case rpb::MESSAGE_TYPE_SNAPSHOT: return raft::MessageType::snapshot;
-    default: return std::nullopt;
+    case rpb::MESSAGE_TYPE_APPEND:
+      return raft::MessageType::append;
+    case rpb::MESSAGE_TYPE_APPEND_RESPONSE:
+      return raft::MessageType::append_response;
+    case rpb::MESSAGE_TYPE_PRE_VOTE:
+      return raft::MessageType::pre_vote;
+    case rpb::MESSAGE_TYPE_PRE_VOTE_RESPONSE:
+      return raft::MessageType::pre_vote_response;
+    case rpb::MESSAGE_TYPE_VOTE:
+      return raft::MessageType::vote;
+    case rpb::MESSAGE_TYPE_VOTE_RESPONSE:
+      return raft::MessageType::vote_response;
+    case rpb::MESSAGE_TYPE_HEARTBEAT:
+      return raft::MessageType::heartbeat;
+    case rpb::MESSAGE_TYPE_HEARTBEAT_RESPONSE:
+      return raft::MessageType::heartbeat_response;
+    case rpb::MESSAGE_TYPE_TIMEOUT_NOW:
+      return raft::MessageType::timeout_now;
+    case rpb::MESSAGE_TYPE_SNAPSHOT:
+      return raft::MessageType::snapshot;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -88,8 +108,7 @@ void to_proto(const raft::Message& m, const Roster& roster, rpb::Message& out) {
   }
 }
 
-std::expected<raft::Message, std::string> from_proto(const rpb::Message& in,
-                                                     const Roster& roster) {
+std::expected<raft::Message, std::string> from_proto(const rpb::Message& in, const Roster& roster) {
   raft::Message m;
   const auto type = from_proto(in.type());
   if (!type) return std::unexpected("unknown message type " + std::to_string(in.type()));
@@ -97,8 +116,8 @@ std::expected<raft::Message, std::string> from_proto(const rpb::Message& in,
   m.from = roster.id_of(in.from());
   m.to = roster.id_of(in.to());
   if (m.from == raft::no_node || m.to == raft::no_node) {
-    return std::unexpected("message between unknown validators '" + in.from() + "' -> '" +
-                           in.to() + "'");
+    return std::unexpected("message between unknown validators '" + in.from() + "' -> '" + in.to() +
+                           "'");
   }
   m.term = in.term();
   m.log_term = in.log_term();
@@ -148,9 +167,10 @@ ledger::Batch from_proto(const lpb::TradeBatch& in) {
     trade.seller = t.seller_account();
     trade.buy_order_id = t.buy_order_id();
     trade.sell_order_id = t.sell_order_id();
-    trade.aggressor = t.aggressor_side() == market::common::v1::SIDE_BUY    ? ledger::Side::buy
-                      : t.aggressor_side() == market::common::v1::SIDE_SELL ? ledger::Side::sell
-                                                                             : ledger::Side::unspecified;
+    trade.aggressor = t.aggressor_side() == market::common::v1::SIDE_BUY ? ledger::Side::buy
+                      : t.aggressor_side() == market::common::v1::SIDE_SELL
+                          ? ledger::Side::sell
+                          : ledger::Side::unspecified;
     trade.executed_at_ns = t.executed_at_ns();
     batch.trades.push_back(std::move(trade));
   }
@@ -167,9 +187,10 @@ void to_proto(const ledger::Trade& t, const std::string& exchange_id, lpb::Trade
   out.set_seller_account(t.seller);
   out.set_buy_order_id(t.buy_order_id);
   out.set_sell_order_id(t.sell_order_id);
-  out.set_aggressor_side(t.aggressor == ledger::Side::buy    ? market::common::v1::SIDE_BUY
-                         : t.aggressor == ledger::Side::sell ? market::common::v1::SIDE_SELL
-                                                             : market::common::v1::SIDE_UNSPECIFIED);
+  out.set_aggressor_side(t.aggressor == ledger::Side::buy ? market::common::v1::SIDE_BUY
+                         : t.aggressor == ledger::Side::sell
+                             ? market::common::v1::SIDE_SELL
+                             : market::common::v1::SIDE_UNSPECIFIED);
   out.set_executed_at_ns(t.executed_at_ns);
   out.set_exchange_id(exchange_id);
 }

@@ -125,8 +125,9 @@ std::expected<std::size_t, std::string> replay(const std::string& path, const st
 
 }  // namespace
 
-std::expected<std::unique_ptr<RaftStorage>, std::string> RaftStorage::open(
-    StorageOptions options, raft::Restore& restored, RecoveryStats& stats) {
+std::expected<std::unique_ptr<RaftStorage>, std::string> RaftStorage::open(StorageOptions options,
+                                                                           raft::Restore& restored,
+                                                                           RecoveryStats& stats) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
   if (ec) return std::unexpected(options.dir + ": " + ec.message());
@@ -163,7 +164,9 @@ std::expected<std::unique_ptr<RaftStorage>, std::string> RaftStorage::open(
 RaftStorage::RaftStorage(StorageOptions options, int fd, std::uint64_t bytes)
     : options_(std::move(options)), fd_(fd), wal_bytes_(bytes) {}
 
-RaftStorage::~RaftStorage() { ::close(fd_); }
+RaftStorage::~RaftStorage() {
+  ::close(fd_);
+}
 
 std::expected<void, std::string> RaftStorage::append(const std::string& bytes) {
   std::size_t written = 0;

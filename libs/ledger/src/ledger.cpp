@@ -95,6 +95,13 @@ std::uint64_t Ledger::next_sequence(const std::string& exchange_id) const {
   return it == exchanges_.end() ? 1 : it->second.last_sequence + 1;
 }
 
+std::optional<std::uint64_t> Ledger::index_of(const std::string& exchange_id,
+                                              std::uint64_t sequence) const {
+  auto it = exchanges_.find(exchange_id);
+  if (it == exchanges_.end() || it->second.last_sequence != sequence) return std::nullopt;
+  return it->second.last_index;
+}
+
 void Ledger::skip(std::uint64_t index) {
   MKT_INVARIANT(index > applied_index_, "entries apply in index order, once");
   applied_index_ = index;

@@ -64,6 +64,8 @@ TEST_CASE("ledger: a batch applies once; duplicates and gaps change nothing") {
   CHECK(ledger.hash() == same.hash());
   CHECK(ledger.hash() != hash);
   CHECK(ledger.next_sequence("ex-1") == 2);
+  CHECK(ledger.index_of("ex-1", 1) == 1);
+  CHECK(ledger.index_of("ex-1", 2) == std::nullopt);
   CHECK(ledger.account("a")->cash == -1000);
 }
 

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+
 namespace mkt::runtime {
 
 std::string proxy_uri(const ChannelConfig& config) {
@@ -21,6 +23,12 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& target,
   }
   // Links are impaired on purpose; keep connections alive through quiet periods.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+  if (config.reconnect_backoff_max_ms > 0) {
+    const int initial_ms = std::min(100, config.reconnect_backoff_max_ms);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial_ms);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial_ms);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, config.reconnect_backoff_max_ms);
+  }
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 

@@ -13,6 +13,7 @@
 #include <deque>
 #include <expected>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,6 +98,9 @@ class Ledger {
   std::uint64_t applied_index() const { return applied_index_; }
   // The sequence the exchange's next batch must have.
   std::uint64_t next_sequence(const std::string& exchange_id) const;
+  // The index of the entry that applied the exchange's latest batch, if it is `sequence`.
+  std::optional<std::uint64_t> index_of(const std::string& exchange_id,
+                                        std::uint64_t sequence) const;
   const Account* account(const std::string& id) const;
   const StoredTrade* trade(const std::string& exchange_id, std::uint64_t trade_id) const;
   std::size_t trades_kept() const { return trades_.size(); }

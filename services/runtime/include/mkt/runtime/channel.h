@@ -17,6 +17,9 @@ struct ChannelConfig {
   // host:port of the proxy; empty connects directly (and ignores any http_proxy environment).
   std::string proxy_address;
   int max_receive_message_bytes = 4 << 20;
+  // When set, reconnecting to a peer that went away waits at most this long between attempts
+  // (gRPC's default grows to two minutes, far too slow for a restarted validator).
+  int reconnect_backoff_max_ms = 0;
 };
 
 // A channel to `target` (host:port). Connects lazily.

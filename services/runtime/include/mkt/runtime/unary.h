@@ -23,6 +23,9 @@
 
 namespace mkt::runtime {
 
+// Metadata pairs, such as {"x-leader-id", "val-1"}.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
 namespace detail {
 
 // What both sides of a server call may read from any thread, and may outlive the reactor.
@@ -35,11 +38,13 @@ struct CallFlags {
 template <class Response>
 class UnaryReactor final : public grpc::ServerUnaryReactor {
  public:
-  explicit UnaryReactor(Response* out) : out_(out) {}
+  UnaryReactor(grpc::CallbackServerContext* context, Response* out)
+      : context_(context), out_(out) {}
 
   // Answers the call. Only whoever flips the finished flag (Responder::finish or OnCancel) may
   // call this: gRPC deletes the reactor after Finish, so the flag is the ownership of that step.
-  void complete(grpc::Status status, Response&& response) {
+  void complete(grpc::Status status, Response&& response, const Metadata& trailing = {}) {
+    for (const auto& [key, value] : trailing) context_->AddTrailingMetadata(key, value);
     if (status.ok()) *out_ = std::move(response);
     Finish(std::move(status));
   }
@@ -54,6 +59,7 @@ class UnaryReactor final : public grpc::ServerUnaryReactor {
   }
   void OnDone() override { delete this; }
 
+  grpc::CallbackServerContext* context_;
   Response* out_;
   std::shared_ptr<CallFlags> flags_ = std::make_shared<CallFlags>();
 };
@@ -73,12 +79,13 @@ class Responder {
   // finish() does nothing when the call was already answered (or this was moved from).
   ~Responder() { finish(grpc::Status(grpc::StatusCode::INTERNAL, "the handler dropped the call")); }
 
-  // Answers the call. Returns false if it was already finished (cancelled by the client).
-  bool finish(grpc::Status status, Response response = {}) {
+  // Answers the call, with trailing metadata if given. Returns false if it was already finished
+  // (cancelled by the client).
+  bool finish(grpc::Status status, Response response = {}, const Metadata& trailing = {}) {
     // Winning the flag keeps the reactor alive until complete() calls Finish; losing it means it
     // may already be gone, so it is not touched.
     if (!reactor_ || flags_->finished.exchange(true)) return false;
-    reactor_->complete(std::move(status), std::move(response));
+    reactor_->complete(std::move(status), std::move(response), trailing);
     return true;
   }
   // True once the client cancelled or its deadline passed: stop working on the answer.
@@ -92,9 +99,9 @@ class Responder {
 // Runs handler(const Request&, Responder<Response>) on `executor` (a strand). Call from a callback
 // service method and return its result.
 template <class Executor, class Request, class Response, class Handler>
-grpc::ServerUnaryReactor* serve_on(const Executor& executor, grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* serve_on(const Executor& executor, grpc::CallbackServerContext* context,
                                    const Request* request, Response* response, Handler handler) {
-  auto* reactor = new detail::UnaryReactor<Response>(response);
+  auto* reactor = new detail::UnaryReactor<Response>(context, response);
   boost::asio::post(executor, [reactor, copy = *request, handler = std::move(handler)]() mutable {
     handler(static_cast<const Request&>(copy), Responder<Response>(reactor));
   });
@@ -115,7 +122,7 @@ struct CallOptions {
   // Required: every call has a deadline.
   std::chrono::milliseconds timeout;
   // Metadata to send, such as {"x-api-key", key}.
-  std::vector<std::pair<std::string, std::string>> metadata = {};
+  Metadata metadata = {};
 };
 
 // Starts a unary call. `start(grpc::ClientContext*, Response*, std::function<void(grpc::Status)>)`

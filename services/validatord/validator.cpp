@@ -1,0 +1,664 @@
+#include "validator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "mkt/core/invariant.h"
+#include "mkt/runtime/channel.h"
+#include "mkt/runtime/clock.h"
+
+namespace mkt::validatord {
+
+namespace lpb = market::ledger::v1;
+namespace rpb = market::consensus::raft::v1;
+using grpc::Status;
+using grpc::StatusCode;
+
+namespace {
+
+raft::Config raft_config(const ValidatorOptions& options, const Roster& roster) {
+  raft::Config config;
+  config.id = roster.id_of(options.node_id);
+  config.voters = roster.ids();
+  config.election_ticks = options.election_ticks;
+  config.heartbeat_ticks = 1;
+  config.seed = options.seed;
+  return config;
+}
+
+ledger::Ledger initial_ledger(const raft::Restore& restore, std::size_t trades_kept_max) {
+  if (!restore.snapshot) return ledger::Ledger(trades_kept_max);
+  auto loaded = ledger::Ledger::load(restore.snapshot->data, trades_kept_max);
+  MKT_INVARIANT(loaded.has_value(), "the stored snapshot's ledger must load");
+  return std::move(*loaded);
+}
+
+lpb::ValidatorStatus::Role to_proto(raft::Role role) {
+  switch (role) {
+    case raft::Role::follower:
+      return lpb::ValidatorStatus::ROLE_FOLLOWER;
+    case raft::Role::pre_candidate:
+      return lpb::ValidatorStatus::ROLE_PRE_CANDIDATE;
+    case raft::Role::candidate:
+      return lpb::ValidatorStatus::ROLE_CANDIDATE;
+    case raft::Role::leader:
+      return lpb::ValidatorStatus::ROLE_LEADER;
+  }
+  return lpb::ValidatorStatus::ROLE_UNSPECIFIED;
+}
+
+}  // namespace
+
+class Validator::LedgerApi final : public lpb::Ledger::CallbackService {
+ public:
+  explicit LedgerApi(Validator& v) : v_(v) {}
+  grpc::ServerUnaryReactor* SubmitTradeBatch(grpc::CallbackServerContext* c,
+                                             const lpb::TradeBatch* q,
+                                             lpb::SubmitTradeBatchResponse* r) override {
+    return v_.SubmitTradeBatch(c, q, r);
+  }
+  grpc::ServerWriteReactor<lpb::CommittedEntry>* StreamCommitted(
+      grpc::CallbackServerContext* c, const lpb::StreamCommittedRequest* q) override {
+    return v_.StreamCommitted(c, q);
+  }
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* c,
+                                       const lpb::GetLedgerAccountRequest* q,
+                                       lpb::LedgerAccount* r) override {
+    return v_.GetAccount(c, q, r);
+  }
+  grpc::ServerUnaryReactor* GetTrade(grpc::CallbackServerContext* c, const lpb::GetTradeRequest* q,
+                                     lpb::TradeReport* r) override {
+    return v_.GetTrade(c, q, r);
+  }
+  grpc::ServerUnaryReactor* GetClusterStatus(grpc::CallbackServerContext* c,
+                                             const lpb::GetClusterStatusRequest* q,
+                                             lpb::ClusterStatus* r) override {
+    return v_.GetClusterStatus(c, q, r);
+  }
+
+ private:
+  Validator& v_;
+};
+
+class Validator::RaftApi final : public rpb::Raft::CallbackService {
+ public:
+  explicit RaftApi(Validator& v) : v_(v) {}
+  grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* c, const rpb::Envelope* q,
+                                 market::common::v1::Ack* r) override {
+    return v_.Send(c, q, r);
+  }
+
+ private:
+  Validator& v_;
+};
+
+grpc::Service* Validator::ledger_service() {
+  return ledger_api_.get();
+}
+grpc::Service* Validator::raft_service() {
+  return raft_api_.get();
+}
+
+Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBook& addresses,
+                     RaftStorage& storage, raft::Restore restore, metrics::Registry& registry)
+    : strand_(std::move(strand)),
+      options_(std::move(options)),
+      roster_(options_.validators),
+      addresses_(addresses),
+      storage_(storage),
+      node_(raft_config(options_, roster_), restore),
+      ledger_(initial_ledger(restore, options_.trades_kept_max)),
+      timer_(strand_),
+      ledger_api_(std::make_unique<LedgerApi>(*this)),
+      raft_api_(std::make_unique<RaftApi>(*this)) {
+  for (raft::NodeId id : roster_.ids()) {
+    if (roster_.name_of(id) == options_.node_id) continue;
+    Peer& peer = peers_[id];
+    peer.id = id;
+    peer.name = roster_.name_of(id);
+  }
+  const auto latency_bounds = metrics::exponential_bounds(10'000, 2, 10'000'000'000);
+  metrics_ = Metrics{
+      .proposals = &registry.counter("ledger_proposals_total", "Trade batches proposed."),
+      .applied_entries = &registry.counter("raft_applied_entries_total", "Log entries applied."),
+      .trades = &registry.counter("ledger_trades_total", "Trades applied to the ledger."),
+      .duplicates = &registry.counter("ledger_duplicate_batches_total",
+                                      "Batches applied again and ignored (retries)."),
+      .rejected = &registry.counter("raft_rejected_messages_total",
+                                    "Peer messages refused as malformed or misaddressed."),
+      .peer_failures =
+          &registry.counter("raft_peer_send_failures_total", "Envelopes to peers that failed."),
+      .peer_drops = &registry.counter("raft_peer_dropped_messages_total",
+                                      "Messages dropped: queue full or peer address unknown."),
+      .snapshots_taken = &registry.counter("raft_snapshots_taken_total", "Local compactions."),
+      .snapshots_installed =
+          &registry.counter("raft_snapshots_installed_total", "Snapshots received and installed."),
+      .leader_changes =
+          &registry.counter("raft_leader_changes_total", "Times the known leader changed."),
+      .term = &registry.gauge("raft_term", "Current term."),
+      .commit_index = &registry.gauge("raft_commit_index", "Highest committed log index."),
+      .is_leader = &registry.gauge("raft_is_leader", "1 on the leader."),
+      .waiting = &registry.gauge("ledger_waiting_submissions", "Submissions awaiting commit."),
+      .commit_latency = &registry.histogram(
+          "ledger_commit_seconds", "From a batch's submission to its answer.", latency_bounds, 1e9),
+      .sync_latency =
+          &registry.histogram("raft_storage_sync_seconds", "Persisting one Ready (write and sync).",
+                              latency_bounds, 1e9),
+  };
+}
+
+Validator::~Validator() = default;
+
+void Validator::start() {
+  next_tick_ = std::chrono::steady_clock::now() + options_.tick;
+  timer_.expires_at(next_tick_);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) tick();
+  });
+  after_step();
+}
+
+void Validator::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  fail_waiters("the validator is shutting down");
+  for (Subscriber& subscriber : subscribers_) {
+    subscriber.stream->finish(Status(StatusCode::UNAVAILABLE, "the validator is shutting down"));
+  }
+}
+
+void Validator::tick() {
+  if (stopped_) return;
+  node_.tick();
+  process_ready();
+  next_tick_ += options_.tick;
+  const auto now = std::chrono::steady_clock::now();
+  if (next_tick_ < now) next_tick_ = now;  // behind (a long sync): skip, do not burst
+  timer_.expires_at(next_tick_);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) tick();
+  });
+}
+
+void Validator::schedule_ready() {
+  if (ready_posted_) return;
+  ready_posted_ = true;
+  boost::asio::post(strand_, [this] {
+    ready_posted_ = false;
+    if (!stopped_) process_ready();
+  });
+}
+
+void Validator::fatal(const std::string& what) {
+  // The node would be ahead of its disk: stop before acknowledging anything more.
+  spdlog::critical("{}; stopping at once", what);
+  spdlog::default_logger()->flush();
+  std::_Exit(1);
+}
+
+void Validator::process_ready() {
+  while (node_.has_ready()) {
+    raft::Ready ready = node_.ready();
+    const auto started = runtime::steady_ns();
+    if (auto saved = storage_.save(ready); !saved) fatal("storage: " + saved.error());
+    if (ready.hard_state || !ready.entries.empty()) {
+      metrics_.sync_latency->observe(runtime::steady_ns() - started);
+    }
+    if (ready.snapshot) {
+      auto loaded = ledger::Ledger::load(ready.snapshot->data, options_.trades_kept_max);
+      if (!loaded) fatal("a snapshot from the leader does not load: " + loaded.error());
+      ledger_ = std::move(*loaded);
+      metrics_.snapshots_installed->add();
+      spdlog::info("installed a snapshot at index {} from the leader", ready.snapshot->meta.index);
+      for (Subscriber& subscriber : subscribers_) {
+        if (subscriber.next_index <= ready.snapshot->meta.index) {
+          subscriber.stream->finish(
+              Status(StatusCode::OUT_OF_RANGE,
+                     "this validator installed a snapshot at index " +
+                         std::to_string(ready.snapshot->meta.index) +
+                         "; entries before it are not kept here, subscribe again from after it"));
+        }
+      }
+    }
+    for (const raft::Message& message : ready.messages) send(message);
+    for (const raft::Entry& entry : ready.committed) apply(entry);
+    node_.advance(ready);
+  }
+  for (auto& [id, peer] : peers_) flush(peer);
+  maybe_compact();
+  after_step();
+}
+
+void Validator::after_step() {
+  metrics_.term->set(static_cast<std::int64_t>(node_.term()));
+  metrics_.commit_index->set(static_cast<std::int64_t>(node_.log().committed()));
+  metrics_.is_leader->set(node_.role() == raft::Role::leader ? 1 : 0);
+  metrics_.waiting->set(static_cast<std::int64_t>(waiting_));
+  if (node_.leader() == known_leader_ && node_.term() == known_term_) return;
+  if (node_.role() != raft::Role::leader) {
+    // Proposals of a lost term may or may not commit; the client retries and the ledger answers
+    // DUPLICATE if it did.
+    fail_waiters("leadership changed before the batch committed; retry");
+  }
+  if (node_.leader() != known_leader_ && node_.leader() != raft::no_node) {
+    metrics_.leader_changes->add();
+    spdlog::info("term {}: leader is {}{}", node_.term(), roster_.name_of(node_.leader()),
+                 node_.role() == raft::Role::leader ? " (this validator)" : "");
+  }
+  known_leader_ = node_.leader();
+  known_term_ = node_.term();
+}
+
+void Validator::fail_waiters(const std::string& why) {
+  for (auto& [key, waiters] : waiters_) {
+    for (Waiter& waiter : waiters) waiter.responder.finish(Status(StatusCode::UNAVAILABLE, why));
+  }
+  waiters_.clear();
+  waiting_ = 0;
+  proposed_.clear();
+}
+
+// ---- Ledger ----
+
+grpc::ServerUnaryReactor* Validator::SubmitTradeBatch(grpc::CallbackServerContext* context,
+                                                      const lpb::TradeBatch* request,
+                                                      lpb::SubmitTradeBatchResponse* response) {
+  return runtime::serve_on(strand_, context, request, response,
+                           [this](const lpb::TradeBatch& batch, SubmitResponder responder) {
+                             submit(batch, std::move(responder));
+                           });
+}
+
+runtime::Metadata Validator::leader_hint() {
+  const std::string& leader = roster_.name_of(node_.leader());
+  runtime::Metadata hint{{"x-leader-id", leader}};
+  if (auto address = addresses_.address_of(leader)) hint.emplace_back("x-leader-address", *address);
+  return hint;
+}
+
+void Validator::submit(const lpb::TradeBatch& request, SubmitResponder responder) {
+  if (stopped_) {
+    responder.finish(Status(StatusCode::UNAVAILABLE, "the validator is shutting down"));
+    return;
+  }
+  if (request.trades_size() > static_cast<int>(ledger::batch_trades_max)) {
+    responder.finish(
+        Status(StatusCode::RESOURCE_EXHAUSTED,
+               "a batch holds at most " + std::to_string(ledger::batch_trades_max) + " trades"));
+    return;
+  }
+  ledger::Batch batch = from_proto(request);
+  if (auto ok = ledger::check(batch); !ok) {
+    responder.finish(Status(StatusCode::INVALID_ARGUMENT, ok.error()));
+    return;
+  }
+  if (node_.role() != raft::Role::leader) {
+    if (node_.leader() == raft::no_node) {
+      responder.finish(Status(StatusCode::UNAVAILABLE, "no leader yet; retry with backoff"));
+    } else {
+      responder.finish(Status(StatusCode::FAILED_PRECONDITION,
+                              "not the leader; the leader is " + roster_.name_of(node_.leader())),
+                       {}, leader_hint());
+    }
+    return;
+  }
+  const std::string& exchange = batch.exchange_id;
+  const std::uint64_t next = ledger_.next_sequence(exchange);
+  if (batch.sequence < next) {
+    lpb::SubmitTradeBatchResponse answer;
+    answer.set_outcome(lpb::SubmitTradeBatchResponse::OUTCOME_DUPLICATE);
+    if (auto index = ledger_.index_of(exchange, batch.sequence)) {
+      answer.set_index(*index);
+      answer.set_term(node_.log().term(*index).value_or(0));
+    }
+    metrics_.duplicates->add();
+    responder.finish(Status::OK, std::move(answer));
+    return;
+  }
+  const auto in_flight = proposed_.find(exchange);
+  const std::uint64_t highest =
+      std::max(next - 1, in_flight == proposed_.end() ? 0 : in_flight->second);
+  if (batch.sequence > highest + 1) {
+    responder.finish(Status(StatusCode::FAILED_PRECONDITION,
+                            "batch " + std::to_string(batch.sequence) + " of " + exchange +
+                                " skips ahead; the next is " + std::to_string(highest + 1)),
+                     {}, {{"x-expected-sequence", std::to_string(highest + 1)}});
+    return;
+  }
+  if (waiting_ >= options_.waiting_submissions_max) {
+    responder.finish(Status(StatusCode::RESOURCE_EXHAUSTED,
+                            "too many batches wait for their commit; retry shortly"));
+    return;
+  }
+  if (batch.sequence == highest + 1) {  // new: propose it (otherwise it is in flight already)
+    auto index = node_.propose(ledger::encode(batch));
+    if (!index) {
+      const bool busy = index.error() == raft::Error::busy;
+      responder.finish(Status(busy ? StatusCode::RESOURCE_EXHAUSTED : StatusCode::UNAVAILABLE,
+                              std::string("cannot propose now: ") + raft::to_string(index.error()) +
+                                  "; retry shortly"));
+      return;
+    }
+    proposed_[exchange] = batch.sequence;
+    metrics_.proposals->add();
+    schedule_ready();
+  }
+  waiters_[{exchange, batch.sequence}].push_back(
+      {std::move(responder), std::chrono::steady_clock::now()});
+  ++waiting_;
+}
+
+void Validator::answer_waiters(const std::string& exchange, std::uint64_t sequence,
+                               const Status& status, const lpb::SubmitTradeBatchResponse& response,
+                               const runtime::Metadata& trailing) {
+  auto it = waiters_.find({exchange, sequence});
+  if (it == waiters_.end()) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (Waiter& waiter : it->second) {
+    metrics_.commit_latency->observe(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - waiter.since).count());
+    waiter.responder.finish(status, response, trailing);
+    --waiting_;
+  }
+  waiters_.erase(it);
+}
+
+void Validator::apply(const raft::Entry& entry) {
+  metrics_.applied_entries->add();
+  if (entry.type == raft::EntryType::empty) {
+    ledger_.skip(entry.index);
+  } else if (auto batch = ledger::decode(entry.data); !batch) {
+    // Every replica decodes the same bytes the same way, so every replica skips it.
+    spdlog::error("entry {} holds no valid batch ({}); skipped", entry.index, batch.error());
+    ledger_.skip(entry.index);
+  } else {
+    const ledger::Applied applied = ledger_.apply(entry.index, *batch);
+    lpb::SubmitTradeBatchResponse answer;
+    answer.set_index(applied.index);
+    answer.set_term(entry.term);
+    switch (applied.outcome) {
+      case ledger::Outcome::committed:
+        metrics_.trades->add(batch->trades.size());
+        answer.set_outcome(lpb::SubmitTradeBatchResponse::OUTCOME_COMMITTED);
+        answer_waiters(batch->exchange_id, batch->sequence, Status::OK, answer);
+        break;
+      case ledger::Outcome::duplicate:
+        metrics_.duplicates->add();
+        answer.set_outcome(lpb::SubmitTradeBatchResponse::OUTCOME_DUPLICATE);
+        answer_waiters(batch->exchange_id, batch->sequence, Status::OK, answer);
+        break;
+      case ledger::Outcome::out_of_order:
+        answer_waiters(batch->exchange_id, batch->sequence,
+                       Status(StatusCode::FAILED_PRECONDITION, "batch skips ahead"), answer,
+                       {{"x-expected-sequence", std::to_string(applied.expected_sequence)}});
+        break;
+    }
+    auto in_flight = proposed_.find(batch->exchange_id);
+    if (in_flight != proposed_.end() && in_flight->second <= batch->sequence) {
+      proposed_.erase(in_flight);
+    }
+  }
+  for (Subscriber& subscriber : subscribers_) feed(subscriber);
+}
+
+void Validator::maybe_compact() {
+  const raft::Log& log = node_.log();
+  const std::uint64_t applied = log.applied();
+  const std::uint64_t since = applied - log.snapshot_index();
+  if (since == 0 ||
+      (since < options_.compact_entries && storage_.wal_bytes() < options_.compact_wal_bytes)) {
+    return;
+  }
+  MKT_INVARIANT(ledger_.applied_index() == applied, "the ledger is at the applied index");
+  std::string data = ledger_.save();
+  if (auto ok = node_.compact(applied, data); !ok) return;
+  std::vector<raft::Entry> after;
+  if (log.last_index() > applied) after = log.slice(applied + 1, log.last_index() + 1, SIZE_MAX);
+  raft::Snapshot snapshot{raft::SnapshotMeta{applied, log.snapshot_term(), roster_.ids()},
+                          std::move(data)};
+  if (auto ok = storage_.compact(snapshot, node_.hard_state(), after); !ok) {
+    fatal("compaction: " + ok.error());
+  }
+  metrics_.snapshots_taken->add();
+  spdlog::debug("compacted the log at index {}", applied);
+}
+
+grpc::ServerWriteReactor<lpb::CommittedEntry>* Validator::StreamCommitted(
+    grpc::CallbackServerContext*, const lpb::StreamCommittedRequest* request) {
+  auto where = std::make_shared<std::list<Subscriber>::iterator>(subscribers_.end());
+  runtime::StreamOptions stream_options;
+  stream_options.queued_messages_max = 100'000;
+  return runtime::serve_stream_on<lpb::CommittedEntry>(
+      strand_, stream_options,
+      [this, where, from = std::max<std::uint64_t>(request->from_index(), 1)](
+          std::shared_ptr<EntryStream> stream) {
+        if (stopped_) {
+          stream->finish(Status(StatusCode::UNAVAILABLE, "the validator is shutting down"));
+          return;
+        }
+        if (from < node_.log().first_index() && from <= ledger_.applied_index()) {
+          stream->finish(Status(StatusCode::OUT_OF_RANGE,
+                                "entries before index " +
+                                    std::to_string(node_.log().first_index()) +
+                                    " were compacted into a snapshot; the first index kept is " +
+                                    std::to_string(node_.log().first_index())));
+          return;
+        }
+        *where = subscribers_.insert(subscribers_.end(), Subscriber{std::move(stream), from});
+        feed(**where);
+      },
+      [this, where] {
+        if (*where != subscribers_.end()) subscribers_.erase(*where);
+      });
+}
+
+void Validator::feed(Subscriber& subscriber) {
+  const raft::Log& log = node_.log();
+  while (subscriber.next_index <= ledger_.applied_index() && subscriber.stream->open()) {
+    if (subscriber.next_index < log.first_index()) {
+      subscriber.stream->finish(
+          Status(StatusCode::OUT_OF_RANGE, "the stream fell behind the log's compaction"));
+      return;
+    }
+    const raft::Entry entry =
+        log.slice(subscriber.next_index, subscriber.next_index + 1, 0).front();
+    auto message = std::make_shared<lpb::CommittedEntry>();
+    message->set_index(entry.index);
+    message->set_term(entry.term);
+    message->set_committed_at_ns(runtime::wall_clock_ns());
+    if (entry.type == raft::EntryType::empty) {
+      message->set_internal("leader no-op");
+    } else if (auto batch = ledger::decode(entry.data)) {
+      to_proto(*batch, *message->mutable_batch());
+    } else {
+      message->set_internal("invalid batch, skipped");
+    }
+    subscriber.stream->send(std::move(message));
+    ++subscriber.next_index;
+  }
+}
+
+grpc::ServerUnaryReactor* Validator::GetAccount(grpc::CallbackServerContext* context,
+                                                const lpb::GetLedgerAccountRequest* request,
+                                                lpb::LedgerAccount* response) {
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this](const lpb::GetLedgerAccountRequest& req,
+             runtime::Responder<lpb::LedgerAccount> responder) {
+        if (req.account_id().empty()) {
+          responder.finish(Status(StatusCode::INVALID_ARGUMENT, "account_id is required"));
+          return;
+        }
+        lpb::LedgerAccount answer;
+        answer.set_account_id(req.account_id());
+        answer.set_as_of_index(ledger_.applied_index());
+        if (const ledger::Account* account = ledger_.account(req.account_id())) {
+          answer.set_cash(account->cash);
+          for (const auto& [key, quantity] : account->positions) {
+            auto* position = answer.add_positions();
+            position->set_exchange_id(key.first);
+            position->set_symbol(key.second);
+            position->set_quantity_lots(quantity);
+          }
+        }
+        responder.finish(Status::OK, std::move(answer));
+      });
+}
+
+grpc::ServerUnaryReactor* Validator::GetTrade(grpc::CallbackServerContext* context,
+                                              const lpb::GetTradeRequest* request,
+                                              lpb::TradeReport* response) {
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this](const lpb::GetTradeRequest& req, runtime::Responder<lpb::TradeReport> responder) {
+        if (req.exchange_id().empty() || req.trade_id() == 0) {
+          responder.finish(
+              Status(StatusCode::INVALID_ARGUMENT, "exchange_id and trade_id are required"));
+          return;
+        }
+        const ledger::StoredTrade* stored = ledger_.trade(req.exchange_id(), req.trade_id());
+        if (stored == nullptr) {
+          responder.finish(Status(StatusCode::NOT_FOUND,
+                                  "no trade " + std::to_string(req.trade_id()) + " of " +
+                                      req.exchange_id() + " in the ledger (or no longer kept)"));
+          return;
+        }
+        lpb::TradeReport answer;
+        to_proto(stored->trade, stored->exchange_id, answer);
+        responder.finish(Status::OK, std::move(answer));
+      });
+}
+
+grpc::ServerUnaryReactor* Validator::GetClusterStatus(grpc::CallbackServerContext* context,
+                                                      const lpb::GetClusterStatusRequest* request,
+                                                      lpb::ClusterStatus* response) {
+  return runtime::serve_on(strand_, context, request, response,
+                           [this](const lpb::GetClusterStatusRequest&,
+                                  runtime::Responder<lpb::ClusterStatus> responder) {
+                             const raft::Status status = node_.status();
+                             lpb::ClusterStatus answer;
+                             runtime::stamp(*answer.mutable_header(), options_.node_id);
+                             answer.set_protocol("raft");
+                             answer.set_term(status.term);
+                             answer.set_leader_id(roster_.name_of(status.leader));
+                             answer.set_commit_index(status.commit);
+                             answer.set_applied_index(ledger_.applied_index());
+                             answer.set_ledger_hash(ledger_.hash());
+                             answer.set_first_index(status.first_index);
+                             answer.set_trades_applied(ledger_.trades_applied());
+                             for (raft::NodeId id : roster_.ids()) {
+                               auto* validator = answer.add_validators();
+                               validator->set_node_id(roster_.name_of(id));
+                               if (id == status.id) {
+                                 validator->set_role(to_proto(status.role));
+                               } else if (id == status.leader) {
+                                 validator->set_role(lpb::ValidatorStatus::ROLE_LEADER);
+                               } else {
+                                 validator->set_role(lpb::ValidatorStatus::ROLE_FOLLOWER);
+                               }
+                               for (const raft::PeerStatus& peer : status.peers) {
+                                 if (peer.id == id) validator->set_match_index(peer.match);
+                               }
+                             }
+                             responder.finish(Status::OK, std::move(answer));
+                           });
+}
+
+// ---- Raft transport ----
+
+grpc::ServerUnaryReactor* Validator::Send(grpc::CallbackServerContext* context,
+                                          const rpb::Envelope* request,
+                                          market::common::v1::Ack* response) {
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this](const rpb::Envelope& envelope, runtime::Responder<market::common::v1::Ack> responder) {
+        receive(envelope);
+        responder.finish(Status::OK);
+      });
+}
+
+void Validator::receive(const rpb::Envelope& envelope) {
+  if (stopped_) return;
+  for (const rpb::Message& wire : envelope.messages()) {
+    auto message = from_proto(wire, roster_);
+    if (!message) {
+      metrics_.rejected->add();
+      spdlog::debug("refused a message from {}: {}", envelope.header().sender(), message.error());
+      continue;
+    }
+    if (auto stepped = node_.step(*message); !stepped) {
+      metrics_.rejected->add();
+      spdlog::debug("refused a {} from {}: {}", raft::to_string(message->type), wire.from(),
+                    raft::to_string(stepped.error()));
+    }
+  }
+  schedule_ready();
+}
+
+void Validator::send(const raft::Message& message) {
+  auto it = peers_.find(message.to);
+  if (it == peers_.end()) return;
+  Peer& peer = it->second;
+  if (peer.queue.size() >= options_.peer_queue_messages_max) {
+    metrics_.peer_drops->add();  // Raft recovers from a lost message
+    return;
+  }
+  to_proto(message, roster_, peer.queue.emplace_back());
+}
+
+void Validator::flush(Peer& peer) {
+  if (peer.in_flight || peer.queue.empty() || stopped_) return;
+  if (!peer.stub) {
+    auto address = addresses_.address_of(peer.name);
+    if (!address) {
+      metrics_.peer_drops->add(peer.queue.size());
+      peer.queue.clear();
+      node_.report_unreachable(peer.id);
+      return;
+    }
+    peer.address = *address;
+    runtime::ChannelConfig channel{options_.node_id, options_.proxy_address,
+                                   options_.peer_max_message_bytes, 500};
+    peer.stub = rpb::Raft::NewStub(runtime::make_channel(peer.address, channel));
+  }
+  auto envelope = std::make_shared<rpb::Envelope>();
+  runtime::stamp(*envelope->mutable_header(), options_.node_id);
+  std::size_t bytes = 0;
+  std::size_t taken = 0;
+  bool snapshot = false;
+  while (taken < peer.queue.size() && (taken == 0 || bytes < options_.envelope_bytes_max)) {
+    rpb::Message& message = peer.queue[taken++];
+    bytes += message.ByteSizeLong();
+    snapshot = snapshot || message.type() == rpb::MESSAGE_TYPE_SNAPSHOT;
+    envelope->add_messages()->Swap(&message);
+  }
+  peer.queue.erase(peer.queue.begin(), peer.queue.begin() + static_cast<std::ptrdiff_t>(taken));
+  peer.in_flight = true;
+  auto* stub = peer.stub.get();
+  runtime::async_unary<market::common::v1::Ack>(
+      strand_, {snapshot ? options_.snapshot_timeout : options_.peer_timeout},
+      [stub, envelope](grpc::ClientContext* context, market::common::v1::Ack* out,
+                       std::function<void(Status)> done) {
+        stub->async()->Send(context, envelope.get(), out, std::move(done));
+      },
+      [this, id = peer.id, envelope, snapshot](Status status, market::common::v1::Ack) {
+        Peer& p = peers_.at(id);
+        p.in_flight = false;
+        if (stopped_) return;
+        if (!status.ok()) {
+          metrics_.peer_failures->add();
+          node_.report_unreachable(id);
+          if (snapshot) node_.report_snapshot_failed(id);
+          // It may have restarted elsewhere: look again, and reconnect if it moved.
+          if (auto address = addresses_.address_of(p.name); address && *address != p.address) {
+            p.stub.reset();
+          }
+          spdlog::debug("send to {} failed: {}", p.name, status.error_message());
+          schedule_ready();
+        }
+        flush(p);
+      });
+}
+
+}  // namespace mkt::validatord
