@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <future>
 
-#include "mkt/runtime/address_book.h"
 #include "control.h"
+#include "mkt/runtime/address_book.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/logging.h"
 #include "mkt/runtime/options.h"
