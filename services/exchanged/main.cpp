@@ -147,6 +147,7 @@ int run(const mkt::runtime::CommonOptions& options) {
       start = end + 1;
     }
     reporter_options.node_id = options.node_id;
+    if (flags.count("proxy")) reporter_options.proxy_address = flags["proxy"].as<std::string>();
     reporter = std::make_unique<mkt::exchanged::LedgerReporter>(
         std::move(reporter_options), venue, *settled, **journal, strand, registry);
     service_options.on_trades = [&] { reporter->kick(); };
@@ -224,6 +225,8 @@ int main(int argc, char** argv) {
       ("ledger", po::value<std::string>(),
        "host:port[,host:port...] of the validators to report trades to; without it trades are "
        "not settled")
+      ("proxy", po::value<std::string>(),
+       "host:port of the network proxy; the ledger is reached through it")
       ("metrics-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port of the Prometheus metrics (GET /metrics); port 0 picks a free one")
       ("max-message-bytes", po::value<unsigned>()->default_value(64 * 1024),

@@ -197,19 +197,17 @@ class Simulation {
       if (!cluster_.up(id)) cluster_.start(id);
     }
     const std::int64_t start_ms = now_ms_;
-    std::optional<std::uint64_t> marker_index;
+    std::uint64_t marker_term = 0;  // the term the pending marker was proposed in
     while (now_ms_ - start_ms < liveness_ms_max && outcome_.failure.empty()) {
       step();
       auto leader = cluster_.leader();
       if (!leader) continue;
-      if (!marker_index || !cluster_.applied_by().contains("marker")) {
-        if (!marker_index) {
-          if (auto index = cluster_.node(*leader).propose("marker")) marker_index = *index;
+      if (!cluster_.applied_by().contains("marker")) {
+        // Proposed again by each new leader: one of a deposed leader may be lost.
+        Node& node = cluster_.node(*leader);
+        if (marker_term != node.term() && node.propose("marker").has_value()) {
+          marker_term = node.term();
           send(cluster_.process(*leader));
-        }
-        if (marker_index && cluster_.node(*leader).role() == Role::leader &&
-            cluster_.node(*leader).log().last_index() < *marker_index) {
-          marker_index.reset();  // lost with a deposed leader: propose again
         }
         continue;
       }
