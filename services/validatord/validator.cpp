@@ -162,6 +162,9 @@ void Validator::start() {
 void Validator::stop() {
   stopped_ = true;
   timer_.cancel();
+  for (auto& [id, peer] : peers_) {
+    if (peer.in_flight && peer.call) peer.call->cancel();
+  }
   fail_waiters("the validator is shutting down");
   for (Subscriber& subscriber : subscribers_) {
     subscriber.stream->finish(Status(StatusCode::UNAVAILABLE, "the validator is shutting down"));
@@ -636,7 +639,7 @@ void Validator::flush(Peer& peer) {
   peer.queue.erase(peer.queue.begin(), peer.queue.begin() + static_cast<std::ptrdiff_t>(taken));
   peer.in_flight = true;
   auto* stub = peer.stub.get();
-  runtime::async_unary<market::common::v1::Ack>(
+  peer.call = runtime::async_unary<market::common::v1::Ack>(
       strand_, {snapshot ? options_.snapshot_timeout : options_.peer_timeout},
       [stub, envelope](grpc::ClientContext* context, market::common::v1::Ack* out,
                        std::function<void(Status)> done) {

@@ -47,7 +47,9 @@ struct ValidatorOptions {
   // Snapshot the ledger and compact the log after this many applied entries or log bytes.
   std::uint64_t compact_entries = 10'000;
   std::uint64_t compact_wal_bytes = 64 << 20;
-  std::size_t trades_kept_max = 1'000'000;
+  // Trades kept for GetTrade (and in every snapshot, so this bounds a snapshot's size: about
+  // 100 bytes a trade).
+  std::size_t trades_kept_max = 100'000;
   // Limits: submissions waiting for their commit, messages queued for one peer.
   std::size_t waiting_submissions_max = 10'000;
   std::size_t peer_queue_messages_max = 10'000;
@@ -109,6 +111,7 @@ class Validator {
     std::unique_ptr<market::consensus::raft::v1::Raft::Stub> stub;
     std::vector<market::consensus::raft::v1::Message> queue;
     bool in_flight = false;
+    std::shared_ptr<runtime::ClientCall> call;  // the one in flight, cancelled by stop()
   };
   struct Subscriber {
     std::shared_ptr<EntryStream> stream;

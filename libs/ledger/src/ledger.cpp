@@ -115,8 +115,9 @@ Applied Ledger::apply(std::uint64_t index, const Batch& batch) {
             0};
   }
   if (batch.sequence != exchange.last_sequence + 1) {
-    if (exchange.last_sequence == 0) exchanges_.erase(batch.exchange_id);  // leave no trace
-    return {Outcome::out_of_order, 0, exchange.last_sequence + 1};
+    const std::uint64_t expected = exchange.last_sequence + 1;
+    if (expected == 1) exchanges_.erase(batch.exchange_id);  // leave no trace
+    return {Outcome::out_of_order, 0, expected};
   }
   exchange.last_sequence = batch.sequence;
   exchange.last_index = index;
