@@ -244,6 +244,7 @@ void Validator::after_step() {
     // DUPLICATE if it did.
     fail_waiters("leadership changed before the batch committed; retry");
   }
+  if (node_.role() == raft::Role::leader) track_inherited_batches();
   if (node_.leader() != known_leader_ && node_.leader() != raft::no_node) {
     metrics_.leader_changes->add();
     spdlog::info("term {}: leader is {}{}", node_.term(), roster_.name_of(node_.leader()),
@@ -251,6 +252,21 @@ void Validator::after_step() {
   }
   known_leader_ = node_.leader();
   known_term_ = node_.term();
+}
+
+// A new leader's log may hold batches proposed by the one before it and not applied yet; they
+// will commit now. Counting them as in flight makes an exchange's retry wait for that entry
+// instead of proposing the batch a second time.
+void Validator::track_inherited_batches() {
+  const raft::Log& log = node_.log();
+  for (std::uint64_t index = log.applied() + 1; index <= log.last_index(); ++index) {
+    const raft::Entry entry = log.slice(index, index + 1, 0).front();
+    if (entry.type != raft::EntryType::normal) continue;
+    if (auto batch = ledger::decode(entry.data)) {
+      auto& highest = proposed_[batch->exchange_id];
+      highest = std::max(highest, batch->sequence);
+    }
+  }
 }
 
 void Validator::fail_waiters(const std::string& why) {

@@ -151,6 +151,7 @@ class Validator {
   void maybe_compact();
   void after_step();
   void fail_waiters(const std::string& why);
+  void track_inherited_batches();
   void send(const raft::Message& message);
   void flush(Peer& peer);
   runtime::Metadata leader_hint();
