@@ -57,7 +57,8 @@ class RaftStorage {
   StorageOptions options_;
   int fd_;
   std::uint64_t wal_bytes_;
-  raft::HardState hard_state_;  // the last one persisted
+  std::uint64_t preallocated_to_ = 0;  // where the last reservation started
+  raft::HardState hard_state_;         // the last one persisted
 };
 
 }  // namespace mkt::validatord

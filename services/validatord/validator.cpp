@@ -203,6 +203,13 @@ void Validator::fatal(const std::string& what) {
 void Validator::process_ready() {
   while (node_.has_ready()) {
     raft::Ready ready = node_.ready();
+    // A leader's appends go out before its own sync, which then overlaps the followers' (thesis
+    // 10.2.1); everyone else's messages promise what is on disk, so they wait for it.
+    const bool leader = node_.role() == raft::Role::leader && !ready.snapshot;
+    if (leader) {
+      for (const raft::Message& message : ready.messages) send(message);
+      for (auto& [id, peer] : peers_) flush(peer);
+    }
     const auto started = runtime::steady_ns();
     if (auto saved = storage_.save(ready); !saved) fatal("storage: " + saved.error());
     if (ready.hard_state || !ready.entries.empty()) {
@@ -224,7 +231,9 @@ void Validator::process_ready() {
         }
       }
     }
-    for (const raft::Message& message : ready.messages) send(message);
+    if (!leader) {
+      for (const raft::Message& message : ready.messages) send(message);
+    }
     for (const raft::Entry& entry : ready.committed) apply(entry);
     node_.advance(ready);
   }

@@ -8,7 +8,9 @@
 //   1. persist `snapshot` (when set) and restore the state machine from it;
 //   2. persist `entries` (the first one's index says where: anything from there on is replaced)
 //      and `hard_state` (when set), durably;
-//   3. send `messages` (only now: a vote or an append acknowledgement promises what is on disk);
+//   3. send `messages` (only now: a vote or an append acknowledgement promises what is on disk;
+//      a leader may send its messages before or while it persists, thesis 10.2.1, because it
+//      counts itself towards a commit only from advance());
 //   4. apply `committed` in order;
 //   5. call advance(ready).
 // The leader counts its own entries towards a quorum only from advance, after they are on disk.
