@@ -3,7 +3,6 @@
 
 #include <boost/asio/post.hpp>
 #include <filesystem>
-#include <future>
 #include <iostream>
 
 #include "exchange_service.h"
@@ -178,24 +177,15 @@ int run(const mkt::runtime::CommonOptions& options) {
       "exchange {} listening on port {} with {} symbols and {} accounts; metrics on port {}",
       options.node_id, *port, setup->config.symbols.size(), setup->config.accounts.size(),
       *metrics_port);
-  if (flags.count("port-file")) {
-    const auto written = mkt::runtime::write_file_atomically(flags["port-file"].as<std::string>(),
-                                                             std::to_string(*port) + "\n");
-    if (!written) {
-      spdlog::error("port file: {}", written.error());
-      return 1;
-    }
+  if (auto written = mkt::runtime::write_port_file(flags, *port); !written) {
+    spdlog::error("{}", written.error());
+    return 1;
   }
 
-  runner.on_stop([&] {
-    std::promise<void> closed;
-    boost::asio::post(strand, [&] {
-      if (reporter) reporter->stop();
-      service.close_streams();
-      telemetry.close_streams();
-      closed.set_value();
-    });
-    closed.get_future().wait();
+  runner.on_stop_in(strand, [&] {
+    if (reporter) reporter->stop();
+    service.close_streams();
+    telemetry.close_streams();
   });
   runner.stop_server_on_stop(server, 2s);
   runner.on_stop([&] { metrics_server.stop(); });

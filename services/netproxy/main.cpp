@@ -4,7 +4,6 @@
 
 #include <boost/asio/post.hpp>
 #include <filesystem>
-#include <future>
 
 #include "control.h"
 #include "mkt/runtime/address_book.h"
@@ -93,14 +92,9 @@ int run(const mkt::runtime::CommonOptions& options) {
       "http on port {}",
       options.node_id, *port, model.link_count(), model.nodes().size(), *control_port, *http_port);
 
-  runner.on_stop([&] {
-    std::promise<void> closed;
-    boost::asio::post(strand, [&] {
-      control.stop();
-      telemetry.close_streams();
-      closed.set_value();
-    });
-    closed.get_future().wait();
+  runner.on_stop_in(strand, [&] {
+    control.stop();
+    telemetry.close_streams();
   });
   runner.stop_server_on_stop(server, 2s);
   runner.on_stop([&] {

@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <future>
 #include <iostream>
 
 #include "mkt/runtime/files.h"
@@ -117,22 +116,11 @@ int run(const mkt::runtime::CommonOptions& options) {
       "validator {} listening on port {}; metrics on port {}; heartbeat {} ms, election "
       "timeout {} ms",
       options.node_id, *port, *metrics_port, tick_ms, election_ms);
-  if (flags.count("port-file")) {
-    const auto written = mkt::runtime::write_file_atomically(flags["port-file"].as<std::string>(),
-                                                             std::to_string(*port) + "\n");
-    if (!written) {
-      spdlog::error("port file: {}", written.error());
-      return 1;
-    }
+  if (auto written = mkt::runtime::write_port_file(flags, *port); !written) {
+    spdlog::error("{}", written.error());
+    return 1;
   }
-  runner.on_stop([&] {
-    std::promise<void> stopped;
-    boost::asio::post(strand, [&] {
-      validator.stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait();
-  });
+  runner.on_stop_in(strand, [&] { validator.stop(); });
   runner.stop_server_on_stop(server, 2s);
   runner.on_stop([&] { metrics_server.stop(); });
   return runner.run();

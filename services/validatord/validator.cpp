@@ -248,12 +248,13 @@ void Validator::after_step() {
   metrics_.is_leader->set(node_.role() == raft::Role::leader ? 1 : 0);
   metrics_.waiting->set(static_cast<std::int64_t>(waiting_));
   if (node_.leader() == known_leader_ && node_.term() == known_term_) return;
-  if (node_.role() != raft::Role::leader) {
+  if (node_.role() == raft::Role::leader) {
+    track_inherited_batches();
+  } else {
     // Proposals of a lost term may or may not commit; the client retries and the ledger answers
     // DUPLICATE if it did.
     fail_waiters("leadership changed before the batch committed; retry");
   }
-  if (node_.role() == raft::Role::leader) track_inherited_batches();
   if (node_.leader() != known_leader_ && node_.leader() != raft::no_node) {
     metrics_.leader_changes->add();
     spdlog::info("term {}: leader is {}{}", node_.term(), roster_.name_of(node_.leader()),
@@ -269,7 +270,7 @@ void Validator::after_step() {
 void Validator::track_inherited_batches() {
   const raft::Log& log = node_.log();
   for (std::uint64_t index = log.applied() + 1; index <= log.last_index(); ++index) {
-    const raft::Entry entry = log.slice(index, index + 1, 0).front();
+    const raft::Entry& entry = log.entry(index);
     if (entry.type != raft::EntryType::normal) continue;
     if (auto batch = ledger::decode(entry.data)) {
       auto& highest = proposed_[batch->exchange_id];
@@ -489,8 +490,7 @@ void Validator::feed(Subscriber& subscriber) {
           Status(StatusCode::OUT_OF_RANGE, "the stream fell behind the log's compaction"));
       return;
     }
-    const raft::Entry entry =
-        log.slice(subscriber.next_index, subscriber.next_index + 1, 0).front();
+    const raft::Entry& entry = log.entry(subscriber.next_index);
     auto message = std::make_shared<lpb::CommittedEntry>();
     message->set_index(entry.index);
     message->set_term(entry.term);

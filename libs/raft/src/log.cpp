@@ -69,6 +69,11 @@ void Log::truncate_after(std::uint64_t index) {
   stable_ = std::min(stable_, index);
 }
 
+const Entry& Log::entry(std::uint64_t index) const {
+  MKT_INVARIANT(first_index() <= index && index <= last_index(), "entry out of range");
+  return at(index);
+}
+
 std::vector<Entry> Log::slice(std::uint64_t lo, std::uint64_t hi, std::size_t bytes_max) const {
   MKT_INVARIANT(first_index() <= lo && lo <= hi && hi <= last_index() + 1, "slice out of range");
   std::vector<Entry> out;

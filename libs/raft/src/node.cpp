@@ -161,7 +161,7 @@ void Node::become_pre_candidate() {
   role_ = Role::pre_candidate;
 }
 
-void Node::become_candidate(bool /*transfer*/) {
+void Node::become_candidate() {
   reset(term_ + 1);
   vote_ = config_.id;
   role_ = Role::candidate;
@@ -187,7 +187,7 @@ void Node::start_election(bool pre, bool transfer) {
   if (pre) {
     become_pre_candidate();
   } else {
-    become_candidate(transfer);
+    become_candidate();
   }
   bool lost = false;
   if (tally(config_.id, true, lost)) {  // a cluster of one
@@ -603,7 +603,7 @@ bool Node::maybe_commit() {
   // Section 5.4.2: counting replicas commits only entries of the current term.
   if (candidate <= log_.committed() || log_.term(candidate) != term_) return false;
   for (std::uint64_t i = log_.committed() + 1; i <= candidate; ++i) {
-    const std::size_t bytes = log_.slice(i, i + 1, 0).front().data.size();
+    const std::size_t bytes = log_.entry(i).data.size();
     uncommitted_bytes_ -= std::min<std::uint64_t>(uncommitted_bytes_, bytes);
   }
   log_.commit_to(candidate);

@@ -214,7 +214,7 @@ class Cluster {
       }
     }
     for (std::uint64_t i = lo; i <= agree; ++i) {
-      if (!(a.slice(i, i + 1, 0).front() == b.slice(i, i + 1, 0).front())) {
+      if (!(a.entry(i) == b.entry(i))) {
         fail("log matching broken at index " + std::to_string(i));
         return;
       }

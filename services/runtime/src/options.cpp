@@ -102,4 +102,13 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, const st
   return result;
 }
 
+std::expected<void, std::string> write_port_file(const boost::program_options::variables_map& flags,
+                                                 int port) {
+  if (!flags.count("port-file")) return {};
+  const auto path = flags["port-file"].as<std::string>();
+  auto written = write_file_atomically(path, std::to_string(port) + "\n");
+  if (!written) return std::unexpected("port file: " + written.error());
+  return {};
+}
+
 }  // namespace mkt::runtime

@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <csignal>
+#include <future>
 
 #include "mkt/runtime/server.h"
 
@@ -14,6 +15,18 @@ ProcessRunner::ProcessRunner() : signals_(io_, SIGINT, SIGTERM) {}
 
 ProcessRunner::~ProcessRunner() {
   if (stopper_.joinable()) stopper_.join();
+}
+
+void ProcessRunner::on_stop_in(boost::asio::strand<boost::asio::io_context::executor_type> strand,
+                               std::function<void()> hook) {
+  on_stop([strand = std::move(strand), hook = std::move(hook)] {
+    std::promise<void> done;
+    boost::asio::post(strand, [&] {
+      hook();
+      done.set_value();
+    });
+    done.get_future().wait();
+  });
 }
 
 void ProcessRunner::stop_server_on_stop(RpcServer& server, std::chrono::milliseconds drain) {

@@ -24,6 +24,11 @@ void stop_with_call_in_flight(const std::function<void(mkt::runtime::ProcessRunn
   std::vector<std::string> order;
   runner.stop_server_on_stop(server, 5s);
   runner.on_stop([&] { order.push_back("after server"); });
+  auto strand = runner.make_strand();
+  runner.on_stop_in(strand, [&] {
+    CHECK(strand.running_in_this_thread());  // a hook for the strand's objects runs there
+    order.push_back("on the strand");
+  });
 
   auto exit_code = std::async(std::launch::async, [&] { return runner.run(); });
   // A blocking client on this thread: the call takes 300 ms on the server's strand.
@@ -44,7 +49,7 @@ void stop_with_call_in_flight(const std::function<void(mkt::runtime::ProcessRunn
   REQUIRE(exit_code.wait_for(10s) == std::future_status::ready);
   CHECK(exit_code.get() == 0);
   CHECK(reply.get() == "finish me");
-  CHECK(order == std::vector<std::string>{"after server"});
+  CHECK(order == std::vector<std::string>{"after server", "on the strand"});
 }
 
 }  // namespace

@@ -48,6 +48,8 @@ class Log {
   std::optional<std::uint64_t> append_after(std::uint64_t prev_index, std::uint64_t prev_term,
                                             std::span<const Entry> entries);
 
+  // Entry `index`. Precondition: first_index() <= index <= last_index().
+  const Entry& entry(std::uint64_t index) const;
   // Entries [lo, hi) of at most `bytes_max` bytes of data, and at least one.
   // Precondition: first_index() <= lo <= hi <= last_index() + 1.
   std::vector<Entry> slice(std::uint64_t lo, std::uint64_t hi, std::size_t bytes_max) const;

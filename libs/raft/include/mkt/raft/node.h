@@ -148,7 +148,7 @@ class Node {
 
   void become_follower(std::uint64_t term, NodeId leader);
   void become_pre_candidate();
-  void become_candidate(bool transfer);
+  void become_candidate();
   void become_leader();
   void reset(std::uint64_t term);
   void start_election(bool pre, bool transfer);

@@ -46,4 +46,9 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, const st
 std::expected<scenario::Scenario, std::string> load_scenario_file(const std::string& path,
                                                                   const std::string& topology = {});
 
+// With --port-file among `flags`, writes the bound port there (atomically, so a reader sees the
+// whole number or no file); without it, does nothing.
+std::expected<void, std::string> write_port_file(const boost::program_options::variables_map& flags,
+                                                 int port);
+
 }  // namespace mkt::runtime

@@ -32,6 +32,9 @@ class ProcessRunner {
 
   // Before run(). Hooks run in order, on the stopping thread.
   void on_stop(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
+  // Adds a hook that runs `hook` on `strand` (the owner of what it stops) and waits for it.
+  void on_stop_in(boost::asio::strand<boost::asio::io_context::executor_type> strand,
+                  std::function<void()> hook);
   // Adds a hook that shuts the server down, draining calls for up to `drain`.
   void stop_server_on_stop(RpcServer& server, std::chrono::milliseconds drain);
 
