@@ -26,3 +26,9 @@ TEST_CASE("symbols") {
   CHECK_FALSE(is_valid_symbol("_A"));
   CHECK_FALSE(is_valid_symbol(std::string(17, 'A')));
 }
+
+TEST_CASE("ascii_lower changes only ASCII capitals") {
+  CHECK(mkt::core::ascii_lower("LocalHost:80") == "localhost:80");
+  CHECK(mkt::core::ascii_lower("Ä-Z") == "Ä-z");
+  CHECK(mkt::core::ascii_lower("") == "");
+}

@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "mkt/core/ids.h"
+
 namespace mkt::scenario::detail {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string quoted(std::string_view s) {
   return "'" + std::string(s) + "'";
@@ -172,7 +167,7 @@ std::optional<std::size_t> MapReader::choice(std::string_view key,
   if (!value.IsDefined()) return std::nullopt;
   auto s = scalar(diagnostics_, value, path_of(key), "a name");
   if (!s) return std::nullopt;
-  const std::string v = lower(*s);
+  const std::string v = core::ascii_lower(*s);
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == v) return i;
   }
@@ -201,7 +196,7 @@ std::optional<bool> read_boolean(Diagnostics& diagnostics, const YAML::Node& nod
                                  const std::string& path) {
   auto s = scalar(diagnostics, node, path, "true or false");
   if (!s) return std::nullopt;
-  const std::string v = lower(*s);
+  const std::string v = core::ascii_lower(*s);
   if (v == "true") return true;
   if (v == "false") return false;
   diagnostics.error(node, path, "expected true or false, got " + quoted(*s));

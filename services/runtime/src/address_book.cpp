@@ -4,6 +4,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "mkt/core/ids.h"
 #include "mkt/runtime/address.h"
 #include "mkt/runtime/files.h"
 
@@ -13,15 +14,8 @@ namespace {
 
 constexpr std::size_t file_bytes_max = 1 << 20;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string normal_host(std::string_view host) {
-  std::string h = lower(host);
+  std::string h = core::ascii_lower(host);
   if (h == "localhost" || h == "::1" || h == "[::1]") return "127.0.0.1";
   return h;
 }
@@ -58,7 +52,8 @@ std::optional<std::string> base64_decode(std::string_view in) {
 
 std::expected<std::string, std::string> node_of_authorization(std::string_view header) {
   constexpr std::string_view scheme = "basic ";
-  if (header.size() <= scheme.size() || lower(header.substr(0, scheme.size())) != scheme) {
+  if (header.size() <= scheme.size() ||
+      core::ascii_lower(header.substr(0, scheme.size())) != scheme) {
     return std::unexpected("Proxy-Authorization is not Basic");
   }
   auto encoded = header.substr(scheme.size());

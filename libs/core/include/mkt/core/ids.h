@@ -3,6 +3,7 @@
 // accepted on the wire and in a container name.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace mkt::core {
@@ -14,5 +15,8 @@ inline constexpr std::size_t symbol_length_max = 16;
 bool is_valid_node_id(std::string_view id);
 // Symbols: 1-16 characters of [A-Z0-9_.], starting with a letter ("STOCK_A", "BRK.B").
 bool is_valid_symbol(std::string_view symbol);
+
+// ASCII lower case, for names compared without case (host names, keywords).
+std::string ascii_lower(std::string_view text);
 
 }  // namespace mkt::core
