@@ -133,17 +133,16 @@ class Cluster {
     if (!stub(i).GetClusterStatus(&context, {}, &out).ok()) return std::nullopt;
     return out;
   }
-  // The validator that says it leads, when every running one that answers agrees.
+  // The validator that says it leads; of two (a deposed one that has not heard yet), the one of
+  // the newer term.
   std::optional<std::size_t> leader() const {
     std::optional<std::size_t> found;
+    std::uint64_t found_term = 0;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       const auto s = status(i);
-      if (!s) continue;
-      for (const auto& v : s->validators()) {
-        if (v.node_id() == nodes_[i].name && v.role() == lpb::ValidatorStatus::ROLE_LEADER) {
-          found = i;
-        }
-      }
+      if (!s || s->leader_id() != nodes_[i].name || s->term() < found_term) continue;
+      found = i;
+      found_term = s->term();
     }
     return found;
   }
