@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,10 +15,18 @@ namespace mkt::runtime {
 std::expected<std::string, std::string> read_file(const std::string& path, std::size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected(path + ": cannot open the file");
-  // One byte past the limit is enough to know the file is too large.
-  std::string buffer(max_bytes + 1, '\0');
-  in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  buffer.resize(static_cast<std::size_t>(in.gcount()));
+  // Grows with what is there (a limit of gigabytes must not allocate gigabytes for a small
+  // file); one byte past the limit is enough to know the file is too large.
+  std::string buffer;
+  std::size_t chunk = 64 * 1024;
+  while (in && buffer.size() <= max_bytes) {
+    const auto want = std::min(chunk, max_bytes + 1 - buffer.size());
+    const auto old_size = buffer.size();
+    buffer.resize(old_size + want);
+    in.read(buffer.data() + old_size, static_cast<std::streamsize>(want));
+    buffer.resize(old_size + static_cast<std::size_t>(in.gcount()));
+    chunk = std::min<std::size_t>(chunk * 2, 64 << 20);
+  }
   if (buffer.size() > max_bytes) {
     return std::unexpected(path + ": the file is larger than " + std::to_string(max_bytes) +
                            " bytes");
