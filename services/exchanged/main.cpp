@@ -177,7 +177,7 @@ int run(const mkt::runtime::CommonOptions& options) {
       "exchange {} listening on port {} with {} symbols and {} accounts; metrics on port {}",
       options.node_id, *port, setup->config.symbols.size(), setup->config.accounts.size(),
       *metrics_port);
-  if (auto written = mkt::runtime::write_port_file(flags, *port); !written) {
+  if (auto written = mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}}); !written) {
     spdlog::error("{}", written.error());
     return 1;
   }
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
   own.add_options()
       ("listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port to serve on; port 0 picks a free one")
-      ("port-file", po::value<std::string>(), "write the bound port to this file once serving")
+      ("ports-file", po::value<std::string>(), mkt::runtime::ports_file_help)
       ("journal", po::value<std::string>(),
        "the journal file, replayed on start (PATH.manifest is kept beside it)")
       ("journal-sync", po::value<std::string>()->default_value("fsync"),

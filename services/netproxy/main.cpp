@@ -91,6 +91,12 @@ int run(const mkt::runtime::CommonOptions& options) {
       "netproxy {} listening on port {} with {} links between {} nodes; control on port {}; "
       "http on port {}",
       options.node_id, *port, model.link_count(), model.nodes().size(), *control_port, *http_port);
+  if (auto written = mkt::runtime::write_ports_file(
+          flags, {{"proxy", *port}, {"control", *control_port}, {"http", *http_port}});
+      !written) {
+    spdlog::error("{}", written.error());
+    return 1;
+  }
 
   runner.on_stop_in(strand, [&] {
     control.stop();
@@ -116,6 +122,7 @@ int main(int argc, char** argv) {
        "host:port of the gRPC control API (NetControl, Telemetry, health)")
       ("http-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port of the JSON control API (/v1/...) and Prometheus metrics (/metrics)")
+      ("ports-file", po::value<std::string>(), mkt::runtime::ports_file_help)
       ("addresses", po::value<std::string>(),
        "file of '<node-id> <host>:<port>' lines: where each node listens (read again when it "
        "changes)")

@@ -116,7 +116,7 @@ int run(const mkt::runtime::CommonOptions& options) {
       "validator {} listening on port {}; metrics on port {}; heartbeat {} ms, election "
       "timeout {} ms",
       options.node_id, *port, *metrics_port, tick_ms, election_ms);
-  if (auto written = mkt::runtime::write_port_file(flags, *port); !written) {
+  if (auto written = mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}}); !written) {
     spdlog::error("{}", written.error());
     return 1;
   }
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   own.add_options()
       ("listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port of the Ledger service (clients) and the Raft service (peers); port 0 picks one")
-      ("port-file", po::value<std::string>(), "write the bound port to this file once serving")
+      ("ports-file", po::value<std::string>(), mkt::runtime::ports_file_help)
       ("data-dir", po::value<std::string>(), "where the write-ahead log and snapshot live")
       ("wal-sync", po::value<std::string>()->default_value("fsync"),
        "fsync: every Ready is on disk before its messages are sent; none: the page cache "

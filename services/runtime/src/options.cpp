@@ -102,12 +102,14 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, const st
   return result;
 }
 
-std::expected<void, std::string> write_port_file(const boost::program_options::variables_map& flags,
-                                                 int port) {
-  if (!flags.count("port-file")) return {};
-  const auto path = flags["port-file"].as<std::string>();
-  auto written = write_file_atomically(path, std::to_string(port) + "\n");
-  if (!written) return std::unexpected("port file: " + written.error());
+std::expected<void, std::string> write_ports_file(
+    const boost::program_options::variables_map& flags, const NamedPorts& ports) {
+  if (!flags.count("ports-file")) return {};
+  const auto path = flags["ports-file"].as<std::string>();
+  std::string text;
+  for (const auto& [name, port] : ports) text += name + " " + std::to_string(port) + "\n";
+  auto written = write_file_atomically(path, text);
+  if (!written) return std::unexpected("ports file: " + written.error());
   return {};
 }
 

@@ -74,27 +74,27 @@ TEST_CASE("scenario files load from disk") {
   CHECK(other.error().find("unknown region 'us_west'") != std::string::npos);
 }
 
-TEST_CASE("the port file is written only when asked for") {
+TEST_CASE("the ports file is written only when asked for") {
   namespace po = boost::program_options;
   po::options_description own;
-  own.add_options()("port-file", po::value<std::string>());
+  own.add_options()("ports-file", po::value<std::string>());
   const auto path =
-      std::filesystem::temp_directory_path() / ("port-file-test-" + std::to_string(::getpid()));
+      std::filesystem::temp_directory_path() / ("ports-file-test-" + std::to_string(::getpid()));
   po::variables_map none;
-  CHECK(mkt::runtime::write_port_file(none, 1234).has_value());
+  CHECK(mkt::runtime::write_ports_file(none, {{"grpc", 1234}}).has_value());
   CHECK_FALSE(std::filesystem::exists(path));
   po::variables_map flags;
-  const std::string arg = "--port-file=" + path.string();
+  const std::string arg = "--ports-file=" + path.string();
   const char* argv[] = {"x", arg.c_str()};
   po::store(po::parse_command_line(2, argv, own), flags);
-  REQUIRE(mkt::runtime::write_port_file(flags, 1234).has_value());
+  REQUIRE(mkt::runtime::write_ports_file(flags, {{"grpc", 1234}, {"metrics", 80}}).has_value());
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CHECK(text == "1234\n");
+  CHECK(text == "grpc 1234\nmetrics 80\n");
   std::filesystem::remove(path);
   po::variables_map unwritable;
-  const std::string bad = "--port-file=/nonexistent-dir/port";
+  const std::string bad = "--ports-file=/nonexistent-dir/ports";
   const char* bad_argv[] = {"x", bad.c_str()};
   po::store(po::parse_command_line(2, bad_argv, own), unwritable);
-  CHECK_FALSE(mkt::runtime::write_port_file(unwritable, 1).has_value());
+  CHECK_FALSE(mkt::runtime::write_ports_file(unwritable, {{"grpc", 1}}).has_value());
 }

@@ -9,6 +9,8 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mkt/runtime/logging.h"
 #include "mkt/scenario/scenario.h"
@@ -46,9 +48,17 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, const st
 std::expected<scenario::Scenario, std::string> load_scenario_file(const std::string& path,
                                                                   const std::string& topology = {});
 
-// With --port-file among `flags`, writes the bound port there (atomically, so a reader sees the
-// whole number or no file); without it, does nothing.
-std::expected<void, std::string> write_port_file(const boost::program_options::variables_map& flags,
-                                                 int port);
+// The ports a process serves on, by name ("grpc", "metrics", "control", ...).
+using NamedPorts = std::vector<std::pair<std::string, int>>;
+
+// With --ports-file among `flags`, writes `<name> <port>` lines there once every port is bound
+// (atomically, so a reader sees all of them or no file: its existence says "serving"); without
+// it, does nothing. marketctl waits for this file.
+std::expected<void, std::string> write_ports_file(
+    const boost::program_options::variables_map& flags, const NamedPorts& ports);
+
+// The --ports-file flag's text in --help, one for every binary.
+inline constexpr const char* ports_file_help =
+    "write '<name> <port>' lines for every bound port to this file once serving";
 
 }  // namespace mkt::runtime
