@@ -177,7 +177,9 @@ int run(const mkt::runtime::CommonOptions& options) {
       "exchange {} listening on port {} with {} symbols and {} accounts; metrics on port {}",
       options.node_id, *port, setup->config.symbols.size(), setup->config.accounts.size(),
       *metrics_port);
-  if (auto written = mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}}); !written) {
+  if (auto written =
+          mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}});
+      !written) {
     spdlog::error("{}", written.error());
     return 1;
   }

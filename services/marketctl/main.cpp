@@ -1,11 +1,11 @@
-// marketctl: the command line of the market. This version has `check`; `up`, `down`, `status`,
-// `kill`, `partition`, `heal`, `link`, `order`, `book` and `ledger` come with the issues that
-// build what they operate.
+// marketctl: the command line of the market. Starts a scenario as local processes and operates
+// it: status, kill, restart, partitions and links, manual orders, the ledger.
 #include <iostream>
 #include <string>
 #include <string_view>
 
 #include "check.h"
+#include "cli.h"
 #include "mkt/runtime/options.h"
 #include "netmarket/version.h"
 
@@ -16,13 +16,51 @@ constexpr std::string_view usage =
 
 Usage: marketctl <command> [options]
 
-Commands:
+Starting and stopping (every command but check takes --run DIR, default ./run):
+  up <scenario.yaml> [--detach]     start every node as a local process and supervise them
+  down                              stop a market started with --detach
+  kill <node>                       SIGKILL one process (it stays down)
+  restart <node>                    stop and start one process on the same ports
+
+Looking:
+  status                            nodes, roles, health, Raft leader, rates
+  book <symbol> [--venue EX]        an exchange's order book
+  ledger tail [--follow]            committed trade batches
+
+The network (through the proxy):
+  partition <nodes...> [--from <nodes...>] [--shape ...]   cut the network
+  heal [<id>]                       end one partition or all
+  link set <src> <dst> --latency 50ms --jitter 5ms --loss 1% --bandwidth 1mbit
+  link show [<src> [<dst>]]         the links and their parameters
+  link reset                        every link back to the scenario's
+
+Trading by hand:
+  order submit --symbol S --side buy|sell --quantity N --price P [--venue EX] [--account A]
+  order cancel --id ORDER_ID [--venue EX]
+
+Scenarios:
   check --config <scenario.yaml> [--topology NAME]
-        Validate a scenario and print the nodes, sites and disruptions it declares.
+                                    validate a scenario and print what it declares
 
 Run 'marketctl <command> --help' for a command's options.
 Options: --help, --version.
 )";
+
+using CommandFunction = int (*)(int, char**);
+
+struct Command {
+  std::string_view name;
+  CommandFunction run;
+};
+
+constexpr Command commands[] = {
+    {"up", mkt::marketctl::up_command},         {"down", mkt::marketctl::down_command},
+    {"kill", mkt::marketctl::kill_command},     {"restart", mkt::marketctl::restart_command},
+    {"status", mkt::marketctl::status_command}, {"partition", mkt::marketctl::partition_command},
+    {"heal", mkt::marketctl::heal_command},     {"link", mkt::marketctl::link_command},
+    {"order", mkt::marketctl::order_command},   {"book", mkt::marketctl::book_command},
+    {"ledger", mkt::marketctl::ledger_command},
+};
 
 }  // namespace
 
@@ -50,6 +88,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     return mkt::marketctl::check(*parsed.options, std::cout, std::cerr);
+  }
+  for (const auto& c : commands) {
+    if (c.name == command) return c.run(argc - 1, argv + 1);
   }
   std::cerr << "marketctl: unknown command '" << command << "'\n\n" << usage;
   return 2;

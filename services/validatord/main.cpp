@@ -116,7 +116,9 @@ int run(const mkt::runtime::CommonOptions& options) {
       "validator {} listening on port {}; metrics on port {}; heartbeat {} ms, election "
       "timeout {} ms",
       options.node_id, *port, *metrics_port, tick_ms, election_ms);
-  if (auto written = mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}}); !written) {
+  if (auto written =
+          mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}});
+      !written) {
     spdlog::error("{}", written.error());
     return 1;
   }

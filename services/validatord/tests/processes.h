@@ -21,6 +21,7 @@
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/testing/child_process.h"
+#include "mkt/testing/eventually.h"
 
 namespace mkt::validatord::test {
 
@@ -38,17 +39,7 @@ inline std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
-// Polls `condition` until it holds or `timeout` passes (each poll is a real query of the
-// processes, not a guess at how long something takes).
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);  // the polling interval
-  }
-  return condition();
-}
+using mkt::testing::eventually;
 
 struct ClusterOptions {
   std::size_t validators = 3;

@@ -1,0 +1,36 @@
+#include "cli.h"
+
+#include <iostream>
+
+namespace mkt::marketctl {
+
+namespace po = boost::program_options;
+
+std::expected<po::variables_map, int> parse_command(
+    int argc, char** argv, const std::string& usage, po::options_description options,
+    const po::positional_options_description& positional, bool with_run) {
+  options.add_options()("help,h", "print this help");
+  if (with_run) {
+    options.add_options()("run", po::value<std::string>()->default_value(default_run_dir),
+                          "the run folder of the market (as given to `marketctl up --run`)");
+  }
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv)  // argv[0], the command, is skipped
+                  .options(options)
+                  .positional(positional)
+                  .run(),
+              vm);
+    if (vm.count("help")) {
+      std::cout << usage << "\n" << options;
+      return std::unexpected(0);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "marketctl " << argv[0] << ": " << e.what() << "\n\n" << usage << "\n" << options;
+    return std::unexpected(2);
+  }
+  return vm;
+}
+
+}  // namespace mkt::marketctl

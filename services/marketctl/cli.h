@@ -1,0 +1,34 @@
+#pragma once
+// The pieces every marketctl command shares: option parsing with --help, --run, and the commands
+// themselves (each returns the process's exit code: 0 done, 1 failed, 2 bad command line).
+
+#include <boost/program_options.hpp>
+#include <expected>
+#include <string>
+
+namespace mkt::marketctl {
+
+// The run folder when no --run is given.
+inline constexpr const char* default_run_dir = "run";
+
+// Parses a command's arguments (argv[0] is the command's name). `usage` is printed by --help
+// (to stdout, exit 0) and after a bad command line (to stderr, exit 2); the options are printed
+// after it. Every command takes --help; `with_run` adds --run <dir>.
+std::expected<boost::program_options::variables_map, int> parse_command(
+    int argc, char** argv, const std::string& usage,
+    boost::program_options::options_description options,
+    const boost::program_options::positional_options_description& positional, bool with_run = true);
+
+int up_command(int argc, char** argv);
+int down_command(int argc, char** argv);
+int kill_command(int argc, char** argv);
+int restart_command(int argc, char** argv);
+int status_command(int argc, char** argv);
+int partition_command(int argc, char** argv);
+int heal_command(int argc, char** argv);
+int link_command(int argc, char** argv);
+int order_command(int argc, char** argv);
+int book_command(int argc, char** argv);
+int ledger_command(int argc, char** argv);
+
+}  // namespace mkt::marketctl

@@ -1,0 +1,139 @@
+#include "client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include "mkt/runtime/channel.h"
+#include "mkt/runtime/options.h"
+
+namespace mkt::marketctl {
+
+std::expected<std::string, std::string> control_request(const RunPaths& run,
+                                                        const std::string& request,
+                                                        std::chrono::seconds timeout) {
+  const auto path = run.control_socket().string();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return std::unexpected("socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::unexpected(std::string("socket: ") + std::strerror(errno));
+  const timeval tv{.tv_sec = timeout.count(), .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    return std::unexpected("cannot reach the supervisor at " + path + " (" + why + ")");
+  }
+  const std::string line = request + "\n";
+  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+    ::close(fd);
+    return std::unexpected("cannot send to the supervisor at " + path);
+  }
+  std::string answer;
+  char buffer[4096];
+  for (;;) {
+    const auto n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      ::close(fd);
+      return std::unexpected("no answer from the supervisor within " +
+                             std::to_string(timeout.count()) + " s");
+    }
+    if (n == 0) break;
+    answer.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (answer.empty()) return std::unexpected("the supervisor closed the connection unanswered");
+  return answer;
+}
+
+std::expected<std::string, std::string> http_get(int port, const std::string& target,
+                                                 std::chrono::milliseconds timeout) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(timeout);
+    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                                  static_cast<unsigned short>(port)));
+    http::request<http::empty_body> request(http::verb::get, target, 11);
+    request.set(http::field::host, "127.0.0.1");
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    if (response.result() != http::status::ok) {
+      return std::unexpected("GET " + target + ": HTTP " +
+                             std::to_string(static_cast<int>(response.result())));
+    }
+    return std::move(response.body());
+  } catch (const std::exception& e) {
+    return std::unexpected("GET http://127.0.0.1:" + std::to_string(port) + target + ": " +
+                           e.what());
+  }
+}
+
+double metric_sum(const std::string& text, const std::string& name) {
+  double sum = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() <= name.size() || line.compare(0, name.size(), name) != 0) continue;
+    const char next = line[name.size()];
+    if (next != ' ' && next != '{') continue;
+    const auto space = line.rfind(' ');
+    try {
+      sum += std::stod(line.substr(space + 1));
+    } catch (const std::exception&) {
+    }
+  }
+  return sum;
+}
+
+std::expected<const NodeRecord*, std::string> Market::running(const std::string& id) const {
+  const auto* node = state.find(id);
+  if (!node) {
+    std::string known;
+    for (const auto& n : state.nodes) known += " " + n.id;
+    return std::unexpected("no process '" + id + "' in this run; its processes are:" + known);
+  }
+  if (node->state != NodeState::running) {
+    return std::unexpected(id + " is not running (" + std::string(to_string(node->state)) +
+                           "): `marketctl restart " + id + "` starts it again");
+  }
+  return node;
+}
+
+std::shared_ptr<grpc::Channel> Market::channel(const NodeRecord& node, const char* port) const {
+  return runtime::make_channel("127.0.0.1:" + std::to_string(node.port(port)),
+                               {.node_id = "marketctl", .proxy_address = {}});
+}
+
+std::expected<Market, std::string> open_market(const std::string& run_dir) {
+  Market market{.run = {std::filesystem::absolute(run_dir)}, .state = {}, .scenario = {}};
+  auto state = read_state(market.run);
+  if (!state) return std::unexpected(state.error());
+  if (!process_alive(state->supervisor) || state->phase == "stopped") {
+    return std::unexpected("the market in " + run_dir + " is not running (its supervisor, pid " +
+                           std::to_string(state->supervisor) +
+                           ", is gone): start it with `marketctl up`");
+  }
+  market.state = std::move(*state);
+  auto scenario = runtime::load_scenario_file(market.run.scenario().string());
+  if (!scenario) return std::unexpected(scenario.error());
+  market.scenario = std::move(*scenario);
+  return market;
+}
+
+}  // namespace mkt::marketctl

@@ -1,0 +1,47 @@
+#pragma once
+// How the commands reach a running market: the supervisor's control socket, and each process's
+// gRPC and HTTP ports as the run's state file records them. Operator traffic is management
+// traffic: it goes straight to the processes, never through the impairment proxy.
+
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <string>
+
+#include "mkt/scenario/scenario.h"
+#include "run.h"
+
+namespace grpc {
+class Channel;
+}
+
+namespace mkt::marketctl {
+
+// Sends one request line to the supervisor and returns its answer (first word "ok" or "error").
+std::expected<std::string, std::string> control_request(const RunPaths& run,
+                                                        const std::string& request,
+                                                        std::chrono::seconds timeout);
+
+// GET http://127.0.0.1:<port><target>: the body of a 200 answer.
+std::expected<std::string, std::string> http_get(int port, const std::string& target,
+                                                 std::chrono::milliseconds timeout);
+
+// The sum of every sample of a Prometheus metric (all label sets) in a /metrics text.
+double metric_sum(const std::string& metrics_text, const std::string& name);
+
+// A running market as the commands see it: its state and its scenario.
+struct Market {
+  RunPaths run;
+  RunState state;
+  scenario::Scenario scenario;
+
+  // The record of a running node, or an error that says what is wrong and what to do.
+  std::expected<const NodeRecord*, std::string> running(const std::string& id) const;
+  // A direct channel to a node's gRPC port ("grpc", or "control" for the proxy).
+  std::shared_ptr<grpc::Channel> channel(const NodeRecord& node, const char* port = "grpc") const;
+};
+
+// Reads the run's state and scenario; fails unless its supervisor is alive.
+std::expected<Market, std::string> open_market(const std::string& run_dir);
+
+}  // namespace mkt::marketctl

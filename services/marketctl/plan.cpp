@@ -1,0 +1,110 @@
+#include "plan.h"
+
+namespace mkt::marketctl {
+
+using scenario::Role;
+
+std::vector<std::string> port_names(Role role) {
+  if (role == Role::proxy) return {"proxy", "control", "http"};
+  return {"grpc", "metrics"};
+}
+
+StartPlan start_plan(const scenario::Scenario& scenario) {
+  StartPlan plan;
+  if (const auto* proxy = scenario.find_node(scenario.proxy_id); proxy) {
+    plan.stages.push_back({proxy});
+  }
+  std::vector<const scenario::Node*> validators;
+  for (const auto* node : scenario.nodes_with_role(Role::validator)) {
+    if (scenario.consensus.protocol == scenario::ConsensusProtocol::raft) {
+      validators.push_back(node);
+    } else {
+      plan.skipped.emplace_back(node, "validatord runs Raft only; " +
+                                          std::string(to_string(scenario.consensus.protocol)) +
+                                          " validators are not built yet");
+    }
+  }
+  if (!validators.empty()) plan.stages.push_back(std::move(validators));
+  if (auto exchanges = scenario.nodes_with_role(Role::exchange); !exchanges.empty()) {
+    plan.stages.push_back(std::move(exchanges));
+  }
+  for (const auto* node : scenario.nodes_with_role(Role::agent)) {
+    plan.skipped.emplace_back(node,
+                              "agentd is not built yet (its account is ready for "
+                              "`marketctl order --account " +
+                                  node->id + "`)");
+  }
+  if (const auto* monitor = scenario.find_node(scenario.monitor_id); monitor) {
+    plan.skipped.emplace_back(monitor, "monitord is not built yet");
+  }
+  return plan;
+}
+
+std::vector<std::string> command_line(const scenario::Scenario& scenario,
+                                      const scenario::Node& node, const LaunchOptions& options,
+                                      const Ports& listen,
+                                      const std::map<std::string, std::string>& addresses,
+                                      const std::string& proxy) {
+  const auto& run = options.run;
+  const auto listen_flag = [&](const std::string& name) {
+    for (const auto& [n, port] : listen) {
+      if (n == name) return "127.0.0.1:" + std::to_string(port);
+    }
+    return std::string("127.0.0.1:0");
+  };
+  std::vector<std::string> args;
+  switch (node.role) {
+    case Role::proxy:
+      args = {options.binaries.netproxy, "--listen=" + listen_flag("proxy"),
+              "--control-listen=" + listen_flag("control"), "--http-listen=" + listen_flag("http"),
+              "--addresses=" + run.addresses().string()};
+      break;
+    case Role::validator:
+      args = {options.binaries.validatord,
+              "--listen=" + listen_flag("grpc"),
+              "--metrics-listen=" + listen_flag("metrics"),
+              "--data-dir=" + run.data(node.id).string(),
+              "--wal-sync=" + options.sync,
+              "--addresses=" + run.addresses().string()};
+      break;
+    case Role::exchange: {
+      args = {options.binaries.exchanged,
+              "--listen=" + listen_flag("grpc"),
+              "--metrics-listen=" + listen_flag("metrics"),
+              "--journal=" + (run.data(node.id) / "journal").string(),
+              "--journal-sync=" + options.sync,
+              "--accounts=" + run.accounts().string()};
+      std::string ledger;
+      for (const auto* validator : scenario.nodes_with_role(Role::validator)) {
+        if (auto it = addresses.find(validator->id); it != addresses.end()) {
+          ledger += (ledger.empty() ? "" : ",") + it->second;
+        }
+      }
+      if (!ledger.empty()) args.push_back("--ledger=" + ledger);
+      break;
+    }
+    case Role::agent:
+    case Role::monitor:
+      return {};
+  }
+  if (!proxy.empty() && node.role != Role::proxy) args.push_back("--proxy=" + proxy);
+  args.push_back("--config=" + run.scenario().string());
+  args.push_back("--node=" + node.id);
+  if (!options.topology.empty()) args.push_back("--topology=" + options.topology);
+  args.push_back("--log-level=" + scenario.monitoring.log_level);
+  args.push_back("--ports-file=" + run.ports_file(node.id).string());
+  return args;
+}
+
+std::map<std::string, Ports> fixed_ports(const StartPlan& plan, int base_port) {
+  std::map<std::string, Ports> ports;
+  int next = base_port;
+  for (const auto& stage : plan.stages) {
+    for (const auto* node : stage) {
+      for (const auto& name : port_names(node->role)) ports[node->id].emplace_back(name, next++);
+    }
+  }
+  return ports;
+}
+
+}  // namespace mkt::marketctl

@@ -1,0 +1,127 @@
+#include "plan.h"
+
+#include <algorithm>
+#include <catch2/catch_test_macros.hpp>
+
+#include "mkt/scenario/scenario.h"
+
+using namespace mkt::marketctl;
+namespace scenario = mkt::scenario;
+
+namespace {
+
+scenario::Scenario load(const std::string& consensus = "raft") {
+  const std::string yaml = R"(version: 1
+name: plan-test
+topologies:
+  lan: {type: mesh, num_nodes: 2, latency_ms: 1}
+markets:
+  m: {symbols: [S], initial_price: 100}
+exchanges:
+  - {id: ex-a, markets: [m]}
+  - {id: ex-b, markets: [m]}
+agents:
+  - {name: alice, strategy: noise}
+consensus: {protocol: )" + consensus +
+                           R"(, validators: 4}
+monitoring: {enable_real_time_monitoring: true, log_level: debug}
+)";
+  auto parsed = scenario::parse(yaml, "plan-test.yaml");
+  REQUIRE(parsed.has_value());
+  return std::move(*parsed);
+}
+
+std::vector<std::string> ids(const std::vector<const scenario::Node*>& nodes) {
+  std::vector<std::string> out;
+  for (const auto* n : nodes) out.push_back(n->id);
+  return out;
+}
+
+bool has(const std::vector<std::string>& args, const std::string& arg) {
+  return std::find(args.begin(), args.end(), arg) != args.end();
+}
+
+LaunchOptions options() {
+  return {.run = {"/r"},
+          .binaries = {.netproxy = "/bin/np", .exchanged = "/bin/ex", .validatord = "/bin/va"},
+          .sync = "none",
+          .topology = ""};
+}
+
+}  // namespace
+
+TEST_CASE("marketctl: the proxy starts first, then the validators together, then the exchanges") {
+  const auto s = load();
+  const auto plan = start_plan(s);
+  REQUIRE(plan.stages.size() == 3);
+  CHECK(ids(plan.stages[0]) == std::vector<std::string>{"netproxy"});
+  CHECK(ids(plan.stages[1]) == std::vector<std::string>{"val-0", "val-1", "val-2", "val-3"});
+  CHECK(ids(plan.stages[2]) == std::vector<std::string>{"ex-a", "ex-b"});
+  // Nodes without a binary yet are named with the reason.
+  REQUIRE(plan.skipped.size() == 2);
+  CHECK(plan.skipped[0].first->id == "alice");
+  CHECK(plan.skipped[0].second.find("agentd") != std::string::npos);
+  CHECK(plan.skipped[1].first->id == "monitor");
+}
+
+TEST_CASE(
+    "marketctl: validators of a protocol validatord does not run are skipped with the reason") {
+  const auto s = load("streamlet");
+  const auto plan = start_plan(s);
+  REQUIRE(plan.stages.size() == 2);
+  CHECK(ids(plan.stages[1]) == std::vector<std::string>{"ex-a", "ex-b"});
+  CHECK(std::count_if(plan.skipped.begin(), plan.skipped.end(), [](const auto& skip) {
+          return skip.second.find("Raft only") != std::string::npos;
+        }) == 4);
+}
+
+TEST_CASE("marketctl: command lines carry the run folder, the proxy and the validators") {
+  const auto s = load();
+  const auto o = options();
+  const std::map<std::string, std::string> addresses{
+      {"val-0", "127.0.0.1:5000"}, {"val-2", "127.0.0.1:5002"}, {"ex-a", "127.0.0.1:6000"}};
+  const auto exchange = command_line(s, *s.find_node("ex-a"), o, {}, addresses, "127.0.0.1:4000");
+  CHECK(exchange.front() == "/bin/ex");
+  CHECK(has(exchange, "--listen=127.0.0.1:0"));
+  CHECK(has(exchange, "--journal=/r/data/ex-a/journal"));
+  CHECK(has(exchange, "--journal-sync=none"));
+  CHECK(has(exchange, "--accounts=/r/accounts"));
+  CHECK(has(exchange, "--ledger=127.0.0.1:5000,127.0.0.1:5002"));  // validators only
+  CHECK(has(exchange, "--proxy=127.0.0.1:4000"));
+  CHECK(has(exchange, "--config=/r/scenario.yaml"));
+  CHECK(has(exchange, "--node=ex-a"));
+  CHECK(has(exchange, "--log-level=debug"));
+  CHECK(has(exchange, "--ports-file=/r/ports/ex-a"));
+
+  const auto validator =
+      command_line(s, *s.find_node("val-1"), o, {{"grpc", 5001}, {"metrics", 5101}}, addresses, "");
+  CHECK(validator.front() == "/bin/va");
+  CHECK(has(validator, "--listen=127.0.0.1:5001"));
+  CHECK(has(validator, "--metrics-listen=127.0.0.1:5101"));
+  CHECK(has(validator, "--data-dir=/r/data/val-1"));
+  CHECK(has(validator, "--wal-sync=none"));
+  CHECK(has(validator, "--addresses=/r/addresses"));
+  CHECK(std::none_of(validator.begin(), validator.end(),
+                     [](const std::string& a) { return a.starts_with("--proxy"); }));
+
+  const auto proxy = command_line(s, *s.find_node("netproxy"), o, {}, addresses, "127.0.0.1:4000");
+  CHECK(proxy.front() == "/bin/np");
+  CHECK(has(proxy, "--addresses=/r/addresses"));
+  CHECK(has(proxy, "--control-listen=127.0.0.1:0"));
+  CHECK(std::none_of(proxy.begin(), proxy.end(),
+                     [](const std::string& a) { return a.starts_with("--proxy"); }));
+
+  auto with_topology = o;
+  with_topology.topology = "lan";
+  CHECK(has(command_line(s, *s.find_node("ex-b"), with_topology, {}, {}, ""), "--topology=lan"));
+  CHECK(command_line(s, *s.find_node("alice"), o, {}, {}, "").empty());
+}
+
+TEST_CASE("marketctl: fixed ports count up from the base in start order") {
+  const auto s = load();
+  const auto ports = fixed_ports(start_plan(s), 40000);
+  CHECK(ports.at("netproxy") == Ports{{"proxy", 40000}, {"control", 40001}, {"http", 40002}});
+  CHECK(ports.at("val-0") == Ports{{"grpc", 40003}, {"metrics", 40004}});
+  CHECK(ports.at("ex-b") == Ports{{"grpc", 40013}, {"metrics", 40014}});
+  CHECK_FALSE(ports.contains("alice"));
+}

@@ -1,0 +1,346 @@
+// marketctl as a user runs it: a whole market started with `up`, operated with the other
+// commands, and stopped with `down` or Ctrl-C, with every process checked afterwards.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "mkt/testing/eventually.h"
+#include "run.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using mkt::testing::eventually;
+using Clock = std::chrono::steady_clock;
+
+const std::string scenario_file = std::string(MARKETCTL_TESTS) + "/market.yaml";
+
+// marketctl run as a child with stdout and stderr in one pipe.
+class Marketctl {
+ public:
+  explicit Marketctl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{MARKETCTL_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::dup2(fds[1], 2);
+      std::vector<char*> raw;
+      for (auto& a : argv) raw.push_back(a.data());
+      raw.push_back(nullptr);
+      ::execv(raw[0], raw.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    fd_ = fds[0];
+  }
+  ~Marketctl() {
+    if (pid_ > 0 && !code_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Marketctl(const Marketctl&) = delete;
+  Marketctl& operator=(const Marketctl&) = delete;
+
+  // Reads output until `pattern` matches what was read so far, or the output ends, or `timeout`.
+  bool wait_for(const std::string& pattern, std::chrono::milliseconds timeout) {
+    const std::regex re(pattern);
+    const auto deadline = Clock::now() + timeout;
+    while (!std::regex_search(output_, re)) {
+      if (!read_some(deadline)) return std::regex_search(output_, re);
+    }
+    return true;
+  }
+
+  // Reads to the end of the output and reaps the process: its exit code (128 + signal).
+  int finish(std::chrono::milliseconds timeout = 120s) {
+    const auto deadline = Clock::now() + timeout;
+    while (read_some(deadline)) {
+    }
+    if (!code_) {
+      if (Clock::now() > deadline) ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return *code_;
+  }
+
+  void signal(int sig) { ::kill(pid_, sig); }
+  const std::string& output() const { return output_; }
+
+ private:
+  bool read_some(Clock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buffer[4096];
+    const auto n = ::read(fd_, buffer, sizeof buffer);
+    if (n <= 0) return false;
+    output_.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string output_;
+  std::optional<int> code_;
+};
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+Result marketctl(const std::vector<std::string>& args) {
+  Marketctl process(args);
+  const int code = process.finish();
+  return {code, process.output()};
+}
+
+std::string run_dir(const std::string& name) {
+  // Short: the control socket's path must fit in sockaddr_un.
+  const auto dir = fs::path("/tmp") / ("mctl-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+// The leader `marketctl status` names, and its term.
+std::optional<std::pair<std::string, int>> leader(const std::string& run) {
+  const auto status = marketctl({"status", "--run", run, "--interval", "50"});
+  std::smatch match;
+  static const std::regex re(R"(leader: (val-\d) \(term (\d+)\))");
+  if (status.code != 0 || !std::regex_search(status.output, match, re)) return std::nullopt;
+  return std::pair{match[1].str(), std::stoi(match[2].str())};
+}
+
+// Every live process of the run folder, by pid: the supervisor and nodes of its state file, and
+// any process whose command line names the folder.
+std::map<pid_t, std::string> leftovers(const std::string& run) {
+  std::map<pid_t, std::string> found;
+  if (auto state = mkt::marketctl::read_state({run})) {
+    if (mkt::marketctl::process_alive(state->supervisor)) found[state->supervisor] = "supervisor";
+    for (const auto& node : state->nodes) {
+      if (mkt::marketctl::process_alive(node.pid)) found[node.pid] = node.id;
+    }
+  }
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = std::stoi(name);
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (pid != ::getpid() && cmdline.find(run) != std::string::npos &&
+        mkt::marketctl::process_alive(pid) && !found.contains(pid)) {
+      found[pid] = cmdline.substr(0, cmdline.find('\0'));
+    }
+  }
+  return found;
+}
+
+void cross(const std::string& run, int lots) {
+  const auto sell =
+      marketctl({"order", "submit", "--run", run, "--account", "bob", "--symbol", "S", "--side",
+                 "sell", "--quantity", std::to_string(lots), "--price", "100"});
+  INFO(sell.output);
+  REQUIRE(sell.code == 0);
+  const auto buy =
+      marketctl({"order", "submit", "--run", run, "--account", "alice", "--symbol", "S", "--side",
+                 "buy", "--quantity", std::to_string(lots), "--price", "100"});
+  INFO(buy.output);
+  REQUIRE(buy.code == 0);
+  CHECK(buy.output.find("fill: trade") != std::string::npos);
+}
+
+bool ledger_has_trades(const std::string& run, int trades) {
+  const auto tail = marketctl({"ledger", "tail", "--run", run, "--from", "1"});
+  return tail.code == 0 &&
+         tail.output.find(std::to_string(trades) + " trades settled") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "marketctl process: a detached market survives its leader's death and a partition and comes "
+    "down whole") {
+  const auto run = run_dir("detach");
+  auto up = marketctl({"up", scenario_file, "--run", run, "--detach", "--sync", "none"});
+  INFO(up.output);
+  REQUIRE(up.code == 0);
+  CHECK(up.output.find("raft: val-") != std::string::npos);
+  CHECK(up.output.find("ex-1 (exchange) serving") != std::string::npos);
+  CHECK(up.output.find("alice (agent) not started") != std::string::npos);
+  for (const auto* node : {"netproxy", "val-0", "val-1", "val-2", "ex-1"}) {
+    CHECK(fs::file_size(fs::path(run) / "logs" / (std::string(node) + ".log")) > 0);
+  }
+
+  SECTION("and refuses a second market in the same folder") {
+    const auto again = marketctl({"up", scenario_file, "--run", run, "--detach"});
+    CHECK(again.code == 1);
+    CHECK(again.output.find("is already running in " + run) != std::string::npos);
+  }
+
+  SECTION("through a kill of the leader, a partition and a heal") {
+    // Trades are matched, reported and committed.
+    cross(run, 10);
+    REQUIRE(eventually([&] { return ledger_has_trades(run, 1); }, 20s, 100ms));
+    const auto book = marketctl({"book", "S", "--run", run});
+    CHECK(book.code == 0);
+    CHECK(book.output.find("last trade 100") != std::string::npos);
+
+    // Kill the leader: the status names a new one, in a newer term.
+    const auto first = leader(run);
+    REQUIRE(first.has_value());
+    const auto killed = marketctl({"kill", first->first, "--run", run});
+    INFO(killed.output);
+    REQUIRE(killed.code == 0);
+    std::optional<std::pair<std::string, int>> second;
+    REQUIRE(eventually(
+        [&] {
+          second = leader(run);
+          return second && second->first != first->first && second->second > first->second;
+        },
+        20s, 100ms));
+    const auto status = marketctl({"status", "--run", run, "--interval", "50"});
+    CHECK(std::regex_search(status.output, std::regex(first->first + " +validator +killed")));
+    // Settlement goes on under the new leader.
+    cross(run, 5);
+    REQUIRE(eventually([&] { return ledger_has_trades(run, 2); }, 20s, 100ms));
+
+    // The killed validator comes back on its ports; then the new leader is cut off and the other
+    // two elect a third leader; the heal brings everyone back.
+    const auto restarted = marketctl({"restart", first->first, "--run", run});
+    INFO(restarted.output);
+    REQUIRE(restarted.code == 0);
+    const auto cut = marketctl({"partition", second->first, "--mode", "reset", "--run", run});
+    INFO(cut.output);
+    REQUIRE(cut.code == 0);
+    CHECK(cut.output.find("directed links cut") != std::string::npos);
+    std::optional<std::pair<std::string, int>> third;
+    REQUIRE(eventually(
+        [&] {
+          third = leader(run);
+          return third && third->first != second->first && third->second > second->second;
+        },
+        20s, 100ms));
+    const auto healed = marketctl({"heal", "--run", run});
+    CHECK(healed.output.find("healed 1 partition") != std::string::npos);
+    cross(run, 3);
+    REQUIRE(eventually([&] { return ledger_has_trades(run, 3); }, 20s, 100ms));
+    // Every validator, the cut-off one included, has applied all three trades.
+    REQUIRE(eventually(
+        [&] {
+          const auto s = marketctl({"status", "--run", run, "--interval", "50"});
+          std::size_t settled = 0;
+          for (std::size_t at = 0;
+               (at = s.output.find("3 trades settled", at)) != std::string::npos; ++at) {
+            ++settled;
+          }
+          return settled == 3;
+        },
+        20s, 100ms));
+
+    // A link changed by hand reads back as set.
+    const auto link = marketctl(
+        {"link", "set", "ex-1", third->first, "--latency", "30ms", "--loss", "0.5%", "--run", run});
+    INFO(link.output);
+    CHECK(link.code == 0);
+    CHECK(link.output.find("latency 30ms") != std::string::npos);
+    CHECK(link.output.find("loss 0.5%") != std::string::npos);
+  }
+
+  const auto down = marketctl({"down", "--run", run});
+  INFO(down.output);
+  CHECK(down.code == 0);
+  CHECK(leftovers(run).empty());
+  const auto after = marketctl({"status", "--run", run});
+  CHECK(after.code == 1);
+  CHECK(after.output.find("is not running") != std::string::npos);
+  fs::remove_all(run);
+}
+
+TEST_CASE("marketctl process: Ctrl-C on a market in the foreground stops every process") {
+  const auto run = run_dir("fg");
+  Marketctl up({"up", scenario_file, "--run", run, "--sync", "none"});
+  REQUIRE(up.wait_for("Ctrl-C stops it", 60s));
+  REQUIRE(leftovers(run).size() == 6);  // the supervisor and five processes
+  up.signal(SIGINT);
+  CHECK(up.finish() == 0);
+  INFO(up.output());
+  CHECK(up.output().find("stopping the market") != std::string::npos);
+  CHECK(leftovers(run).empty());
+  // Everything stopped on SIGTERM, in order, and cleanly.
+  const auto state = mkt::marketctl::read_state({run});
+  REQUIRE(state.has_value());
+  for (const auto& node : state->nodes) {
+    INFO(node.id);
+    CHECK(node.state == mkt::marketctl::NodeState::stopped);
+    CHECK(node.exit == 0);
+  }
+  // A second up on the same folder wants to know what to do with the first run's data.
+  const auto again = marketctl({"up", scenario_file, "--run", run});
+  CHECK(again.code == 1);
+  CHECK(again.output.find("add --resume") != std::string::npos);
+  fs::remove_all(run);
+}
+
+TEST_CASE("marketctl process: a supervisor killed with SIGKILL takes its processes along") {
+  const auto run = run_dir("orphans");
+  const auto up = marketctl({"up", scenario_file, "--run", run, "--detach", "--sync", "none"});
+  INFO(up.output);
+  REQUIRE(up.code == 0);
+  const auto state = mkt::marketctl::read_state({run});
+  REQUIRE(state.has_value());
+  ::kill(state->supervisor, SIGKILL);
+  CHECK(eventually([&] { return leftovers(run).empty(); }, 10s));
+  // down is still safe to run, and says there was nothing to stop.
+  const auto down = marketctl({"down", "--run", run});
+  CHECK(down.code == 0);
+  CHECK(down.output.find("no supervisor runs") != std::string::npos);
+  fs::remove_all(run);
+}
+
+TEST_CASE("marketctl process: a port in use is named with its node before anything starts") {
+  // Hold a port, and ask for the market's ports to start there.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t length = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
+  const int port = ntohs(addr.sin_port);
+  const auto run = run_dir("port");
+  const auto up =
+      marketctl({"up", scenario_file, "--run", run, "--base-port", std::to_string(port)});
+  ::close(fd);
+  INFO(up.output);
+  CHECK(up.code == 1);
+  CHECK(up.output.find("port " + std::to_string(port) + " (netproxy's proxy port) is in use") !=
+        std::string::npos);
+  CHECK(leftovers(run).empty());
+  fs::remove_all(run);
+}
