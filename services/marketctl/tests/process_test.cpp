@@ -1,10 +1,7 @@
 // marketctl as a user runs it: a whole market started with `up`, operated with the other
 // commands, and stopped with `down` or Ctrl-C, with every process checked afterwards.
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch_test_macros.hpp>
@@ -18,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "mkt/testing/child_process.h"
 #include "mkt/testing/eventually.h"
 #include "run.h"
 
@@ -30,84 +28,13 @@ using Clock = std::chrono::steady_clock;
 
 const std::string scenario_file = std::string(MARKETCTL_TESTS) + "/market.yaml";
 
-// marketctl run as a child with stdout and stderr in one pipe.
-class Marketctl {
- public:
-  explicit Marketctl(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{MARKETCTL_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      std::vector<char*> raw;
-      for (auto& a : argv) raw.push_back(a.data());
-      raw.push_back(nullptr);
-      ::execv(raw[0], raw.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    fd_ = fds[0];
-  }
-  ~Marketctl() {
-    if (pid_ > 0 && !code_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Marketctl(const Marketctl&) = delete;
-  Marketctl& operator=(const Marketctl&) = delete;
+using mkt::testing::ChildProcess;
 
-  // Reads output until `pattern` matches what was read so far, or the output ends, or `timeout`.
-  bool wait_for(const std::string& pattern, std::chrono::milliseconds timeout) {
-    const std::regex re(pattern);
-    const auto deadline = Clock::now() + timeout;
-    while (!std::regex_search(output_, re)) {
-      if (!read_some(deadline)) return std::regex_search(output_, re);
-    }
-    return true;
-  }
-
-  // Reads to the end of the output and reaps the process: its exit code (128 + signal).
-  int finish(std::chrono::milliseconds timeout = 120s) {
-    const auto deadline = Clock::now() + timeout;
-    while (read_some(deadline)) {
-    }
-    if (!code_) {
-      if (Clock::now() > deadline) ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    return *code_;
-  }
-
-  void signal(int sig) { ::kill(pid_, sig); }
-  const std::string& output() const { return output_; }
-
- private:
-  bool read_some(Clock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char buffer[4096];
-    const auto n = ::read(fd_, buffer, sizeof buffer);
-    if (n <= 0) return false;
-    output_.append(buffer, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string output_;
-  std::optional<int> code_;
-};
+ChildProcess start(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{MARKETCTL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return ChildProcess(argv, ChildProcess::Capture::stdout_and_stderr);
+}
 
 struct Result {
   int code;
@@ -115,8 +42,8 @@ struct Result {
 };
 
 Result marketctl(const std::vector<std::string>& args) {
-  Marketctl process(args);
-  const int code = process.finish();
+  auto process = start(args);
+  const int code = process.wait();
   return {code, process.output()};
 }
 
@@ -283,11 +210,11 @@ TEST_CASE(
 
 TEST_CASE("marketctl process: Ctrl-C on a market in the foreground stops every process") {
   const auto run = run_dir("fg");
-  Marketctl up({"up", scenario_file, "--run", run, "--sync", "none"});
-  REQUIRE(up.wait_for("Ctrl-C stops it", 60s));
+  auto up = start({"up", scenario_file, "--run", run, "--sync", "none"});
+  REQUIRE(up.wait_for_line("Ctrl-C stops it", 60s));
   REQUIRE(leftovers(run).size() == 6);  // the supervisor and five processes
   up.signal(SIGINT);
-  CHECK(up.finish() == 0);
+  CHECK(up.wait() == 0);
   INFO(up.output());
   CHECK(up.output().find("stopping the market") != std::string::npos);
   CHECK(leftovers(run).empty());

@@ -1,8 +1,9 @@
 #pragma once
-// A service binary run as a real child process by a test: started with arguments, its stderr read
-// line by line until a line matches (so the test knows when it is serving, with no sleep), then
-// drained on a thread and kept for failure messages. Killed (SIGKILL) or stopped (SIGTERM) and
-// reaped; the destructor kills what is still running, so no process outlives its test.
+// A service binary run as a real child process by a test: started with arguments, its stderr (or
+// stdout and stderr together) read line by line until a line matches (so the test knows when it
+// is serving, with no sleep), then drained on a thread and kept for failure messages. Killed
+// (SIGKILL), stopped (SIGTERM) or waited for, and reaped; the destructor kills what is still
+// running, so no process outlives its test.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -23,13 +24,16 @@ namespace mkt::testing {
 
 class ChildProcess {
  public:
-  explicit ChildProcess(std::vector<std::string> argv) {
+  enum class Capture { stderr_only, stdout_and_stderr };
+
+  explicit ChildProcess(std::vector<std::string> argv, Capture capture = Capture::stderr_only) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       ::dup2(fds[1], STDERR_FILENO);
+      if (capture == Capture::stdout_and_stderr) ::dup2(fds[1], STDOUT_FILENO);
       std::vector<char*> args;
       for (auto& a : argv) args.push_back(a.data());
       args.push_back(nullptr);
@@ -86,6 +90,21 @@ class ChildProcess {
   int terminate() {
     signal_and_wait(SIGTERM);
     return *exit_status_;
+  }
+  // Waits for the process to end by itself, and the exit code (or 128 + signal).
+  int wait() {
+    if (running()) {
+      start_drain();
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (drain_.joinable()) drain_.join();  // the output to its end
+    return *exit_status_;
+  }
+  // Sends a signal without waiting.
+  void signal(int sig) {
+    if (running()) ::kill(pid_, sig);
   }
   std::string output() {
     std::lock_guard lock(mutex_);
