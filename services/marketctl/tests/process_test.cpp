@@ -271,3 +271,51 @@ TEST_CASE("marketctl process: a port in use is named with its node before anythi
   CHECK(leftovers(run).empty());
   fs::remove_all(run);
 }
+
+TEST_CASE(
+    "marketctl process: every shipped scenario starts, settles a trade and comes down whole") {
+  for (const auto& entry : fs::directory_iterator(NETMARKET_SCENARIOS)) {
+    if (entry.path().extension() != ".yaml") continue;
+    const auto name = entry.path().stem().string();
+    INFO(name);
+    const auto run = run_dir(name);
+    const auto up =
+        marketctl({"up", entry.path().string(), "--run", run, "--detach", "--sync", "none"});
+    INFO(up.output);
+    REQUIRE(up.code == 0);
+    // Two agents of the scenario cross on its first exchange, and the trade is committed.
+    std::vector<std::string> accounts;
+    std::ifstream in(fs::path(run) / "accounts");
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line[0] != '#') accounts.push_back(line.substr(0, line.find(' ')));
+    }
+    REQUIRE(accounts.size() >= 3);  // two agents at least, and the operator
+    const auto state = mkt::marketctl::read_state({run});
+    REQUIRE(state.has_value());
+    std::string venue;
+    for (const auto& node : state->nodes) {
+      if (node.role == "exchange" && venue.empty()) venue = node.id;
+    }
+    const auto symbol = [&] {
+      const auto book = marketctl({"order", "submit", "--run", run, "--venue", venue, "--symbol",
+                                   "?", "--side", "buy", "--quantity", "1", "--price", "1"});
+      // The refusal lists the venue's symbols: take the first.
+      const auto at = book.output.find("it lists: ");
+      REQUIRE(at != std::string::npos);
+      const auto rest = book.output.substr(at + 10);
+      return rest.substr(0, rest.find_first_of(" \n"));
+    }();
+    for (const auto& [account, side] : {std::pair{accounts[0], "sell"}, {accounts[1], "buy"}}) {
+      const auto order =
+          marketctl({"order", "submit", "--run", run, "--venue", venue, "--account", account,
+                     "--symbol", symbol, "--side", side, "--quantity", "1", "--price", "10"});
+      INFO(order.output);
+      REQUIRE(order.code == 0);
+    }
+    CHECK(eventually([&] { return ledger_has_trades(run, 1); }, 30s, 100ms));
+    const auto down = marketctl({"down", "--run", run});
+    CHECK(down.code == 0);
+    CHECK(leftovers(run).empty());
+    fs::remove_all(run);
+  }
+}
