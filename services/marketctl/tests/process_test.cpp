@@ -133,9 +133,27 @@ TEST_CASE(
     // Trades are matched, reported and committed.
     cross(run, 10);
     REQUIRE(eventually([&] { return ledger_has_trades(run, 1); }, 20s, 100ms));
-    const auto book = marketctl({"book", "S", "--run", run});
+    // A resting order shows in the book, only its owner may cancel it, and the cancel empties
+    // the book again.
+    const auto rest = marketctl({"order", "submit", "--run", run, "--account", "alice", "--symbol",
+                                 "S", "--side", "buy", "--quantity", "4", "--price", "99.5"});
+    std::smatch id;
+    REQUIRE(std::regex_search(rest.output, id, std::regex(R"(accepted: order (\d+))")));
+    auto book = marketctl({"book", "S", "--run", run});
     CHECK(book.code == 0);
     CHECK(book.output.find("last trade 100") != std::string::npos);
+    CHECK(std::regex_search(book.output, std::regex(R"(4 +1 +99\.50 \|)")));
+    const auto stolen =
+        marketctl({"order", "cancel", "--run", run, "--account", "bob", "--id", id[1].str()});
+    CHECK(stolen.code == 1);
+    CHECK(stolen.output.find("belongs to another account") != std::string::npos);
+    const auto cancel =
+        marketctl({"order", "cancel", "--run", run, "--account", "alice", "--id", id[1].str()});
+    INFO(cancel.output);
+    CHECK(cancel.code == 0);
+    CHECK(cancel.output.find("cancelled: order " + id[1].str() + ", 4 lots") != std::string::npos);
+    book = marketctl({"book", "S", "--run", run});
+    CHECK(book.output.find("(empty)") != std::string::npos);
 
     // Kill the leader: the status names a new one, in a newer term.
     const auto first = leader(run);
@@ -196,6 +214,12 @@ TEST_CASE(
     CHECK(link.code == 0);
     CHECK(link.output.find("latency 30ms") != std::string::npos);
     CHECK(link.output.find("loss 0.5%") != std::string::npos);
+    const auto reset = marketctl({"link", "reset", "--run", run});
+    CHECK(reset.code == 0);
+    const auto shown = marketctl({"link", "show", "ex-1", third->first, "--run", run});
+    CHECK(shown.code == 0);
+    CHECK(shown.output.find("loss 0%") != std::string::npos);
+    CHECK(shown.output.find("set by hand") == std::string::npos);
   }
 
   const auto down = marketctl({"down", "--run", run});
