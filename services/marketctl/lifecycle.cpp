@@ -62,15 +62,31 @@ bool has_previous_run(const RunPaths& run) {
   return fs::exists(run.state()) || fs::exists(run.dir / "data");
 }
 
+// Writes <run>/accounts with a fresh key for every agent and the operator; an existing file
+// (--resume) keeps its keys and gains lines for accounts it lacks.
 std::expected<void, std::string> write_accounts(const RunPaths& run,
                                                 const scenario::Scenario& scenario) {
-  std::string text =
-      "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
-      "# Clients send the key as gRPC metadata x-api-key.\n";
-  for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
-    text += agent->id + " " + random_api_key() + "\n";
+  std::string text;
+  if (fs::exists(run.accounts())) {
+    auto existing = runtime::read_file(run.accounts().string(), 1 << 20);
+    if (!existing) return std::unexpected(existing.error());
+    text = *existing;
+  } else {
+    text =
+        "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
+        "# Clients send the key as gRPC metadata x-api-key.\n";
   }
-  text += std::string(operator_account) + " " + random_api_key() + "\n";
+  std::vector<std::string> accounts;
+  for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
+    accounts.push_back(agent->id);
+  }
+  accounts.push_back(operator_account);
+  for (const auto& account : accounts) {
+    if (text.starts_with(account + " ") || text.find("\n" + account + " ") != std::string::npos) {
+      continue;
+    }
+    text += account + " " + random_api_key() + "\n";
+  }
   if (auto ok = runtime::write_file_atomically(run.accounts().string(), text); !ok) return ok;
   ::chmod(run.accounts().c_str(), 0600);
   return {};
@@ -235,11 +251,9 @@ int up_command(int argc, char** argv) {
     std::cerr << "marketctl up: " << ok.error() << "\n";
     return 1;
   }
-  if (!fs::exists(run.accounts())) {
-    if (auto ok = write_accounts(run, *scenario); !ok) {
-      std::cerr << "marketctl up: " << ok.error() << "\n";
-      return 1;
-    }
+  if (auto ok = write_accounts(run, *scenario); !ok) {
+    std::cerr << "marketctl up: " << ok.error() << "\n";
+    return 1;
   }
   SupervisorOptions supervision{
       .launch = {.run = run, .binaries = *binaries, .sync = sync, .topology = topology},

@@ -150,6 +150,8 @@ class Supervisor {
     // Blocked before any thread exists (gRPC's come later and inherit the mask), so every one of
     // these signals is read from the signalfd.
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    // A terminal or pipe that goes away must not kill the supervisor while it has children.
+    ::signal(SIGPIPE, SIG_IGN);
     signal_fd_ = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (signal_fd_ < 0) return std::unexpected(std::string("signalfd: ") + std::strerror(errno));
 
@@ -178,10 +180,13 @@ class Supervisor {
         }
       }
     }
-    for (const auto* dir : {"logs", "ports", "data"}) {
-      std::filesystem::create_directories(run_.dir / dir);
+    std::vector<std::filesystem::path> dirs{run_.logs(), run_.ports()};
+    for (const auto& proc : procs_) dirs.push_back(run_.data(proc.node->id));
+    for (const auto& dir : dirs) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return std::unexpected("cannot create " + dir.string() + ": " + ec.message());
     }
-    for (const auto& proc : procs_) std::filesystem::create_directories(run_.data(proc.node->id));
     return open_control_socket();
   }
 

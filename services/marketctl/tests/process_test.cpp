@@ -232,11 +232,19 @@ TEST_CASE(
   fs::remove_all(run);
 }
 
-TEST_CASE("marketctl process: Ctrl-C on a market in the foreground stops every process") {
+TEST_CASE(
+    "marketctl process: Ctrl-C stops every process and --resume continues from the journals") {
   const auto run = run_dir("fg");
   auto up = start({"up", scenario_file, "--run", run, "--sync", "none"});
   REQUIRE(up.wait_for_line("Ctrl-C stops it", 60s));
   REQUIRE(leftovers(run).size() == 6);  // the supervisor and five processes
+  cross(run, 2);
+  REQUIRE(eventually([&] { return ledger_has_trades(run, 1); }, 20s, 100ms));
+  const auto read = [&](const char* file) {
+    std::ifstream in(fs::path(run) / file);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const auto keys = read("accounts");
   up.signal(SIGINT);
   CHECK(up.wait() == 0);
   INFO(up.output());
@@ -254,6 +262,16 @@ TEST_CASE("marketctl process: Ctrl-C on a market in the foreground stops every p
   const auto again = marketctl({"up", scenario_file, "--run", run});
   CHECK(again.code == 1);
   CHECK(again.output.find("add --resume") != std::string::npos);
+  // --resume continues from the journals and write-ahead logs, with the same keys.
+  const auto resumed = marketctl({"up", scenario_file, "--run", run, "--resume", "--detach"});
+  INFO(resumed.output);
+  REQUIRE(resumed.code == 0);
+  CHECK(read("accounts") == keys);
+  CHECK(eventually([&] { return ledger_has_trades(run, 1); }, 20s, 100ms));
+  const auto book = marketctl({"book", "S", "--run", run});
+  CHECK(book.output.find("last trade 100") != std::string::npos);
+  CHECK(marketctl({"down", "--run", run}).code == 0);
+  CHECK(leftovers(run).empty());
   fs::remove_all(run);
 }
 
