@@ -203,7 +203,6 @@ int main(int argc, char** argv) {
   own.add_options()
       ("listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port to serve on; port 0 picks a free one")
-      ("ports-file", po::value<std::string>(), mkt::runtime::ports_file_help)
       ("journal", po::value<std::string>(),
        "the journal file, replayed on start (PATH.manifest is kept beside it)")
       ("journal-sync", po::value<std::string>()->default_value("fsync"),

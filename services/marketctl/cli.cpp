@@ -33,4 +33,9 @@ std::expected<po::variables_map, int> parse_command(
   return vm;
 }
 
+int fail(const std::string& command, const std::string& why, int code) {
+  std::cerr << "marketctl " << command << ": " << why << "\n";
+  return code;
+}
+
 }  // namespace mkt::marketctl

@@ -19,6 +19,9 @@ std::expected<boost::program_options::variables_map, int> parse_command(
     boost::program_options::options_description options,
     const boost::program_options::positional_options_description& positional, bool with_run = true);
 
+// Prints "marketctl <command>: <why>" to stderr and returns `code`, the exit code.
+int fail(const std::string& command, const std::string& why, int code = 1);
+
 int up_command(int argc, char** argv);
 int down_command(int argc, char** argv);
 int kill_command(int argc, char** argv);

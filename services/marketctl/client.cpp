@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include <grpcpp/support/status.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -80,8 +81,7 @@ std::expected<std::string, std::string> http_get(int port, const std::string& ta
     }
     return std::move(response.body());
   } catch (const std::exception& e) {
-    return std::unexpected("GET http://127.0.0.1:" + std::to_string(port) + target + ": " +
-                           e.what());
+    return std::unexpected("GET http://" + loopback(port) + target + ": " + e.what());
   }
 }
 
@@ -115,9 +115,16 @@ std::expected<const NodeRecord*, std::string> Market::running(const std::string&
   return node;
 }
 
-std::shared_ptr<grpc::Channel> Market::channel(const NodeRecord& node, const char* port) const {
-  return runtime::make_channel("127.0.0.1:" + std::to_string(node.port(port)),
-                               {.node_id = "marketctl", .proxy_address = {}});
+std::shared_ptr<grpc::Channel> direct_channel(int port) {
+  return runtime::make_channel(loopback(port), {.node_id = "marketctl", .proxy_address = {}});
+}
+
+std::chrono::system_clock::time_point deadline_in(std::chrono::milliseconds timeout) {
+  return std::chrono::system_clock::now() + timeout;
+}
+
+std::string rpc_error(const grpc::Status& status) {
+  return status.error_message() + " (gRPC code " + std::to_string(status.error_code()) + ")";
 }
 
 std::expected<Market, std::string> open_market(const std::string& run_dir) {

@@ -13,7 +13,8 @@
 
 namespace grpc {
 class Channel;
-}
+class Status;
+}  // namespace grpc
 
 namespace mkt::marketctl {
 
@@ -21,6 +22,15 @@ namespace mkt::marketctl {
 std::expected<std::string, std::string> control_request(const RunPaths& run,
                                                         const std::string& request,
                                                         std::chrono::seconds timeout);
+
+// A direct channel (no proxy) to a process of the run on 127.0.0.1:<port>.
+std::shared_ptr<grpc::Channel> direct_channel(int port);
+
+// A gRPC deadline `timeout` from now.
+std::chrono::system_clock::time_point deadline_in(std::chrono::milliseconds timeout);
+
+// A failed call's message and code, for an error line.
+std::string rpc_error(const grpc::Status& status);
 
 // GET http://127.0.0.1:<port><target>: the body of a 200 answer.
 std::expected<std::string, std::string> http_get(int port, const std::string& target,
@@ -38,7 +48,9 @@ struct Market {
   // The record of a running node, or an error that says what is wrong and what to do.
   std::expected<const NodeRecord*, std::string> running(const std::string& id) const;
   // A direct channel to a node's gRPC port ("grpc", or "control" for the proxy).
-  std::shared_ptr<grpc::Channel> channel(const NodeRecord& node, const char* port = "grpc") const;
+  std::shared_ptr<grpc::Channel> channel(const NodeRecord& node, const char* port = "grpc") const {
+    return direct_channel(node.port(port));
+  }
 };
 
 // Reads the run's state and scenario; fails unless its supervisor is alive.

@@ -1,8 +1,8 @@
 // Starting and stopping a market: up, down, kill, restart.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -13,6 +13,7 @@
 #include "client.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
+#include "setup.h"
 #include "supervisor.h"
 
 namespace mkt::marketctl {
@@ -76,20 +77,20 @@ std::expected<void, std::string> write_accounts(const RunPaths& run,
         "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
         "# Clients send the key as gRPC metadata x-api-key.\n";
   }
+  auto existing = exchanged::parse_accounts(text, run.accounts().string());
+  if (!existing) return std::unexpected(existing.error());
   std::vector<std::string> accounts;
   for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
     accounts.push_back(agent->id);
   }
   accounts.push_back(operator_account);
   for (const auto& account : accounts) {
-    if (text.starts_with(account + " ") || text.find("\n" + account + " ") != std::string::npos) {
+    if (std::ranges::any_of(*existing, [&](const auto& k) { return k.account == account; })) {
       continue;
     }
     text += account + " " + random_api_key() + "\n";
   }
-  if (auto ok = runtime::write_file_atomically(run.accounts().string(), text); !ok) return ok;
-  ::chmod(run.accounts().c_str(), 0600);
-  return {};
+  return runtime::write_file_atomically(run.accounts().string(), text, 0600);
 }
 
 // Waits until `pid` is gone (it is not our child: poll).
@@ -108,13 +109,11 @@ int detach_and_supervise(const scenario::Scenario& scenario, const SupervisorOpt
   const auto& run = options.launch.run;
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    std::cerr << "marketctl up: pipe failed\n";
-    return 1;
+    return fail("up", "pipe failed");
   }
   const pid_t child = ::fork();
   if (child < 0) {
-    std::cerr << "marketctl up: fork failed\n";
-    return 1;
+    return fail("up", "fork failed");
   }
   if (child == 0) {
     ::close(pipe_fds[0]);
@@ -191,18 +190,15 @@ int up_command(int argc, char** argv) {
   if (!vm) return vm.error();
   const auto& flags = *vm;
   if (flags.count("fresh") && flags.count("resume")) {
-    std::cerr << "marketctl up: --fresh and --resume exclude each other\n";
-    return 2;
+    return fail("up", "--fresh and --resume exclude each other", 2);
   }
   const auto sync = flags["sync"].as<std::string>();
   if (sync != "fsync" && sync != "none") {
-    std::cerr << "marketctl up: --sync must be fsync or none, not '" << sync << "'\n";
-    return 2;
+    return fail("up", "--sync must be fsync or none, not '" + sync + "'", 2);
   }
   const int base_port = flags["base-port"].as<int>();
   if (base_port < 0 || base_port > 65535) {
-    std::cerr << "marketctl up: --base-port must be 0 or a port number\n";
-    return 2;
+    return fail("up", "--base-port must be 0 or a port number", 2);
   }
   const auto scenario_path = flags["scenario"].as<std::string>();
   const auto topology = flags["topology"].as<std::string>();
@@ -215,45 +211,38 @@ int up_command(int argc, char** argv) {
   const RunPaths run{fs::absolute(run_dir)};
   if (auto previous = read_state(run);
       previous && process_alive(previous->supervisor) && previous->phase != "stopped") {
-    std::cerr << "marketctl up: a market (" << previous->scenario << ") is already running in "
-              << run_dir << " (supervisor pid " << previous->supervisor
-              << "): stop it with `marketctl down --run " << run_dir
-              << "`, or start this one with another --run\n";
-    return 1;
+    return fail("up", "a market (" + previous->scenario + ") is already running in " + run_dir +
+                          " (supervisor pid " + std::to_string(previous->supervisor) +
+                          "): stop it with `marketctl down --run " + run_dir +
+                          "`, or start this one with another --run");
   }
   if (has_previous_run(run)) {
     if (flags.count("fresh")) {
       for (const auto* entry : run_entries) fs::remove_all(run.dir / entry);
     } else if (!flags.count("resume")) {
-      std::cerr << "marketctl up: " << run_dir
-                << " holds an earlier run (journals, logs): add --resume to continue from it, "
-                   "--fresh to delete it, or choose another --run\n";
-      return 1;
+      return fail("up", run_dir +
+                            " holds an earlier run (journals, logs): add --resume to continue "
+                            "from it, --fresh to delete it, or choose another --run");
     }
   }
   auto binaries = find_binaries(flags["bin-dir"].as<std::string>());
   if (!binaries) {
-    std::cerr << "marketctl up: " << binaries.error() << "\n";
-    return 1;
+    return fail("up", binaries.error());
   }
   std::error_code ec;
   fs::create_directories(run.logs(), ec);
   if (ec) {
-    std::cerr << "marketctl up: cannot create " << run.logs() << ": " << ec.message() << "\n";
-    return 1;
+    return fail("up", "cannot create " + run.logs().string() + ": " + ec.message());
   }
   auto text = runtime::read_file(scenario_path, scenario::file_bytes_max);
   if (!text) {
-    std::cerr << "marketctl up: " << text.error() << "\n";
-    return 1;
+    return fail("up", text.error());
   }
   if (auto ok = runtime::write_file_atomically(run.scenario().string(), *text); !ok) {
-    std::cerr << "marketctl up: " << ok.error() << "\n";
-    return 1;
+    return fail("up", ok.error());
   }
   if (auto ok = write_accounts(run, *scenario); !ok) {
-    std::cerr << "marketctl up: " << ok.error() << "\n";
-    return 1;
+    return fail("up", ok.error());
   }
   SupervisorOptions supervision{
       .launch = {.run = run, .binaries = *binaries, .sync = sync, .topology = topology},
@@ -283,8 +272,7 @@ int down_command(int argc, char** argv) {
   const RunPaths run{fs::absolute(run_dir)};
   auto state = read_state(run);
   if (!state) {
-    std::cerr << "marketctl down: " << state.error() << "\n";
-    return 1;
+    return fail("down", state.error());
   }
   const auto timeout = std::chrono::seconds((*vm)["timeout"].as<int>());
   if (process_alive(state->supervisor)) {
@@ -311,8 +299,7 @@ int down_command(int argc, char** argv) {
     }
   }
   if (left != 0) {
-    std::cerr << "marketctl down: " << left << " processes are still there\n";
-    return 1;
+    return fail("down", std::to_string(left) + " processes are still there");
   }
   std::cout << "market " << state->scenario << " in " << run_dir << " is down\n";
   return 0;
@@ -329,13 +316,11 @@ int node_request(int argc, char** argv, const std::string& verb, const std::stri
   if (!vm) return vm.error();
   auto market = open_market((*vm)["run"].as<std::string>());
   if (!market) {
-    std::cerr << "marketctl " << verb << ": " << market.error() << "\n";
-    return 1;
+    return fail(verb, market.error());
   }
   auto answer = control_request(market->run, verb + " " + (*vm)["node"].as<std::string>(), 120s);
   if (!answer) {
-    std::cerr << "marketctl " << verb << ": " << answer.error() << "\n";
-    return 1;
+    return fail(verb, answer.error());
   }
   const bool ok = answer->starts_with("ok ");
   (ok ? std::cout : std::cerr) << answer->substr(answer->find(' ') + 1);

@@ -44,7 +44,7 @@ Sample probe(const Market& market, const NodeRecord& node) {
   if (node.role == "validator") {
     auto stub = lpb::Ledger::NewStub(market.channel(node));
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + 1s);
+    context.set_deadline(deadline_in(1s));
     sample.answered = stub->GetClusterStatus(&context, {}, &sample.cluster).ok();
   } else if (node.role == "exchange") {
     auto text = http_get(node.port("metrics"), "/metrics", 1000ms);
@@ -57,12 +57,12 @@ Sample probe(const Market& market, const NodeRecord& node) {
   } else if (node.role == "proxy") {
     auto stub = npb::NetControl::NewStub(market.channel(node, "control"));
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + 1s);
+    context.set_deadline(deadline_in(1s));
     npb::ListPartitionsResponse partitions;
     npb::ListLinksResponse links;
     sample.answered = stub->ListPartitions(&context, {}, &partitions).ok();
     grpc::ClientContext context2;
-    context2.set_deadline(std::chrono::system_clock::now() + 1s);
+    context2.set_deadline(deadline_in(1s));
     if (sample.answered && stub->ListLinks(&context2, {}, &links).ok()) {
       sample.partitions = static_cast<std::size_t>(partitions.partitions_size());
       sample.links = static_cast<std::size_t>(links.links_size());
@@ -100,34 +100,20 @@ void print_row(const std::vector<std::string>& cells, const std::vector<std::siz
   std::cout << line << "\n";
 }
 
-std::expected<Market, int> open_or_complain(const po::variables_map& vm, const char* command) {
-  auto market = open_market(vm["run"].as<std::string>());
-  if (!market) {
-    std::cerr << "marketctl " << command << ": " << market.error() << "\n";
-    return std::unexpected(1);
-  }
-  return std::move(*market);
-}
-
-std::expected<const NodeRecord*, int> proxy_of(const Market& market, const char* command) {
-  for (const auto& node : market.state.nodes) {
+// The running market's proxy control API, or the exit code after saying why there is none.
+std::expected<std::unique_ptr<npb::NetControl::Stub>, int> netcontrol(
+    const po::variables_map& flags, const std::string& command) {
+  auto market = open_market(flags["run"].as<std::string>());
+  if (!market) return std::unexpected(fail(command, market.error()));
+  for (const auto& node : market->state.nodes) {
     if (node.role != "proxy") continue;
-    auto running = market.running(node.id);
-    if (!running) {
-      std::cerr << "marketctl " << command << ": " << running.error() << "\n";
-      return std::unexpected(1);
-    }
-    return *running;
+    auto running = market->running(node.id);
+    if (!running) return std::unexpected(fail(command, running.error()));
+    return npb::NetControl::NewStub(market->channel(**running, "control"));
   }
-  std::cerr << "marketctl " << command << ": this scenario has no proxy (proxy: {enabled: false})"
-            << ", so its network cannot be changed\n";
-  return std::unexpected(1);
-}
-
-int rpc_failed(const char* command, const grpc::Status& status) {
-  std::cerr << "marketctl " << command << ": " << status.error_message() << " (gRPC code "
-            << status.error_code() << ")\n";
-  return 1;
+  return std::unexpected(fail(command,
+                              "this scenario has no proxy (proxy: {enabled: false}), so its "
+                              "network cannot be changed"));
 }
 
 }  // namespace
@@ -142,8 +128,8 @@ int status_command(int argc, char** argv) {
                                 "and rates (measured\nover --interval), then the Raft leader.\n",
                                 options, {});
   if (!vm) return vm.error();
-  auto market = open_or_complain(*vm, "status");
-  if (!market) return market.error();
+  auto market = open_market((*vm)["run"].as<std::string>());
+  if (!market) return fail("status", market.error());
   const auto& nodes = market->state.nodes;
   const auto look = [&] {
     std::vector<Sample> samples;
@@ -254,8 +240,7 @@ int partition_command(int argc, char** argv) {
   const auto shape = flags["shape"].as<std::string>();
   if (shape.empty()) {
     if (nodes.empty()) {
-      std::cerr << "marketctl partition: name the nodes to cut off, or a --shape\n";
-      return 2;
+      return fail("partition", "name the nodes to cut off, or a --shape", 2);
     }
     if (flags.count("from")) {
       request.set_shape(npb::PARTITION_SHAPE_UNSPECIFIED);
@@ -276,13 +261,13 @@ int partition_command(int argc, char** argv) {
         {"isolate", npb::PARTITION_SHAPE_ISOLATE}};
     auto it = shapes.find(shape);
     if (it == shapes.end()) {
-      std::cerr << "marketctl partition: unknown --shape '" << shape
-                << "' (isolate, halves, bridge, majorities-ring or region)\n";
-      return 2;
+      return fail(
+          "partition",
+          "unknown --shape '" + shape + "' (isolate, halves, bridge, majorities-ring or region)",
+          2);
     }
     if (flags.count("from")) {
-      std::cerr << "marketctl partition: --from goes with explicit nodes, not a --shape\n";
-      return 2;
+      return fail("partition", "--from goes with explicit nodes, not a --shape", 2);
     }
     request.set_shape(it->second);
     for (const auto& n : nodes) request.add_nodes(n);
@@ -290,8 +275,7 @@ int partition_command(int argc, char** argv) {
   }
   const auto mode = flags["mode"].as<std::string>();
   if (mode != "blackhole" && mode != "reset") {
-    std::cerr << "marketctl partition: --mode must be blackhole or reset, not '" << mode << "'\n";
-    return 2;
+    return fail("partition", "--mode must be blackhole or reset, not '" + mode + "'", 2);
   }
   request.set_mode(mode == "reset" ? npb::PARTITION_MODE_RESET : npb::PARTITION_MODE_BLACKHOLE);
   request.set_one_way(flags.count("one-way") != 0);
@@ -299,21 +283,17 @@ int partition_command(int argc, char** argv) {
   if (const auto length = flags["for"].as<std::string>(); !length.empty()) {
     auto us = parse_duration_us(length);
     if (!us) {
-      std::cerr << "marketctl partition: --for: " << us.error() << "\n";
-      return 2;
+      return fail("partition", "--for: " + us.error(), 2);
     }
     request.set_duration_ms(*us / 1000);
   }
-  auto market = open_or_complain(flags, "partition");
-  if (!market) return market.error();
-  auto proxy = proxy_of(*market, "partition");
-  if (!proxy) return proxy.error();
-  auto stub = npb::NetControl::NewStub(market->channel(**proxy, "control"));
+  auto stub = netcontrol(flags, "partition");
+  if (!stub) return stub.error();
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 5s);
+  context.set_deadline(deadline_in(5s));
   npb::Partition partition;
-  if (auto status = stub->CreatePartition(&context, request, &partition); !status.ok()) {
-    return rpc_failed("partition", status);
+  if (auto status = (*stub)->CreatePartition(&context, request, &partition); !status.ok()) {
+    return fail("partition", rpc_error(status));
   }
   std::cout << "partition " << partition.id() << ": " << partition.cut_links_size()
             << " directed links cut (" << mode << (request.one_way() ? ", one way" : "") << ")";
@@ -334,18 +314,15 @@ int heal_command(int argc, char** argv) {
                                 "Ends one partition, or every one. Held bytes are delivered.\n",
                                 options, positional);
   if (!vm) return vm.error();
-  auto market = open_or_complain(*vm, "heal");
-  if (!market) return market.error();
-  auto proxy = proxy_of(*market, "heal");
-  if (!proxy) return proxy.error();
-  auto stub = npb::NetControl::NewStub(market->channel(**proxy, "control"));
+  auto stub = netcontrol(*vm, "heal");
+  if (!stub) return stub.error();
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 5s);
+  context.set_deadline(deadline_in(5s));
   npb::HealPartitionRequest request;
   request.set_id((*vm)["id"].as<std::string>());
   npb::HealPartitionResponse response;
-  if (auto status = stub->HealPartition(&context, request, &response); !status.ok()) {
-    return rpc_failed("heal", status);
+  if (auto status = (*stub)->HealPartition(&context, request, &response); !status.ok()) {
+    return fail("heal", rpc_error(status));
   }
   std::cout << "healed " << response.healed() << " partition" << (response.healed() == 1 ? "" : "s")
             << "\n";
@@ -408,21 +385,18 @@ int link_command(int argc, char** argv) {
   const auto source = flags["source"].as<std::string>();
   const auto destination = flags["destination"].as<std::string>();
   if (action != "set" && action != "show" && action != "reset") {
-    std::cerr << "marketctl link: unknown action '" << action << "' (set, show or reset)\n";
-    return 2;
+    return fail("link", "unknown action '" + action + "' (set, show or reset)", 2);
   }
   if (action == "set" && (source.empty() || destination.empty())) {
-    std::cerr << "marketctl link set: name the source and the destination nodes\n";
-    return 2;
+    return fail("link set", "name the source and the destination nodes", 2);
   }
   npb::LinkParams changes;
-  bool bandwidth_given = false;
   if (action == "set") {
     const auto parse = [&](const char* flag, auto parser, auto apply) {
       if (!flags.count(flag)) return true;
       auto value = parser(flags[flag].as<std::string>());
       if (!value) {
-        std::cerr << "marketctl link set: --" << flag << ": " << value.error() << "\n";
+        fail("link set", "--" + std::string(flag) + ": " + value.error());
         return false;
       }
       apply(*value);
@@ -439,10 +413,7 @@ int link_command(int argc, char** argv) {
               if (text == "0") return 0;
               return parse_bandwidth_bps(text);
             },
-            [&](std::int64_t v) {
-              changes.set_bandwidth_bps(v);
-              bandwidth_given = true;
-            });
+            [&](std::int64_t v) { changes.set_bandwidth_bps(v); });
     if (!ok) return 2;
     if (flags.count("distribution")) {
       static const std::map<std::string, npb::Distribution> kinds{
@@ -452,34 +423,29 @@ int link_command(int argc, char** argv) {
           {"pareto", npb::DISTRIBUTION_PARETO}};
       auto it = kinds.find(flags["distribution"].as<std::string>());
       if (it == kinds.end()) {
-        std::cerr << "marketctl link set: --distribution must be uniform, normal, exponential or "
-                     "pareto\n";
-        return 2;
+        return fail("link set", "--distribution must be uniform, normal, exponential or pareto", 2);
       }
       changes.set_jitter_distribution(it->second);
     }
   }
-  auto market = open_or_complain(flags, "link");
-  if (!market) return market.error();
-  auto proxy = proxy_of(*market, "link");
-  if (!proxy) return proxy.error();
-  auto stub = npb::NetControl::NewStub(market->channel(**proxy, "control"));
+  auto stub = netcontrol(flags, "link");
+  if (!stub) return stub.error();
   const auto call_context = [] {
     auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + 5s);
+    context->set_deadline(deadline_in(5s));
     return context;
   };
   if (action == "reset") {
     npb::ResetAllResponse response;
-    if (auto status = stub->ResetAll(call_context().get(), {}, &response); !status.ok()) {
-      return rpc_failed("link reset", status);
+    if (auto status = (*stub)->ResetAll(call_context().get(), {}, &response); !status.ok()) {
+      return fail("link reset", rpc_error(status));
     }
     std::cout << "every link is back to the scenario's, and every partition is healed\n";
     return 0;
   }
   npb::ListLinksResponse links;
-  if (auto status = stub->ListLinks(call_context().get(), {}, &links); !status.ok()) {
-    return rpc_failed("link", status);
+  if (auto status = (*stub)->ListLinks(call_context().get(), {}, &links); !status.ok()) {
+    return fail("link", rpc_error(status));
   }
   if (action == "show") {
     std::size_t shown = 0;
@@ -492,9 +458,8 @@ int link_command(int argc, char** argv) {
       ++shown;
     }
     if (shown == 0) {
-      std::cerr << "marketctl link show: no link matches (the proxy knows " << links.links_size()
-                << " links)\n";
-      return 1;
+      return fail("link show", "no link matches (the proxy knows " +
+                                   std::to_string(links.links_size()) + " links)");
     }
     return 0;
   }
@@ -503,9 +468,9 @@ int link_command(int argc, char** argv) {
     if (link.source() == source && link.destination() == destination) current = &link;
   }
   if (!current) {
-    std::cerr << "marketctl link set: the proxy has no link " << source << " -> " << destination
-              << " (both must be nodes of the scenario; `marketctl link show` lists them)\n";
-    return 1;
+    return fail("link set", "the proxy has no link " + source + " -> " + destination +
+                                " (both must be nodes of the scenario; `marketctl link show` "
+                                "lists them)");
   }
   npb::SetLinkRequest request;
   request.set_source(source);
@@ -522,10 +487,10 @@ int link_command(int argc, char** argv) {
   }
   if (flags.count("distribution")) params->set_jitter_distribution(changes.jitter_distribution());
   if (flags.count("loss")) *params->mutable_loss() = changes.loss();  // replaces a bursty model
-  if (bandwidth_given) params->set_bandwidth_bps(changes.bandwidth_bps());
+  if (flags.count("bandwidth")) params->set_bandwidth_bps(changes.bandwidth_bps());
   npb::Link updated;
-  if (auto status = stub->SetLink(call_context().get(), request, &updated); !status.ok()) {
-    return rpc_failed("link set", status);
+  if (auto status = (*stub)->SetLink(call_context().get(), request, &updated); !status.ok()) {
+    return fail("link set", rpc_error(status));
   }
   std::cout << describe_link(updated) << (request.both_directions() ? " (and back)" : "") << "\n";
   return 0;

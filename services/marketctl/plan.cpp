@@ -48,9 +48,9 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
   const auto& run = options.run;
   const auto listen_flag = [&](const std::string& name) {
     for (const auto& [n, port] : listen) {
-      if (n == name) return "127.0.0.1:" + std::to_string(port);
+      if (n == name) return loopback(port);
     }
-    return std::string("127.0.0.1:0");
+    return loopback(0);
   };
   std::vector<std::string> args;
   switch (node.role) {

@@ -173,12 +173,21 @@ std::expected<Ports, std::string> parse_ports(const std::string& text) {
   return ports;
 }
 
+std::string loopback(int port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+std::map<std::string, std::string> grpc_addresses(const std::vector<NodeRecord>& nodes) {
+  std::map<std::string, std::string> out;
+  for (const auto& node : nodes) {
+    if (const int port = node.port("grpc"); port != 0) out[node.id] = loopback(port);
+  }
+  return out;
+}
+
 std::string format_addresses(const std::vector<NodeRecord>& nodes) {
   std::string out;
-  for (const auto& node : nodes) {
-    const int port = node.port("grpc");
-    if (port != 0) out += node.id + " 127.0.0.1:" + std::to_string(port) + "\n";
-  }
+  for (const auto& [id, address] : grpc_addresses(nodes)) out += id + " " + address + "\n";
   return out;
 }
 

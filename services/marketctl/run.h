@@ -21,6 +21,7 @@
 
 #include <expected>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,7 +88,12 @@ bool process_alive(pid_t pid);
 // `<name> <port>` lines, as services write them (runtime::write_ports_file).
 std::expected<Ports, std::string> parse_ports(const std::string& text);
 
-// `<node> <host>:<port>` lines of every record with a gRPC (or proxy) port, on 127.0.0.1.
+// "127.0.0.1:<port>": every process of a run listens on loopback.
+std::string loopback(int port);
+
+// Node id -> host:port of every record with a gRPC port, and the same as the addresses file's
+// `<node> <host>:<port>` lines.
+std::map<std::string, std::string> grpc_addresses(const std::vector<NodeRecord>& nodes);
 std::string format_addresses(const std::vector<NodeRecord>& nodes);
 
 // A fresh API key: 32 hex digits from the kernel's random source.

@@ -21,8 +21,8 @@
 #include <optional>
 #include <sstream>
 
+#include "client.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
-#include "mkt/runtime/channel.h"
 #include "mkt/runtime/files.h"
 
 namespace mkt::marketctl {
@@ -241,11 +241,17 @@ class Supervisor {
 
   std::string proxy_address() const {
     for (const auto& node : state_.nodes) {
-      if (node.role == "proxy" && node.port("proxy") != 0) {
-        return "127.0.0.1:" + std::to_string(node.port("proxy"));
-      }
+      if (node.role == "proxy" && node.port("proxy") != 0) return loopback(node.port("proxy"));
     }
     return {};
+  }
+
+  // Says that process i exited while it was awaited, and quotes the end of its log.
+  void report_exit(std::size_t i, const std::string& when) {
+    const auto& rec = record(i);
+    progress_.line("  " + rec.id + " exited " + when + " (" + describe_exit(rec.exit) +
+                   "); the end of " + run_.log(rec.id).string() + ":\n" +
+                   tail(run_.log(rec.id), 12));
   }
 
   // Forks and execs process i with its log as stdout and stderr.
@@ -258,14 +264,8 @@ class Supervisor {
     if (listen.empty()) {
       if (auto it = fixed_.find(rec.id); it != fixed_.end()) listen = it->second;
     }
-    std::map<std::string, std::string> addresses;
-    for (const auto& node : state_.nodes) {
-      if (node.port("grpc") != 0) {
-        addresses[node.id] = "127.0.0.1:" + std::to_string(node.port("grpc"));
-      }
-    }
-    const auto args =
-        command_line(scenario_, *proc.node, options_.launch, listen, addresses, proxy_address());
+    const auto args = command_line(scenario_, *proc.node, options_.launch, listen,
+                                   grpc_addresses(state_.nodes), proxy_address());
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -374,9 +374,7 @@ class Supervisor {
         if (ready[k]) continue;
         auto& rec = record(which[k]);
         if (rec.state != NodeState::starting) {
-          progress_.line("  " + rec.id + " exited while starting (" + describe_exit(rec.exit) +
-                         "); the end of " + run_.log(rec.id).string() + ":\n" +
-                         tail(run_.log(rec.id), 12));
+          report_exit(which[k], "while starting");
           return false;
         }
         auto text = runtime::read_file(run_.ports_file(rec.id).string(), 4096);
@@ -418,15 +416,13 @@ class Supervisor {
     progress_.line("  waiting for a Raft leader...");
     std::vector<std::unique_ptr<market::ledger::v1::Ledger::Stub>> stubs;
     for (auto i : validators) {
-      stubs.push_back(market::ledger::v1::Ledger::NewStub(
-          runtime::make_channel("127.0.0.1:" + std::to_string(record(i).port("grpc")),
-                                {.node_id = "marketctl", .proxy_address = {}})));
+      stubs.push_back(market::ledger::v1::Ledger::NewStub(direct_channel(record(i).port("grpc"))));
     }
     while (!stop_requested_) {
       for (std::size_t k = 0; k < stubs.size(); ++k) {
         if (record(validators[k]).state != NodeState::running) continue;
         grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + 250ms);
+        context.set_deadline(deadline_in(250ms));
         market::ledger::v1::ClusterStatus status;
         if (stubs[k]->GetClusterStatus(&context, {}, &status).ok() && !status.leader_id().empty()) {
           progress_.line("  raft: " + status.leader_id() + " leads (term " +
@@ -442,8 +438,7 @@ class Supervisor {
       reap();
       for (auto i : validators) {
         if (record(i).state != NodeState::running) {
-          progress_.line("  " + record(i).id + " exited (" + describe_exit(record(i).exit) +
-                         "); the end of its log:\n" + tail(run_.log(record(i).id), 12));
+          report_exit(i, "before a leader was elected");
           return false;
         }
       }
@@ -480,13 +475,12 @@ class Supervisor {
                    " processes, logs in " + run_.logs().string());
     for (const auto& rec : state_.nodes) {
       if (rec.role == "proxy") {
-        progress_.line("  network: http://127.0.0.1:" + std::to_string(rec.port("http")) +
+        progress_.line("  network: http://" + loopback(rec.port("http")) +
                        "/v1/links (links), /v1/stats, /metrics; control gRPC on port " +
                        std::to_string(rec.port("control")));
       } else if (rec.role == "exchange") {
-        progress_.line("  " + rec.id + ": orders at 127.0.0.1:" + std::to_string(rec.port("grpc")) +
-                       ", metrics at http://127.0.0.1:" + std::to_string(rec.port("metrics")) +
-                       "/metrics");
+        progress_.line("  " + rec.id + ": orders at " + loopback(rec.port("grpc")) +
+                       ", metrics at http://" + loopback(rec.port("metrics")) + "/metrics");
       }
     }
     progress_.line(

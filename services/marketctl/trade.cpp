@@ -93,11 +93,6 @@ void print_events(const epb::OrderResponse& response, const scenario::Symbol* sy
   }
 }
 
-int fail(const std::string& command, const std::string& why, int code = 1) {
-  std::cerr << "marketctl " << command << ": " << why << "\n";
-  return code;
-}
-
 }  // namespace
 
 int order_command(int argc, char** argv) {
@@ -148,7 +143,7 @@ int order_command(int argc, char** argv) {
   if (!key) return fail("order", key.error());
   auto stub = epb::Exchange::NewStub(market->channel(**venue));
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 5s);
+  context.set_deadline(deadline_in(5s));
   context.AddMetadata("x-api-key", *key);
   epb::OrderResponse response;
   const scenario::Symbol* symbol = nullptr;
@@ -238,8 +233,7 @@ int order_command(int argc, char** argv) {
     status = stub->SubmitOrder(&context, request, &response);
   }
   if (!status.ok()) {
-    return fail("order " + action, status.error_message() + " (gRPC code " +
-                                       std::to_string(status.error_code()) + ")");
+    return fail("order " + action, rpc_error(status));
   }
   print_events(response, symbol);
   for (const auto& event : response.events()) {
@@ -271,7 +265,7 @@ int book_command(int argc, char** argv) {
   if (!symbol) return fail("book", "'" + name + "' is not traded on " + (*venue)->id, 2);
   auto stub = epb::Exchange::NewStub(market->channel(**venue));
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 5s);
+  context.set_deadline(deadline_in(5s));
   epb::MarketDataRequest request;
   request.add_symbols(name);
   request.set_depth(flags["depth"].as<unsigned>());
@@ -347,7 +341,7 @@ int ledger_command(int argc, char** argv) {
     if (node.role != "validator" || node.state != NodeState::running) continue;
     auto stub = lpb::Ledger::NewStub(market->channel(node));
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + 2s);
+    context.set_deadline(deadline_in(2s));
     if (!stub->GetClusterStatus(&context, {}, &cluster).ok()) continue;
     source = &node;
     if (!cluster.leader_id().empty()) {
@@ -374,7 +368,7 @@ int ledger_command(int argc, char** argv) {
             << cluster.trades_applied() << " trades settled; from index " << from << "\n";
   if (!follow && from > commit) return 0;
   grpc::ClientContext context;
-  if (!follow) context.set_deadline(std::chrono::system_clock::now() + 10s);
+  if (!follow) context.set_deadline(deadline_in(10s));
   lpb::StreamCommittedRequest request;
   request.set_from_index(from);
   auto reader = stub->StreamCommitted(&context, request);

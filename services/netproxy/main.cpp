@@ -122,7 +122,6 @@ int main(int argc, char** argv) {
        "host:port of the gRPC control API (NetControl, Telemetry, health)")
       ("http-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port of the JSON control API (/v1/...) and Prometheus metrics (/metrics)")
-      ("ports-file", po::value<std::string>(), mkt::runtime::ports_file_help)
       ("addresses", po::value<std::string>(),
        "file of '<node-id> <host>:<port>' lines: where each node listens (read again when it "
        "changes)")

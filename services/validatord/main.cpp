@@ -136,7 +136,6 @@ int main(int argc, char** argv) {
   own.add_options()
       ("listen", po::value<std::string>()->default_value("127.0.0.1:0"),
        "host:port of the Ledger service (clients) and the Raft service (peers); port 0 picks one")
-      ("ports-file", po::value<std::string>(), mkt::runtime::ports_file_help)
       ("data-dir", po::value<std::string>(), "where the write-ahead log and snapshot live")
       ("wal-sync", po::value<std::string>()->default_value("fsync"),
        "fsync: every Ready is on disk before its messages are sent; none: the page cache "

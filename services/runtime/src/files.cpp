@@ -35,12 +35,13 @@ std::expected<std::string, std::string> read_file(const std::string& path, std::
 }
 
 std::expected<void, std::string> write_file_atomically(const std::string& path,
-                                                       const std::string& text) {
+                                                       const std::string& text, unsigned mode) {
   const std::string temporary = path + ".tmp";
   auto failed = [&](const char* what) {
     return std::unexpected("cannot write " + path + " (" + what + "): " + std::strerror(errno));
   };
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ::unlink(temporary.c_str());  // a leftover would keep its own mode
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return failed("open");
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                        ::fsync(fd) == 0;

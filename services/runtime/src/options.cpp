@@ -35,6 +35,11 @@ ParsedCommandLine parse_command_line(int argc, const char* const* argv, const st
       ("log-level", po::value<std::string>()->default_value("info"),
        "trace, debug, info, warn or error");
   // clang-format on
+  if (needs_scenario) {
+    common.add_options()("ports-file", po::value<std::string>(),
+                         "write '<name> <port>' lines for every bound port to this file once "
+                         "serving (marketctl waits for it)");
+  }
   po::options_description all;
   all.add(common).add(own);
 

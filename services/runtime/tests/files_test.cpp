@@ -24,5 +24,15 @@ TEST_CASE("read_file reads up to its limit and names the problem otherwise") {
   CHECK(mkt::runtime::write_file_atomically((dir / "no" / "such").string(), "x")
             .error()
             .starts_with("cannot write "));
+  // A file larger than the read buffer's first chunk reads whole, and a limit far above the size
+  // costs nothing (it is not allocated).
+  const std::string big(200'000, 'x');
+  REQUIRE(mkt::runtime::write_file_atomically(path, big));
+  CHECK(mkt::runtime::read_file(path, std::size_t{1} << 40) == big);
+  // A secret is written with its own mode, and keeps it over an earlier file.
+  const std::string secret = (dir / "keys").string();
+  REQUIRE(mkt::runtime::write_file_atomically(secret, "k", 0600));
+  CHECK((std::filesystem::status(secret).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
   std::filesystem::remove_all(dir);
 }

@@ -12,8 +12,10 @@ namespace mkt::runtime {
 // "<path>: the file is larger than N bytes".
 std::expected<std::string, std::string> read_file(const std::string& path, std::size_t max_bytes);
 
-// Writes a temporary file beside `path`, syncs it, renames it over `path` and syncs the directory.
+// Writes a temporary file beside `path` (created with `mode`, so a secret is never readable by
+// others even for a moment), syncs it, renames it over `path` and syncs the directory.
 std::expected<void, std::string> write_file_atomically(const std::string& path,
-                                                       const std::string& text);
+                                                       const std::string& text,
+                                                       unsigned mode = 0644);
 
 }  // namespace mkt::runtime

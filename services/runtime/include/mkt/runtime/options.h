@@ -1,6 +1,7 @@
 #pragma once
 // The flags every binary takes: --help, --version, --config <scenario.yaml>, --node <id>,
-// --topology, --log-format text|json, --log-level, plus a binary's own. For a service, parsing
+// --topology, --log-format text|json, --log-level, plus a binary's own; a service (a binary that
+// needs a scenario) also takes --ports-file. For a service, parsing
 // also loads the scenario and checks that the node is in it, so a service starts with a valid
 // configuration or not at all.
 
@@ -56,9 +57,5 @@ using NamedPorts = std::vector<std::pair<std::string, int>>;
 // it, does nothing. marketctl waits for this file.
 std::expected<void, std::string> write_ports_file(
     const boost::program_options::variables_map& flags, const NamedPorts& ports);
-
-// The --ports-file flag's text in --help, one for every binary.
-inline constexpr const char* ports_file_help =
-    "write '<name> <port>' lines for every bound port to this file once serving";
 
 }  // namespace mkt::runtime
