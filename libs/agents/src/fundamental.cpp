@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "mkt/core/hash.h"
+
 namespace mkt::agents {
 namespace {
 
@@ -12,23 +14,10 @@ constexpr double day_ms = 86'400'000.0;
 // Streams of draws within one step.
 enum Stream : std::uint64_t { diffusion = 1, jump_happens = 2, jump_size = 3 };
 
-std::uint64_t hash_text(std::string_view text) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-  return h;
-}
-
 }  // namespace
 
-std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 double uniform_from_key(std::uint64_t key) {
-  return static_cast<double>(mix64(key) >> 11) * 0x1.0p-53;
+  return core::unit_interval(core::mix64(key));
 }
 
 double normal_from_key(std::uint64_t key) {
@@ -39,7 +28,7 @@ double normal_from_key(std::uint64_t key) {
 
 FundamentalValue::FundamentalValue(std::uint64_t seed, std::string_view symbol,
                                    FundamentalParams params)
-    : key_(mix64(seed) ^ hash_text(symbol)), params_(params) {
+    : key_(core::mix64(seed) ^ core::fnv1a64(symbol)), params_(params) {
   params_.step_ms = std::max<std::int64_t>(params_.step_ms, 1);
   const double step = static_cast<double>(params_.step_ms);
   const double tau =
@@ -51,7 +40,9 @@ FundamentalValue::FundamentalValue(std::uint64_t seed, std::string_view symbol,
 }
 
 double FundamentalValue::advance(double x, std::uint64_t step) const {
-  const auto draw = [&](Stream stream) { return mix64(key_ ^ mix64(step * 4 + stream)); };
+  const auto draw = [&](Stream stream) {
+    return core::mix64(key_ ^ core::mix64(step * 4 + stream));
+  };
   x = x * decay_ + sigma_step_ * normal_from_key(draw(diffusion));
   if (jump_probability_ > 0 && uniform_from_key(draw(jump_happens)) < jump_probability_) {
     x += static_cast<double>(params_.jump_ppm) * 1e-6 * normal_from_key(draw(jump_size));

@@ -1,6 +1,7 @@
 #include "mkt/ledger/ledger.h"
 
 #include "mkt/core/codec.h"
+#include "mkt/core/hash.h"
 #include "mkt/core/invariant.h"
 
 namespace mkt::ledger {
@@ -242,9 +243,7 @@ std::expected<Ledger, std::string> Ledger::load(std::string_view bytes,
 }
 
 std::uint64_t Ledger::hash() const {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : save()) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
-  return h;
+  return core::fnv1a64(save());
 }
 
 }  // namespace mkt::ledger

@@ -3,18 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "mkt/core/hash.h"
 #include "mkt/core/invariant.h"
 
 namespace mkt::raft {
 
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 bool from_leader(MessageType type) {
   return type == MessageType::append || type == MessageType::heartbeat ||
@@ -125,7 +119,7 @@ bool Node::is_voter(NodeId id) const {
 
 void Node::reset_election_timeout() {
   const auto span = static_cast<std::uint64_t>(config_.election_ticks);
-  election_timeout_ = config_.election_ticks + static_cast<int>(splitmix64(rng_) % span);
+  election_timeout_ = config_.election_ticks + static_cast<int>(core::splitmix64(rng_) % span);
 }
 
 void Node::reset(std::uint64_t term) {

@@ -56,7 +56,5 @@ class FundamentalValue {
 double normal_from_key(std::uint64_t key);
 // A uniform in [0, 1) from a 64-bit key.
 double uniform_from_key(std::uint64_t key);
-// SplitMix64's finaliser: a well-mixed 64-bit hash of a 64-bit value.
-std::uint64_t mix64(std::uint64_t value);
 
 }  // namespace mkt::agents

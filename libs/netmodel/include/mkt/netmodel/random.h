@@ -6,13 +6,15 @@
 #include <cstdint>
 #include <random>
 
+#include "mkt/core/hash.h"
+
 namespace mkt::netmodel {
 
 using Rng = std::mt19937_64;
 
 // Uniform in [0, 1), with 53 random bits.
 inline double uniform01(Rng& rng) {
-  return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
+  return core::unit_interval(rng());
 }
 
 // True with probability ppm / 1e6.
