@@ -5,12 +5,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -57,32 +51,6 @@ std::expected<std::string, std::string> control_request(const RunPaths& run,
   ::close(fd);
   if (answer.empty()) return std::unexpected("the supervisor closed the connection unanswered");
   return answer;
-}
-
-std::expected<std::string, std::string> http_get(int port, const std::string& target,
-                                                 std::chrono::milliseconds timeout) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  try {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(timeout);
-    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
-                                                  static_cast<unsigned short>(port)));
-    http::request<http::empty_body> request(http::verb::get, target, 11);
-    request.set(http::field::host, "127.0.0.1");
-    http::write(stream, request);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response);
-    if (response.result() != http::status::ok) {
-      return std::unexpected("GET " + target + ": HTTP " +
-                             std::to_string(static_cast<int>(response.result())));
-    }
-    return std::move(response.body());
-  } catch (const std::exception& e) {
-    return std::unexpected("GET http://" + loopback(port) + target + ": " + e.what());
-  }
 }
 
 double metric_sum(const std::string& text, const std::string& name) {

@@ -32,10 +32,6 @@ std::chrono::system_clock::time_point deadline_in(std::chrono::milliseconds time
 // A failed call's message and code, for an error line.
 std::string rpc_error(const grpc::Status& status);
 
-// GET http://127.0.0.1:<port><target>: the body of a 200 answer.
-std::expected<std::string, std::string> http_get(int port, const std::string& target,
-                                                 std::chrono::milliseconds timeout);
-
 // The sum of every sample of a Prometheus metric (all label sets) in a /metrics text.
 double metric_sum(const std::string& metrics_text, const std::string& name);
 

@@ -11,6 +11,7 @@
 #include "client.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
+#include "mkt/runtime/http_client.h"
 #include "units.h"
 
 namespace mkt::marketctl {
@@ -47,7 +48,7 @@ Sample probe(const Market& market, const NodeRecord& node) {
     context.set_deadline(deadline_in(1s));
     sample.answered = stub->GetClusterStatus(&context, {}, &sample.cluster).ok();
   } else if (node.role == "exchange") {
-    auto text = http_get(node.port("metrics"), "/metrics", 1000ms);
+    auto text = runtime::http_get("127.0.0.1", node.port("metrics"), "/metrics", 1s);
     if (text) {
       sample.answered = true;
       sample.orders = metric_sum(*text, "exchange_commands_total");

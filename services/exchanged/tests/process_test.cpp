@@ -5,14 +5,12 @@
 // as it can: every order acknowledged before the kill is there after the restart, and at most the
 // one in flight besides.
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <fstream>
 
 #include "harness.h"
+#include "mkt/runtime/http_client.h"
 #include "mkt/testing/child_process.h"
 
 using namespace mkt::exchanged;
@@ -30,17 +28,7 @@ struct Exchanged {
 
 // GET /metrics from the process's metrics port.
 std::string scrape(int port) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-  namespace http = boost::beast::http;
-  http::request<http::empty_body> request(http::verb::get, "/metrics", 11);
-  request.set(http::field::host, "test");
-  http::write(socket, request);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(socket, buffer, response);
-  return response.body();
+  return mkt::runtime::http_get("127.0.0.1", port, "/metrics", std::chrono::seconds(5)).value();
 }
 
 Exchanged start(const TempDir& dir) {

@@ -1,7 +1,7 @@
 // The metrics endpoint over a real socket on a free port: GET /metrics returns the rendered text
 // with Prometheus's content type, keep-alive serves a second request on the same connection, other
 // paths and methods get 404 and 405, a malformed request gets 400, and the server keeps serving;
-// a process's own routes get the request with its body.
+// a process's own routes get the request with its body; http_get reads it, with a timeout.
 
 #include "mkt/runtime/http_server.h"
 
@@ -12,6 +12,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <thread>
 
+#include "mkt/runtime/http_client.h"
 #include "mkt/testing/io_thread.h"
 
 namespace asio = boost::asio;
@@ -112,4 +113,24 @@ TEST_CASE("a process's own routes get the method, path and body") {
   CHECK(client.get(http::verb::get, "/other").result() == http::status::not_found);
   server.stop();
   io.run([] {});
+}
+
+TEST_CASE("http_get reads a body, names a refusal, and gives up at its timeout") {
+  Fixture f;
+  CHECK(mkt::runtime::http_get("127.0.0.1", f.port, "/metrics", std::chrono::seconds(5)) ==
+        "up 1\n");
+  CHECK(mkt::runtime::http_get("127.0.0.1", f.port, "/nope", std::chrono::seconds(5)).error() ==
+        "GET http://127.0.0.1:" + std::to_string(f.port) + "/nope: HTTP 404");
+  CHECK_FALSE(mkt::runtime::http_get("localhost", f.port, "/", std::chrono::seconds(5)));
+  // A listener that accepts (the kernel does, from its backlog) and never answers.
+  asio::io_context io;
+  tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = mkt::runtime::http_get("127.0.0.1", silent.local_endpoint().port(),
+                                             "/metrics", std::chrono::milliseconds(200));
+  const auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(result);
+  CHECK(result.error().ends_with(": timed out"));
+  CHECK(took >= std::chrono::milliseconds(200));
+  CHECK(took < std::chrono::seconds(5));
 }
