@@ -1,0 +1,192 @@
+#pragma once
+// The strategies, each with its parameters (the scenario's strategy_config keys, in the units
+// their names end with). The meaning of each parameter is written next to it and in
+// docs/agents.md.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mkt/agents/strategy.h"
+
+namespace mkt::agents {
+
+// Zero intelligence: every interval, one limit order on a random venue and symbol, of a random
+// side, priced uniformly within price_range_ticks of the venue's mid (else its last trade, else
+// the reference price). Orders older than order_lifetime_ms are cancelled.
+struct NoiseParams {
+  std::int64_t order_interval_ms = 1000;
+  std::int64_t quantity_lots_max = 10;
+  std::int64_t price_range_ticks = 10;
+  std::int64_t order_lifetime_ms = 10'000;
+};
+
+class NoiseTrader final : public Strategy {
+ public:
+  explicit NoiseTrader(NoiseParams params) : params_(params) {}
+  std::string_view name() const override { return "noise"; }
+  std::int64_t interval_ms() const override { return params_.order_interval_ms; }
+  void decide(View& view, Decisions& out) override;
+
+ private:
+  NoiseParams params_;
+};
+
+// A value trader (ABIDES's ValueAgent): it observes the fundamental value through Gaussian noise
+// (observation_noise_ticks per symbol, default_noise_ticks for others), keeps a Kalman estimate of
+// it, pulls that towards the long-run mean by mean_reversion (0 to 1), and trades towards the
+// estimate: it buys when the estimate is above the mid (crossing asks up to the estimate), sells
+// when below, one order per symbol at a time.
+struct ValueParams {
+  std::int64_t order_interval_ms = 1000;
+  std::int64_t quantity_lots_max = 10;
+  std::map<std::string, double> observation_noise_ticks;
+  double default_noise_ticks = 50;
+  double mean_reversion = 0;
+  // The fundamental's daily volatility (the market's), for the estimate's process noise.
+  std::uint32_t volatility_ppm = 20'000;
+};
+
+class ValueTrader final : public Strategy {
+ public:
+  explicit ValueTrader(ValueParams params) : params_(params) {}
+  std::string_view name() const override { return "value"; }
+  std::int64_t interval_ms() const override { return params_.order_interval_ms; }
+  void decide(View& view, Decisions& out) override;
+  // The current estimate of a symbol's value, in ticks (0 before the first observation).
+  double estimate(const std::string& symbol) const;
+
+ private:
+  struct Belief {
+    double value = 0;
+    double variance = 0;
+  };
+  ValueParams params_;
+  std::map<std::string, Belief> beliefs_;
+};
+
+// A market maker in the style of Avellaneda and Stoikov: around the mid s it quotes a reservation
+// price r = s - q * risk_aversion * sigma^2 (q its position in lots, sigma^2 the variance of the
+// mid's change per refresh, in ticks^2, measured as it goes), with a half spread of
+// spread_ticks / 2 + risk_aversion * sigma^2 / 2. Quotes are post-only, replaced when they are off
+// the wanted price every refresh_ms, and the side that would grow the position beyond
+// position_limit_lots is not quoted.
+struct MarketMakerParams {
+  std::int64_t spread_ticks = 4;
+  std::int64_t quote_quantity_lots = 10;
+  double risk_aversion = 0.1;
+  std::int64_t refresh_ms = 1000;
+  std::int64_t position_limit_lots = 1000;
+};
+
+class MarketMaker final : public Strategy {
+ public:
+  explicit MarketMaker(MarketMakerParams params) : params_(params) {}
+  std::string_view name() const override { return "market_maker"; }
+  std::int64_t interval_ms() const override { return params_.refresh_ms; }
+  void decide(View& view, Decisions& out) override;
+
+  struct Quote {
+    std::int64_t bid = 0;  // 0: no bid
+    std::int64_t ask = 0;  // 0: no ask
+  };
+  // The quotes it wants for a mid, a position and a variance (for the tests).
+  Quote quotes(std::int64_t mid_ticks, std::int64_t position_lots, double variance) const;
+
+ private:
+  struct Track {
+    std::int64_t last_mid = 0;
+    double variance = 1;
+  };
+  MarketMakerParams params_;
+  std::map<std::string, Track> tracks_;  // "<venue>/<symbol>"
+};
+
+// Trend and contrarian traders over a window of prices sampled every sample_interval_ms (the last
+// trade of the first venue with a book, else its mid):
+// - momentum: the move over the window, relative to its start, must reach threshold, and the
+//   share of the window's price changes that go the same way (its confidence) must reach
+//   confidence_threshold; it then holds quantity_lots in the move's direction, and goes flat when
+//   the move falls below half the threshold.
+// - mean reversion: the deviation of the price from the window's mean, relative to it, must reach
+//   threshold, with confidence min(1, deviation / (2 * threshold)); it then holds quantity_lots
+//   against the deviation, flat again below half the threshold.
+// Both take liquidity with IOC orders priced at the touch; with share_signals they tell their
+// peers what they saw (a buy or sell signal with the confidence).
+struct WindowParams {
+  std::int64_t window = 20;
+  double threshold = 0.02;
+  double confidence_threshold = 0.7;
+  std::int64_t quantity_lots = 10;
+  std::int64_t sample_interval_ms = 1000;
+  bool share_signals = false;
+};
+
+class WindowTrader final : public Strategy {
+ public:
+  enum class Kind : std::uint8_t { momentum, mean_reversion };
+  WindowTrader(Kind kind, WindowParams params) : kind_(kind), params_(params) {}
+  std::string_view name() const override {
+    return kind_ == Kind::momentum ? "momentum" : "mean_reversion";
+  }
+  std::int64_t interval_ms() const override { return params_.sample_interval_ms; }
+  void decide(View& view, Decisions& out) override;
+
+  struct Reading {
+    double move = 0;        // momentum: relative move; mean reversion: relative deviation
+    double confidence = 0;  // 0 to 1
+    int target = 0;         // -1 short, 0 flat, 1 long, 2 hold what it has
+  };
+  // What a window of prices says (oldest first), for the tests.
+  Reading read(const std::deque<std::int64_t>& prices) const;
+
+ private:
+  Kind kind_;
+  WindowParams params_;
+  std::map<std::string, std::deque<std::int64_t>> prices_;
+  std::map<std::string, std::int64_t> target_lots_;
+};
+
+// Cross-venue arbitrage: on every book change it looks for a venue whose best bid is above
+// another's best ask by more than the fees of both legs (fee_ticks per lot each), the price move
+// expected while its orders travel (the symbol's volatility over half the slower venue's measured
+// round trip) and min_profit (a fraction of the price). It fires both legs at once as IOC orders
+// at the touch, at most quantity_lots. A leg that fills alone leaves a position: it is unwound
+// with IOC orders at the best price on any venue, and with a market order once it has been held
+// for max_holding_ms.
+struct ArbitrageParams {
+  double min_profit = 0.001;
+  std::int64_t max_holding_ms = 300'000;
+  std::int64_t quantity_lots = 10;
+  std::int64_t fee_ticks = 0;
+  std::uint32_t volatility_ppm = 20'000;  // the market's daily volatility
+  std::int64_t interval_ms = 100;
+};
+
+class Arbitrageur final : public Strategy {
+ public:
+  explicit Arbitrageur(ArbitrageParams params) : params_(params) {}
+  std::string_view name() const override { return "arbitrage"; }
+  std::int64_t interval_ms() const override { return params_.interval_ms; }
+  bool reacts_to_books() const override { return true; }
+  void decide(View& view, Decisions& out) override;
+
+  std::uint64_t fired() const { return fired_; }
+  std::uint64_t unwinds() const { return unwinds_; }
+  // The smallest edge (ticks per lot) it takes on a symbol at a price, given the slower leg's
+  // round trip.
+  double hurdle_ticks(std::int64_t price_ticks, std::int64_t round_trip_ns) const;
+
+ private:
+  void unwind(View& view, const std::string& symbol, std::int64_t position, Decisions& out);
+
+  ArbitrageParams params_;
+  std::map<std::string, std::int64_t> exposed_since_ns_;
+  std::uint64_t fired_ = 0;
+  std::uint64_t unwinds_ = 0;
+};
+
+}  // namespace mkt::agents

@@ -1,0 +1,63 @@
+// Agents from the shipped scenarios: venues, symbols, limits and each strategy's parameters.
+#include "mkt/agents/setup.h"
+
+#include <catch2/catch_test_macros.hpp>
+#include <fstream>
+#include <sstream>
+
+using namespace mkt::agents;
+
+namespace {
+
+mkt::scenario::Scenario load(const std::string& name) {
+  const std::string path = std::string(NETMARKET_SCENARIOS) + "/" + name;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto scenario = mkt::scenario::parse(text.str(), path);
+  REQUIRE(scenario);
+  return std::move(*scenario);
+}
+
+}  // namespace
+
+TEST_CASE("agent setup: the default market's agents") {
+  const auto scenario = load("default.yaml");
+  auto maker = agent_setup(scenario, "maker-ny", 123);
+  REQUIRE(maker);
+  CHECK(maker->strategy->name() == "market_maker");
+  CHECK(maker->strategy->interval_ms() == 250);
+  CHECK(maker->reaction_time_us == 5'000);
+  REQUIRE(maker->config.venues.size() == 1);  // venues: [ex-ny]
+  CHECK(maker->config.venues[0].id == "ex-ny");
+  CHECK(maker->config.venues[0].symbols == std::vector<std::string>{"ACME", "GLOBX"});
+  CHECK(maker->config.initial_cash_cents == 100'000'000);
+  CHECK(maker->config.epoch_ns == 123);
+  CHECK(maker->config.seed == 7);
+  REQUIRE(maker->config.symbols.size() == 2);
+  CHECK(maker->config.symbols[0].reference_ticks == 10'000);
+  // Its position limit, with room for a quote that reduces it.
+  CHECK(maker->config.risk.max_position_lots == 2'000 + 100);
+
+  auto noise = agent_setup(scenario, "noise-1", 0);
+  REQUIRE(noise);
+  CHECK(noise->strategy->interval_ms() == 500);
+  CHECK(noise->config.venues.size() == 3);  // every exchange
+
+  auto momentum = agent_setup(scenario, "momentum-0", 0);
+  REQUIRE(momentum);
+  CHECK(momentum->information_sharing);
+  CHECK(momentum->strategy->name() == "momentum");
+
+  auto arb = agent_setup(scenario, "arbitrageur", 0);
+  REQUIRE(arb);
+  CHECK(arb->strategy->reacts_to_books());
+}
+
+TEST_CASE("agent setup: refusals name the node and the reason") {
+  const auto scenario = load("default.yaml");
+  CHECK(agent_setup(scenario, "nobody", 0).error() == "node 'nobody' is not in scenario default");
+  CHECK(agent_setup(scenario, "ex-ny", 0).error() == "node 'ex-ny' is not an agent");
+  CHECK(agent_setup(scenario, "broker", 0).error() ==
+        "agentd does not run the information_broker strategy yet");
+}
