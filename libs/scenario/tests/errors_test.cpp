@@ -148,8 +148,8 @@ TEST_CASE("an unknown strategy parameter") {
         std::vector<std::string>{
             "default.yaml:24: agents[2].strategy_config.momentum_windw: unknown parameter "
             "'momentum_windw' for strategy momentum (expected one of: reaction_time_ms, "
-            "information_sharing, confidence_threshold, momentum_window, momentum_threshold or "
-            "quantity_lots)"});
+            "information_sharing, confidence_threshold, momentum_window, momentum_threshold, "
+            "quantity_lots or sample_interval_ms)"});
 }
 
 TEST_CASE("a strategy parameter of the wrong type") {
