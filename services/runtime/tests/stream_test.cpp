@@ -7,11 +7,14 @@
 
 #include <catch2/catch_test_macros.hpp>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "echo.grpc.pb.h"
 #include "mkt/runtime/channel.h"
+#include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/server.h"
+#include "mkt/testing/eventually.h"
 #include "mkt/testing/io_thread.h"
 
 using namespace std::chrono_literals;
@@ -174,4 +177,101 @@ TEST_CASE("a cancelled stream closes on the strand and refuses later sends") {
     return !f.service.last_->open() && !f.service.last_->send(std::make_shared<SayReply>());
   }));
   stream->Finish();
+}
+
+// The client side of the bridge: messages and the end arrive on the client's strand, in order.
+namespace {
+
+struct ClientSide {
+  mkt::testing::IoThread io;
+  std::vector<std::string> texts;  // on io's strand
+  std::promise<grpc::Status> done;
+  bool in_order_on_strand = true;
+
+  mkt::runtime::StreamCallbacks<SayReply> callbacks() {
+    return {.on_read =
+                [this](const SayReply& reply) {
+                  in_order_on_strand = in_order_on_strand && io.strand().running_in_this_thread();
+                  texts.push_back(reply.text());
+                },
+            .on_done = [this](const grpc::Status& status) { done.set_value(status); }};
+  }
+  grpc::Status wait() {
+    auto future = done.get_future();
+    REQUIRE(future.wait_for(10s) == std::future_status::ready);
+    return future.get();
+  }
+};
+
+auto no_metadata = [](grpc::ClientContext& context) {
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+};
+
+}  // namespace
+
+TEST_CASE("client bridge: a server stream's messages then its end, on the strand") {
+  Fixture f;
+  ClientSide client;
+  CountRequest request;
+  request.set_count(300);
+  auto call = mkt::runtime::open_reader<CountRequest, SayReply>(
+      client.io.strand(), request, no_metadata,
+      [&](auto* c, auto* q, auto* r) { f.stub->async()->Count(c, q, r); }, client.callbacks());
+  CHECK(client.wait().ok());
+  client.io.run([&] {
+    REQUIRE(client.texts.size() == 300);
+    for (int i = 0; i < 300; ++i)
+      CHECK(client.texts[static_cast<std::size_t>(i)] == std::to_string(i));
+    CHECK(client.in_order_on_strand);
+  });
+  CHECK_FALSE(call->send(request));  // a reader takes no requests
+}
+
+TEST_CASE("client bridge: a bidi call echoes what is sent from many threads, then is cancelled") {
+  Fixture f;
+  ClientSide client;
+  auto call = mkt::runtime::open_bidi<SayRequest, SayReply>(
+      client.io.strand(), no_metadata, [&](auto* c, auto* r) { f.stub->async()->Chat(c, r); },
+      client.callbacks());
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        SayRequest request;
+        request.set_text(std::to_string(t * 1000 + i));
+        CHECK(call->send(request));
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  // Every echo arrives; then a cancel ends the call, and sends are refused.
+  CHECK(mkt::testing::eventually(
+      [&] { return client.io.run([&] { return client.texts.size(); }) == 200; }, 10s));
+  call->cancel();
+  CHECK(client.wait().error_code() == grpc::StatusCode::CANCELLED);
+  CHECK_FALSE(call->send(SayRequest{}));
+  client.io.run([&] {
+    std::set<std::string> unique(client.texts.begin(), client.texts.end());
+    CHECK(unique.size() == 200);
+    CHECK(unique.contains("echo 3049"));
+    CHECK(client.in_order_on_strand);
+  });
+}
+
+TEST_CASE("client bridge: a server that goes away ends the call with its status") {
+  ClientSide client;
+  std::shared_ptr<mkt::runtime::ClientCall<SayRequest>> call;
+  {
+    Fixture f;
+    call = mkt::runtime::open_bidi<SayRequest, SayReply>(
+        client.io.strand(), no_metadata, [&](auto* c, auto* r) { f.stub->async()->Chat(c, r); },
+        client.callbacks());
+    SayRequest request;
+    request.set_text("hello");
+    CHECK(call->send(request));
+    CHECK(mkt::testing::eventually(
+        [&] { return client.io.run([&] { return client.texts.size(); }) == 1; }, 10s));
+  }  // the server shuts down
+  CHECK_FALSE(client.wait().ok());
+  CHECK_FALSE(call->send(SayRequest{}));
 }

@@ -1,0 +1,238 @@
+#pragma once
+// The gRPC-to-Asio bridge for client streams: a bidirectional call (open_bidi) or a
+// server-streaming one (open_reader) whose messages and end are delivered on an executor.
+//
+// The owner keeps the ClientCall handle: send() queues a request (one write is in flight at a
+// time, as gRPC requires), cancel() ends the call. on_read runs for each message and on_done runs
+// exactly once, last, with the call's status. Both are posted to the executor in the order gRPC
+// produced them, so the executor must run posts in order (a strand, or a one-thread io_context).
+// The handle may outlive the call (send() then returns false) and the call may outlive the handle
+// (it runs to its end; cancel first to stop it).
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/post.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+namespace mkt::runtime {
+
+template <class Response>
+struct StreamCallbacks {
+  std::function<void(const Response&)> on_read;
+  std::function<void(const grpc::Status&)> on_done;
+};
+
+namespace detail {
+
+template <class Request>
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  // Called under the shared mutex: queues a request. Returns the request whose write the caller
+  // must start (outside the mutex), or null when a write is already under way or the call ended.
+  virtual const Request* queue_locked(Request request, bool& accepted) = 0;
+  virtual void write(const Request* request) = 0;
+};
+
+// What the handle and the reactor share. The reactor is null once gRPC is done with the call.
+template <class Request>
+struct CallShared {
+  std::mutex mutex;
+  Sender<Request>* sender = nullptr;
+  grpc::ClientContext context;
+};
+
+template <class Request, class Response, class Executor>
+class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public Sender<Request> {
+ public:
+  BidiCall(Executor executor, std::shared_ptr<CallShared<Request>> shared,
+           StreamCallbacks<Response> callbacks)
+      : executor_(std::move(executor)),
+        shared_(std::move(shared)),
+        callbacks_(std::move(callbacks)) {}
+
+  void start() {
+    // The hold keeps the call open for writes until reading has ended and no write is in flight.
+    this->AddHold();
+    this->StartRead(&response_);
+    this->StartCall();
+  }
+
+  const Request* queue_locked(Request request, bool& accepted) override {
+    accepted = !closed_;
+    if (closed_) return nullptr;
+    queue_.push_back(std::move(request));  // a deque: the front's address stays put
+    if (writing_) return nullptr;
+    writing_ = true;
+    return &queue_.front();
+  }
+
+  void write(const Request* request) override { this->StartWrite(request); }
+
+ private:
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      auto message = std::make_shared<Response>(std::move(response_));
+      boost::asio::post(executor_, [on_read = callbacks_.on_read, message] {
+        if (on_read) on_read(*message);
+      });
+      response_.Clear();
+      this->StartRead(&response_);
+      return;
+    }
+    bool release = false;
+    {
+      std::lock_guard lock(shared_->mutex);
+      closed_ = true;
+      release = !writing_ && !released_;
+      released_ = released_ || release;
+    }
+    if (release) this->RemoveHold();
+  }
+
+  void OnWriteDone(bool ok) override {
+    const Request* next = nullptr;
+    bool release = false;
+    {
+      std::lock_guard lock(shared_->mutex);
+      queue_.pop_front();
+      if (!ok) {
+        closed_ = true;
+        queue_.clear();
+      }
+      if (!closed_ && !queue_.empty()) {
+        next = &queue_.front();
+      } else {
+        writing_ = false;
+        release = closed_ && !released_;
+        released_ = released_ || release;
+      }
+    }
+    if (next != nullptr) write(next);
+    if (release) this->RemoveHold();
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    {
+      std::lock_guard lock(shared_->mutex);
+      shared_->sender = nullptr;
+    }
+    boost::asio::post(executor_, [on_done = callbacks_.on_done, status] {
+      if (on_done) on_done(status);
+    });
+    delete this;
+  }
+
+  Executor executor_;
+  std::shared_ptr<CallShared<Request>> shared_;
+  StreamCallbacks<Response> callbacks_;
+  Response response_;
+  std::deque<Request> queue_;  // front: the write in flight
+  bool writing_ = false;
+  bool closed_ = false;
+  bool released_ = false;
+};
+
+template <class Response, class Executor>
+class ReaderCall final : public grpc::ClientReadReactor<Response> {
+ public:
+  ReaderCall(Executor executor, StreamCallbacks<Response> callbacks)
+      : executor_(std::move(executor)), callbacks_(std::move(callbacks)) {}
+
+  void start() {
+    this->StartRead(&response_);
+    this->StartCall();
+  }
+
+ private:
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    auto message = std::make_shared<Response>(std::move(response_));
+    boost::asio::post(executor_, [on_read = callbacks_.on_read, message] {
+      if (on_read) on_read(*message);
+    });
+    response_.Clear();
+    this->StartRead(&response_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    boost::asio::post(executor_, [on_done = callbacks_.on_done, status] {
+      if (on_done) on_done(status);
+    });
+    delete this;
+  }
+
+  Executor executor_;
+  StreamCallbacks<Response> callbacks_;
+  Response response_;
+};
+
+}  // namespace detail
+
+// The owner's side of a client call.
+template <class Request>
+class ClientCall {
+ public:
+  explicit ClientCall(std::shared_ptr<detail::CallShared<Request>> shared)
+      : shared_(std::move(shared)) {}
+
+  // Queues a request; false once the call is ending or over (a reader call always says false).
+  bool send(Request request) {
+    detail::Sender<Request>* sender = nullptr;
+    const Request* write = nullptr;
+    bool accepted = false;
+    {
+      std::lock_guard lock(shared_->mutex);
+      if (shared_->sender == nullptr) return false;
+      sender = shared_->sender;
+      write = sender->queue_locked(std::move(request), accepted);
+    }
+    // The write is this thread's to start; the call cannot end while a write is in flight.
+    if (write != nullptr) sender->write(write);
+    return accepted;
+  }
+  // Ends the call; on_done follows with CANCELLED (unless it had ended already).
+  void cancel() { shared_->context.TryCancel(); }
+  grpc::ClientContext& context() { return shared_->context; }
+
+ private:
+  std::shared_ptr<detail::CallShared<Request>> shared_;
+};
+
+// Opens a bidirectional call. `prepare` sets metadata and a deadline on the context before the
+// call starts; `start(context, reactor)` is the stub's async method, for example
+//   [&](auto* c, auto* r) { stub->async()->OrderSession(c, r); }
+template <class Request, class Response, class Executor, class Prepare, class Start>
+std::shared_ptr<ClientCall<Request>> open_bidi(Executor executor, Prepare prepare, Start start,
+                                               StreamCallbacks<Response> callbacks) {
+  auto shared = std::make_shared<detail::CallShared<Request>>();
+  prepare(shared->context);
+  auto* call = new detail::BidiCall<Request, Response, Executor>(std::move(executor), shared,
+                                                                 std::move(callbacks));
+  shared->sender = call;
+  start(&shared->context, call);
+  call->start();
+  return std::make_shared<ClientCall<Request>>(std::move(shared));
+}
+
+// Opens a server-streaming call: `start(context, request, reactor)`, for example
+//   [&](auto* c, auto* q, auto* r) { stub->async()->StreamMarketData(c, q, r); }
+// gRPC serialises the request when the call starts, before this returns.
+template <class Request, class Response, class Executor, class Prepare, class Start>
+std::shared_ptr<ClientCall<Request>> open_reader(Executor executor, Request request,
+                                                 Prepare prepare, Start start,
+                                                 StreamCallbacks<Response> callbacks) {
+  auto shared = std::make_shared<detail::CallShared<Request>>();
+  prepare(shared->context);
+  auto* call =
+      new detail::ReaderCall<Response, Executor>(std::move(executor), std::move(callbacks));
+  start(&shared->context, &request, call);
+  call->start();
+  return std::make_shared<ClientCall<Request>>(std::move(shared));
+}
+
+}  // namespace mkt::runtime
