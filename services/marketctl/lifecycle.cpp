@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "mkt/runtime/clock.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
 #include "setup.h"
@@ -47,7 +48,7 @@ std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir) {
   Binaries binaries;
   for (auto [name, out] :
        {std::pair{"netproxy", &binaries.netproxy}, std::pair{"exchanged", &binaries.exchanged},
-        std::pair{"validatord", &binaries.validatord}}) {
+        std::pair{"validatord", &binaries.validatord}, std::pair{"agentd", &binaries.agentd}}) {
     auto found = find(name);
     if (!found) return std::unexpected(found.error());
     *out = *found;
@@ -56,11 +57,29 @@ std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir) {
 }
 
 // The entries of a run folder that `up --fresh` removes: only what marketctl writes there.
-constexpr const char* run_entries[] = {"scenario.yaml", "state", "addresses", "accounts",
+constexpr const char* run_entries[] = {"scenario.yaml", "state", "addresses", "accounts", "epoch",
                                        "control.sock",  "logs",  "ports",     "data"};
 
 bool has_previous_run(const RunPaths& run) {
   return fs::exists(run.state()) || fs::exists(run.dir / "data");
+}
+
+// The market's time 0, from which every agent computes the fundamental values: written at the
+// first start of a run (<run>/epoch), read back on --resume so the market's clock goes on.
+std::expected<std::int64_t, std::string> market_epoch(const RunPaths& run) {
+  if (fs::exists(run.epoch())) {
+    const auto text = runtime::read_file(run.epoch().string(), 64);
+    if (!text) return std::unexpected(text.error());
+    try {
+      return std::stoll(*text);
+    } catch (const std::exception&) {
+      return std::unexpected(run.epoch().string() + " does not hold a time in ns: '" + *text + "'");
+    }
+  }
+  const std::int64_t now = runtime::wall_clock_ns();
+  auto written = runtime::write_file_atomically(run.epoch().string(), std::to_string(now) + "\n");
+  if (!written) return std::unexpected(written.error());
+  return now;
 }
 
 // Writes <run>/accounts with a fresh key for every agent and the operator; an existing file
@@ -165,6 +184,7 @@ int up_command(int argc, char** argv) {
       ("detach,d", "start in the background and return once every node serves")
       ("fresh", "delete what an earlier run left in the run folder (journals, logs) first")
       ("resume", "continue from an earlier run's journals and write-ahead logs")
+      ("no-agents", "start everything but the agents (their accounts exist, for manual orders)")
       ("base-port", po::value<int>()->default_value(0),
        "give the nodes ports from this one up, in start order (0: each picks a free port)")
       ("sync", po::value<std::string>()->default_value("fsync"),
@@ -173,7 +193,7 @@ int up_command(int argc, char** argv) {
       ("topology", po::value<std::string>()->default_value(""),
        "run this topology of the scenario instead of its network.topology")
       ("bin-dir", po::value<std::string>()->default_value(""),
-       "folder of exchanged, validatord and netproxy (default: beside marketctl)")
+       "folder of exchanged, validatord, netproxy and agentd (default: beside marketctl)")
       ("start-timeout", po::value<int>()->default_value(30),
        "seconds for every node to serve and a leader to be elected");
   // clang-format on
@@ -183,8 +203,9 @@ int up_command(int argc, char** argv) {
       argc, argv,
       "Usage: marketctl up <scenario.yaml> [--detach] [--run DIR] [options]\n\n"
       "Starts every node of the scenario as a local process on loopback (the proxy, the "
-      "validators,\nthe exchanges), waits until each serves and a Raft leader is elected, and "
-      "supervises them.\nCtrl-C stops everything; with --detach, `marketctl down` does. Each "
+      "validators,\nthe exchanges, the agents), waits until each serves and a Raft leader is "
+      "elected, and\nsupervises them.\nCtrl-C stops everything; with --detach, `marketctl down` "
+      "does. Each "
       "process's log is in\n<run>/logs. Nothing is restarted by itself.\n",
       options, positional);
   if (!vm) return vm.error();
@@ -244,8 +265,17 @@ int up_command(int argc, char** argv) {
   if (auto ok = write_accounts(run, *scenario); !ok) {
     return fail("up", ok.error());
   }
+  const auto epoch = market_epoch(run);
+  if (!epoch) {
+    return fail("up", epoch.error());
+  }
   SupervisorOptions supervision{
-      .launch = {.run = run, .binaries = *binaries, .sync = sync, .topology = topology},
+      .launch = {.run = run,
+                 .binaries = *binaries,
+                 .sync = sync,
+                 .topology = topology,
+                 .epoch_ns = *epoch},
+      .plan = {.agents = flags.count("no-agents") == 0},
       .base_port = base_port,
       .start_timeout = std::chrono::seconds(flags["start-timeout"].as<int>()),
   };

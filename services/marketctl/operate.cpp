@@ -11,6 +11,7 @@
 #include "client.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
+#include "mkt/agents/setup.h"
 #include "mkt/runtime/http_client.h"
 #include "units.h"
 
@@ -36,9 +37,16 @@ struct Sample {
   double orders = 0;           // exchanges: commands carried out
   double trades = 0;           // exchanges
   double unsettled = 0;        // exchanges: trades not yet settled
+  double fills = 0;            // agents
+  double pnl_cents = 0;        // agents
+  double live_orders = 0;      // agents
   std::size_t partitions = 0;  // proxy
   std::size_t links = 0;       // proxy
 };
+
+std::expected<std::string, std::string> metrics_of(const NodeRecord& node) {
+  return runtime::http_get("127.0.0.1", node.port("metrics"), "/metrics", 1s);
+}
 
 Sample probe(const Market& market, const NodeRecord& node) {
   Sample sample;
@@ -48,12 +56,19 @@ Sample probe(const Market& market, const NodeRecord& node) {
     context.set_deadline(deadline_in(1s));
     sample.answered = stub->GetClusterStatus(&context, {}, &sample.cluster).ok();
   } else if (node.role == "exchange") {
-    auto text = runtime::http_get("127.0.0.1", node.port("metrics"), "/metrics", 1s);
-    if (text) {
+    if (auto text = metrics_of(node)) {
       sample.answered = true;
       sample.orders = metric_sum(*text, "exchange_commands_total");
       sample.trades = metric_sum(*text, "exchange_trades_total");
       sample.unsettled = metric_sum(*text, "exchange_settlement_unsettled_trades");
+    }
+  } else if (node.role == "agent") {
+    if (auto text = metrics_of(node)) {
+      sample.answered = true;
+      sample.orders = metric_sum(*text, "agent_orders_sent_total");
+      sample.fills = metric_sum(*text, "agent_fills_total");
+      sample.pnl_cents = metric_sum(*text, "agent_pnl_cents");
+      sample.live_orders = metric_sum(*text, "agent_live_orders");
     }
   } else if (node.role == "proxy") {
     auto stub = npb::NetControl::NewStub(market.channel(node, "control"));
@@ -181,14 +196,22 @@ int status_command(int argc, char** argv) {
       };
       rates = rate(a.orders, b.orders) + " orders/s, " + rate(a.trades, b.trades) + " trades/s, " +
               fixed(b.trades, 0) + " trades, " + fixed(b.unsettled, 0) + " unsettled";
+    } else if (b.answered && node.role == "agent") {
+      rates = fixed(a.answered ? (b.orders - a.orders) / seconds : 0, 1) + " orders/s, " +
+              fixed(b.fills, 0) + " fills, " + fixed(b.live_orders, 0) + " live, pnl " +
+              fixed(b.pnl_cents / 100, 2);
     } else if (b.answered && node.role == "proxy") {
       rates = std::to_string(b.links) + " links, " + std::to_string(b.partitions) + " partitions";
     }
     rows.push_back({node.id, node.role, state, node.pid > 0 ? std::to_string(node.pid) : "-",
                     health, raft, rates});
   }
+  // Agents the supervisor did not start: a strategy agentd lacks, or `up --no-agents`.
   for (const auto* node : market->scenario.nodes_with_role(scenario::Role::agent)) {
-    rows.push_back({node->id, "agent", "not started", "-", "-", "-", "agentd is not built yet"});
+    if (market->state.find(node->id) != nullptr) continue;
+    const auto supported = agents::strategy_supported(node->agent->strategy);
+    rows.push_back({node->id, "agent", "not started", "-", "-", "-",
+                    supported ? "up --no-agents" : supported.error()});
   }
   std::vector<std::size_t> widths(header.size(), 0);
   for (const auto& row : rows) {

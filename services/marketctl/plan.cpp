@@ -1,5 +1,7 @@
 #include "plan.h"
 
+#include "mkt/agents/setup.h"
+
 namespace mkt::marketctl {
 
 using scenario::Role;
@@ -9,7 +11,7 @@ std::vector<std::string> port_names(Role role) {
   return {"grpc", "metrics"};
 }
 
-StartPlan start_plan(const scenario::Scenario& scenario) {
+StartPlan start_plan(const scenario::Scenario& scenario, PlanOptions options) {
   StartPlan plan;
   if (const auto* proxy = scenario.find_node(scenario.proxy_id); proxy) {
     plan.stages.push_back({proxy});
@@ -28,12 +30,18 @@ StartPlan start_plan(const scenario::Scenario& scenario) {
   if (auto exchanges = scenario.nodes_with_role(Role::exchange); !exchanges.empty()) {
     plan.stages.push_back(std::move(exchanges));
   }
+  std::vector<const scenario::Node*> agents;
   for (const auto* node : scenario.nodes_with_role(Role::agent)) {
-    plan.skipped.emplace_back(node,
-                              "agentd is not built yet (its account is ready for "
-                              "`marketctl order --account " +
-                                  node->id + "`)");
+    const auto supported = agents::strategy_supported(node->agent->strategy);
+    if (options.agents && supported) {
+      agents.push_back(node);
+      continue;
+    }
+    const std::string why = options.agents ? supported.error() : "up --no-agents";
+    plan.skipped.emplace_back(
+        node, why + " (its account is ready for `marketctl order --account " + node->id + "`)");
   }
+  if (!agents.empty()) plan.stages.push_back(std::move(agents));
   if (const auto* monitor = scenario.find_node(scenario.monitor_id); monitor) {
     plan.skipped.emplace_back(monitor, "monitord is not built yet");
   }
@@ -84,6 +92,13 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
       break;
     }
     case Role::agent:
+      args = {options.binaries.agentd,
+              "--listen=" + listen_flag("grpc"),
+              "--metrics-listen=" + listen_flag("metrics"),
+              "--accounts=" + run.accounts().string(),
+              "--addresses=" + run.addresses().string(),
+              "--epoch-ns=" + std::to_string(options.epoch_ns)};
+      break;
     case Role::monitor:
       return {};
   }

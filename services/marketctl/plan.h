@@ -3,9 +3,11 @@
 // runs what this decides, and the tests read it.
 //
 // Start order: the proxy (everyone's channels go through it), then the validators (together:
-// they need each other to elect a leader), then the exchanges (they report to the validators).
-// Agents and the monitor have no binary yet; they are listed as not started, with the reason.
+// they need each other to elect a leader), then the exchanges (they report to the validators),
+// then the agents (they trade on the exchanges). Nodes that cannot run yet (the monitor, agents
+// of strategies agentd lacks) are listed as not started, with the reason.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -20,6 +22,7 @@ struct Binaries {
   std::string netproxy;
   std::string exchanged;
   std::string validatord;
+  std::string agentd;
 };
 
 struct LaunchOptions {
@@ -27,6 +30,11 @@ struct LaunchOptions {
   Binaries binaries;
   std::string sync = "fsync";  // journals and write-ahead logs: fsync or none
   std::string topology;        // the scenario's topology override, passed on
+  std::int64_t epoch_ns = 0;   // the market's time 0, the same for every agent (agentd --epoch-ns)
+};
+
+struct PlanOptions {
+  bool agents = true;  // false: agents are not started (their accounts exist for manual orders)
 };
 
 // The ports a node of this role listens on, by name: proxy, control and http for the proxy,
@@ -39,7 +47,7 @@ struct StartPlan {
   std::vector<std::vector<const scenario::Node*>> stages;
   std::vector<std::pair<const scenario::Node*, std::string>> skipped;
 };
-StartPlan start_plan(const scenario::Scenario& scenario);
+StartPlan start_plan(const scenario::Scenario& scenario, PlanOptions options = {});
 
 // The command line of `node`. `listen` gives each of its ports (0: any free one). `addresses`
 // maps node ids to host:port for every node already serving (the exchanges' --ledger list comes

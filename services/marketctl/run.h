@@ -35,6 +35,7 @@ struct RunPaths {
   std::filesystem::path state() const { return dir / "state"; }
   std::filesystem::path addresses() const { return dir / "addresses"; }
   std::filesystem::path accounts() const { return dir / "accounts"; }
+  std::filesystem::path epoch() const { return dir / "epoch"; }
   std::filesystem::path control_socket() const { return dir / "control.sock"; }
   std::filesystem::path logs() const { return dir / "logs"; }
   std::filesystem::path log(const std::string& node) const { return logs() / (node + ".log"); }

@@ -157,7 +157,7 @@ class Supervisor {
 
     state_.supervisor = ::getpid();
     state_.scenario = scenario_.name;
-    plan_ = start_plan(scenario_);
+    plan_ = start_plan(scenario_, options_.plan);
     if (options_.base_port != 0) fixed_ = fixed_ports(plan_, options_.base_port);
     for (std::size_t s = 0; s < plan_.stages.size(); ++s) {
       for (const auto* node : plan_.stages[s]) {

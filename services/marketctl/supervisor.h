@@ -27,6 +27,7 @@ namespace mkt::marketctl {
 
 struct SupervisorOptions {
   LaunchOptions launch;
+  PlanOptions plan;
   int base_port = 0;  // 0: every port is picked free by its process
   std::chrono::milliseconds start_timeout{30'000};
   std::chrono::milliseconds stop_timeout{10'000};

@@ -298,6 +298,24 @@ std::int64_t View::observe_value(std::string_view symbol, double noise_ticks) {
   return std::max<std::int64_t>(1, std::llround(seen));
 }
 
+std::optional<std::int64_t> View::others_best(std::string_view venue, std::string_view symbol,
+                                              Side side) const {
+  const LocalBook* b = book(venue, symbol);
+  if (b == nullptr) return std::nullopt;
+  for (const BookLevel& level : side == Side::buy ? b->bids() : b->asks()) {
+    std::int64_t own = 0;
+    for (const auto& [id, order] : trader_.orders_) {
+      const OrderRequest& r = order.request;
+      if (order.status == OrderStatus::open && r.venue == venue && r.symbol == symbol &&
+          r.side == side && r.price_ticks == level.price_ticks) {
+        own += order.remaining_lots;
+      }
+    }
+    if (level.quantity_lots > own) return level.price_ticks;
+  }
+  return std::nullopt;
+}
+
 std::int64_t View::anchor_ticks(std::string_view venue, std::string_view symbol) const {
   if (const LocalBook* b = book(venue, symbol)) {
     if (const auto mid = b->mid_x2()) return *mid / 2;

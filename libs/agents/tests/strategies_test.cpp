@@ -94,13 +94,13 @@ TEST_CASE("value trader: its estimate converges on the fundamental and it trades
 TEST_CASE("market maker: quotes skew against its inventory and stop at its limit") {
   MarketMaker maker({.spread_ticks = 4,
                      .quote_quantity_lots = 10,
-                     .risk_aversion = 0.1,
+                     .risk_aversion = 1.0,
                      .refresh_ms = 1000,
                      .position_limit_lots = 100});
   const auto flat = maker.quotes(10'000, 0, 1.0);
-  CHECK(flat.bid == 9'997);  // floor(10,000 - 2.05)
+  CHECK(flat.bid == 9'997);  // floor(10,000 - 2.5)
   CHECK(flat.ask == 10'003);
-  // Long 50 lots: r = 10,000 - 50 * 0.1 * 1 = 9,995, both quotes lower to sell the inventory.
+  // Long 50 lots (5 quotes): r = 10,000 - 5 * 1 * 1 = 9,995, both quotes lower to sell them.
   const auto longq = maker.quotes(10'000, 50, 1.0);
   CHECK(longq.bid == 9'992);
   CHECK(longq.ask == 9'998);
@@ -110,6 +110,10 @@ TEST_CASE("market maker: quotes skew against its inventory and stop at its limit
   // A more volatile mid widens the spread.
   const auto wide = maker.quotes(10'000, 0, 40.0);
   CHECK(wide.ask - wide.bid > flat.ask - flat.bid);
+  // However wild the moves, the skew stays within 4 spreads and the variance within (4 spreads)^2.
+  const auto wild = maker.quotes(10'000, 90, 1e9);
+  CHECK(wild.ask == 10'000 - 16 + 2 + 128);
+  CHECK(wild.bid == 10'000 - 16 - 2 - 128);
   // At the limit the side that would grow the position is not quoted.
   CHECK(maker.quotes(10'000, 100, 1.0).bid == 0);
   CHECK(maker.quotes(10'000, 100, 1.0).ask != 0);
@@ -121,7 +125,7 @@ TEST_CASE("market maker: places post-only quotes, keeps good ones, replaces stal
   config.venues.pop_back();  // one venue
   auto [trader, maker] = trader_with<MarketMaker>(MarketMakerParams{.spread_ticks = 4,
                                                                     .quote_quantity_lots = 10,
-                                                                    .risk_aversion = 0.1,
+                                                                    .risk_aversion = 1.0,
                                                                     .refresh_ms = 1000,
                                                                     .position_limit_lots = 100},
                                                   config);
@@ -136,11 +140,16 @@ TEST_CASE("market maker: places post-only quotes, keeps good ones, replaces stal
   CHECK(first.orders[0].request.price_ticks == 9'997);
   CHECK(first.orders[1].request.price_ticks == 10'003);
   accept_all(*trader, first, 0);
-  // Its own quotes are the book now; the mid is unchanged, so they stay.
+  // Its own quotes are the whole book now: it does not take them for the market's mid, so with
+  // no trade yet it stays at the reference and keeps them.
   set_book(*trader, "ex-a", 9'997, 10'003, 10);
   const Outbox same = trader->decide(second_ns);
   CHECK(same.orders.empty());
   CHECK(same.cancels.empty());
+  // Another trader's bid below its own does count.
+  trader->book("ex-a", "ACME")->reset(2, {{9'997, 10, 1}, {9'990, 5, 1}}, {{10'003, 10, 1}}, 0);
+  CHECK(View(*trader, 0).others_best("ex-a", "ACME", Side::buy) == 9'990);
+  CHECK_FALSE(View(*trader, 0).others_best("ex-a", "ACME", Side::sell));
   // The bid is hit for 10 lots: long 10, it re-quotes lower, cancelling the ask.
   trader->on_fill(first.orders[0].id, 9'997, 10, 0, second_ns);
   set_book(*trader, "ex-a", 0, 10'003, 10, 9'997);

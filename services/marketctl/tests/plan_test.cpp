@@ -22,6 +22,7 @@ exchanges:
   - {id: ex-b, markets: [m]}
 agents:
   - {name: alice, strategy: noise}
+  - {name: bob, strategy: coordinated}
 consensus: {protocol: )" + consensus +
                            R"(, validators: 4}
 monitoring: {enable_real_time_monitoring: true, log_level: debug}
@@ -43,32 +44,47 @@ bool has(const std::vector<std::string>& args, const std::string& arg) {
 
 LaunchOptions options() {
   return {.run = {"/r"},
-          .binaries = {.netproxy = "/bin/np", .exchanged = "/bin/ex", .validatord = "/bin/va"},
+          .binaries = {.netproxy = "/bin/np",
+                       .exchanged = "/bin/ex",
+                       .validatord = "/bin/va",
+                       .agentd = "/bin/ag"},
           .sync = "none",
-          .topology = ""};
+          .topology = "",
+          .epoch_ns = 1234};
 }
 
 }  // namespace
 
-TEST_CASE("marketctl: the proxy starts first, then the validators together, then the exchanges") {
+TEST_CASE("marketctl: the proxy starts first, then the validators, the exchanges, the agents") {
   const auto s = load();
   const auto plan = start_plan(s);
-  REQUIRE(plan.stages.size() == 3);
+  REQUIRE(plan.stages.size() == 4);
   CHECK(ids(plan.stages[0]) == std::vector<std::string>{"netproxy"});
   CHECK(ids(plan.stages[1]) == std::vector<std::string>{"val-0", "val-1", "val-2", "val-3"});
   CHECK(ids(plan.stages[2]) == std::vector<std::string>{"ex-a", "ex-b"});
-  // Nodes without a binary yet are named with the reason.
+  CHECK(ids(plan.stages[3]) == std::vector<std::string>{"alice"});
+  // Nodes that cannot run yet are named with the reason.
   REQUIRE(plan.skipped.size() == 2);
-  CHECK(plan.skipped[0].first->id == "alice");
-  CHECK(plan.skipped[0].second.find("agentd") != std::string::npos);
+  CHECK(plan.skipped[0].first->id == "bob");
+  CHECK(plan.skipped[0].second.find("agentd does not run the coordinated strategy yet") !=
+        std::string::npos);
   CHECK(plan.skipped[1].first->id == "monitor");
+}
+
+TEST_CASE("marketctl: up --no-agents leaves every agent out, with the reason") {
+  const auto s = load();
+  const auto plan = start_plan(s, {.agents = false});
+  REQUIRE(plan.stages.size() == 3);
+  REQUIRE(plan.skipped.size() == 3);
+  CHECK(plan.skipped[0].first->id == "alice");
+  CHECK(plan.skipped[0].second.find("up --no-agents") != std::string::npos);
 }
 
 TEST_CASE(
     "marketctl: validators of a protocol validatord does not run are skipped with the reason") {
   const auto s = load("streamlet");
   const auto plan = start_plan(s);
-  REQUIRE(plan.stages.size() == 2);
+  REQUIRE(plan.stages.size() == 3);
   CHECK(ids(plan.stages[1]) == std::vector<std::string>{"ex-a", "ex-b"});
   CHECK(std::count_if(plan.skipped.begin(), plan.skipped.end(), [](const auto& skip) {
           return skip.second.find("Raft only") != std::string::npos;
@@ -114,7 +130,14 @@ TEST_CASE("marketctl: command lines carry the run folder, the proxy and the vali
   auto with_topology = o;
   with_topology.topology = "lan";
   CHECK(has(command_line(s, *s.find_node("ex-b"), with_topology, {}, {}, ""), "--topology=lan"));
-  CHECK(command_line(s, *s.find_node("alice"), o, {}, {}, "").empty());
+  const auto agent = command_line(s, *s.find_node("alice"), o, {}, addresses, "127.0.0.1:4000");
+  CHECK(agent.front() == "/bin/ag");
+  CHECK(has(agent, "--accounts=/r/accounts"));
+  CHECK(has(agent, "--addresses=/r/addresses"));
+  CHECK(has(agent, "--epoch-ns=1234"));
+  CHECK(has(agent, "--proxy=127.0.0.1:4000"));
+  CHECK(has(agent, "--node=alice"));
+  CHECK(command_line(s, *s.find_node("monitor"), o, {}, {}, "").empty());
 }
 
 TEST_CASE("marketctl: fixed ports count up from the base in start order") {
@@ -123,5 +146,6 @@ TEST_CASE("marketctl: fixed ports count up from the base in start order") {
   CHECK(ports.at("netproxy") == Ports{{"proxy", 40000}, {"control", 40001}, {"http", 40002}});
   CHECK(ports.at("val-0") == Ports{{"grpc", 40003}, {"metrics", 40004}});
   CHECK(ports.at("ex-b") == Ports{{"grpc", 40013}, {"metrics", 40014}});
-  CHECK_FALSE(ports.contains("alice"));
+  CHECK(ports.at("alice") == Ports{{"grpc", 40015}, {"metrics", 40016}});
+  CHECK_FALSE(ports.contains("bob"));
 }

@@ -10,9 +10,14 @@ namespace mkt::agents {
 MarketMaker::Quote MarketMaker::quotes(std::int64_t mid_ticks, std::int64_t position_lots,
                                        double variance) const {
   const double gamma = params_.risk_aversion;
-  const double reservation =
-      static_cast<double>(mid_ticks) - static_cast<double>(position_lots) * gamma * variance;
-  const double half = static_cast<double>(params_.spread_ticks) / 2.0 + gamma * variance / 2.0;
+  const double spread = static_cast<double>(std::max<std::int64_t>(1, params_.spread_ticks));
+  const double var = std::clamp(variance, 0.0, 16 * spread * spread);
+  const double quotes_held =
+      static_cast<double>(position_lots) /
+      static_cast<double>(std::max<std::int64_t>(1, params_.quote_quantity_lots));
+  const double skew = std::clamp(quotes_held * gamma * var, -4 * spread, 4 * spread);
+  const double reservation = static_cast<double>(mid_ticks) - skew;
+  const double half = spread / 2.0 + gamma * var / 2.0;
   Quote q;
   q.bid = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(reservation - half)));
   q.ask =
@@ -26,7 +31,18 @@ void MarketMaker::decide(View& view, Decisions& out) {
   const auto live = view.live_orders();
   for (const VenueInfo& venue : view.venues()) {
     for (const std::string& symbol : venue.symbols) {
-      const std::int64_t mid = view.anchor_ticks(venue.id, symbol);
+      // The mid of what the others quote, else the last trade, else the reference.
+      const auto bid = view.others_best(venue.id, symbol, Side::buy);
+      const auto ask = view.others_best(venue.id, symbol, Side::sell);
+      std::int64_t mid = 0;
+      if (bid && ask) {
+        mid = (*bid + *ask) / 2;
+      } else if (const LocalBook* book = view.book(venue.id, symbol);
+                 book != nullptr && book->last_trade_ticks() > 0) {
+        mid = book->last_trade_ticks();
+      } else if (const SymbolInfo* info = view.symbol(symbol)) {
+        mid = info->reference_ticks;
+      }
       if (mid <= 0) continue;
       Track& track = tracks_[venue.id + "/" + symbol];
       if (track.last_mid != 0) {

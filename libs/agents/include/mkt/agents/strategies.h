@@ -68,11 +68,14 @@ class ValueTrader final : public Strategy {
   std::map<std::string, Belief> beliefs_;
 };
 
-// A market maker in the style of Avellaneda and Stoikov: around the mid s it quotes a reservation
-// price r = s - q * risk_aversion * sigma^2 (q its position in lots, sigma^2 the variance of the
-// mid's change per refresh, in ticks^2, measured as it goes), with a half spread of
-// spread_ticks / 2 + risk_aversion * sigma^2 / 2. Quotes are post-only, replaced when they are off
-// the wanted price every refresh_ms, and the side that would grow the position beyond
+// A market maker in the style of Avellaneda and Stoikov. Around the mid s of what the rest of
+// the market quotes (its own quotes taken out; else the last trade, else the reference price) it
+// quotes a reservation price r = s - q * risk_aversion * sigma^2, where q is its position in
+// quotes (lots / quote_quantity_lots) and sigma^2 the variance of s's change per refresh, in
+// ticks^2, measured as it goes, with a half spread of spread_ticks / 2 + risk_aversion * sigma^2
+// / 2. sigma^2 is held to (4 * spread_ticks)^2 and the skew to 4 * spread_ticks, so that a burst of
+// moves cannot send its quotes away from the market. Quotes are post-only, replaced when they
+// are off the wanted price every refresh_ms, and the side that would grow the position beyond
 // position_limit_lots is not quoted.
 struct MarketMakerParams {
   std::int64_t spread_ticks = 4;

@@ -165,6 +165,10 @@ class View {
   // The fundamental value of a symbol now, seen through Gaussian noise of `noise_ticks` standard
   // deviation: the only way a strategy sees it.
   std::int64_t observe_value(std::string_view symbol, double noise_ticks);
+  // The best price on a side of the venue's book once this agent's own open orders are taken out
+  // of it: what the rest of the market offers. Null when nothing else is there (or no book).
+  std::optional<std::int64_t> others_best(std::string_view venue, std::string_view symbol,
+                                          Side side) const;
   // A price to anchor on: the mid of the venue's book, else its last trade, else the reference.
   std::int64_t anchor_ticks(std::string_view venue, std::string_view symbol) const;
   Random& random() { return trader_.random_; }

@@ -1,0 +1,399 @@
+#include "agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "mkt/runtime/channel.h"
+#include "mkt/runtime/clock.h"
+
+namespace mkt::agentd {
+namespace {
+
+namespace pb = market::exchange::v1;
+using common = market::common::v1::Side;
+using namespace std::chrono_literals;
+
+constexpr auto retry_first = 100ms;
+constexpr auto retry_max = 2s;
+// Cancel requests carry the order's own id with this bit set, to tell their answers apart.
+constexpr std::uint64_t cancel_bit = std::uint64_t{1} << 63;
+
+common to_proto(agents::Side side) {
+  return side == agents::Side::buy ? common::SIDE_BUY : common::SIDE_SELL;
+}
+
+}  // namespace
+
+struct Agent::Venue {
+  Venue(std::string id_, std::string address_, Strand& strand)
+      : id(std::move(id_)),
+        address(std::move(address_)),
+        market_retry(strand),
+        session_retry(strand) {}
+
+  std::string id;
+  std::string address;
+  std::unique_ptr<pb::Exchange::Stub> stub;
+  std::vector<std::string> symbols;
+  std::shared_ptr<runtime::ClientCall<pb::MarketDataRequest>> market_data;
+  std::shared_ptr<runtime::ClientCall<pb::SessionRequest>> session;
+  bool session_up = false;  // the session has delivered its first event or accepted writes
+  boost::asio::steady_timer market_retry;
+  boost::asio::steady_timer session_retry;
+  std::chrono::milliseconds market_backoff = retry_first;
+  std::chrono::milliseconds session_backoff = retry_first;
+};
+
+Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
+             metrics::Registry& registry)
+    : options_(std::move(options)),
+      trader_(std::move(setup.config), std::move(setup.strategy)),
+      strand_(std::move(strand)),
+      tick_(strand_),
+      gauges_(strand_),
+      metrics_{
+          .decisions = registry.counter("agent_decisions_total", "Times the strategy decided."),
+          .orders_sent = registry.counter("agent_orders_sent_total", "Orders sent to venues."),
+          .orders_unsent = registry.counter("agent_orders_unsent_total",
+                                            "Orders dropped because the venue's session was down."),
+          .cancels_sent = registry.counter("agent_cancels_sent_total", "Cancels sent to venues."),
+          .fills = registry.counter("agent_fills_total", "Fills of own orders."),
+          .rejects =
+              registry.counter("agent_rejects_total", "Orders or cancels the venue refused."),
+          .book_gaps = registry.counter("agent_book_gaps_total",
+                                        "Market data gaps (each followed by a new snapshot)."),
+          .reconnects = registry.counter(
+              "agent_reconnects_total", "Market data or order sessions opened again after an end."),
+          .pnl_cents = registry.gauge(
+              "agent_pnl_cents", "Cash plus positions at their mark, minus the starting cash."),
+          .cash_cents = registry.gauge("agent_cash_cents", "Cash after own fills."),
+          .live_orders = registry.gauge("agent_live_orders", "Orders not yet filled or cancelled."),
+          .traded_lots = registry.gauge("agent_traded_lots", "Lots bought and sold so far."),
+          .ack_latency = registry.histogram(
+              "agent_order_ack_seconds", "From sending an order to its acknowledgement.",
+              metrics::exponential_bounds(10'000, 2, 10'000'000'000), 1e9)},
+      registry_(registry) {
+  for (const auto& info : trader_.config().venues) {
+    const auto address = options_.venue_addresses.find(info.id);
+    auto venue = std::make_unique<Venue>(
+        info.id, address == options_.venue_addresses.end() ? "" : address->second, strand_);
+    venue->symbols = info.symbols;
+    if (!venue->address.empty()) {
+      const runtime::ChannelConfig channel{.node_id = options_.node_id,
+                                           .proxy_address = options_.proxy_address,
+                                           .max_receive_message_bytes = 16 << 20,
+                                           .reconnect_backoff_max_ms = 1000};
+      venue->stub = pb::Exchange::NewStub(runtime::make_channel(venue->address, channel));
+    }
+    venues_.push_back(std::move(venue));
+  }
+}
+
+Agent::~Agent() = default;
+
+void Agent::start() {
+  for (auto& venue : venues_) {
+    if (!venue->stub) {
+      spdlog::warn("no address for venue {}: it is not traded", venue->id);
+      continue;
+    }
+    open_market_data(*venue);
+    open_session(*venue);
+  }
+  schedule_tick();
+  refresh_gauges();
+  spdlog::info("agent {} ({}) trading on {} venues, reaction time {} us", options_.node_id,
+               trader_.strategy().name(), venues_.size(), options_.reaction_time_us);
+}
+
+void Agent::stop() {
+  stopped_ = true;
+  tick_.cancel();
+  gauges_.cancel();
+  for (auto& venue : venues_) {
+    venue->market_retry.cancel();
+    venue->session_retry.cancel();
+    if (venue->market_data) venue->market_data->cancel();
+    if (venue->session) venue->session->cancel();
+  }
+}
+
+void Agent::open_market_data(Venue& venue) {
+  pb::MarketDataRequest request;
+  for (const auto& symbol : venue.symbols) request.add_symbols(symbol);
+  Venue* v = &venue;
+  venue.market_data = runtime::open_reader<pb::MarketDataRequest, pb::MarketDataEvent>(
+      strand_, std::move(request), [](grpc::ClientContext&) {},
+      [v](auto* context, auto* req, auto* reactor) {
+        v->stub->async()->StreamMarketData(context, req, reactor);
+      },
+      {.on_read = [this, v](const pb::MarketDataEvent& event) { on_market_data(*v, event); },
+       .on_done =
+           [this, v](const grpc::Status& status) {
+             v->market_data.reset();
+             if (stopped_) return;
+             // Books are not trusted until the next snapshot.
+             for (const auto& symbol : v->symbols) {
+               if (auto* book = trader_.book(v->id, symbol)) *book = agents::LocalBook();
+             }
+             if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
+               spdlog::warn("market data from {} ended: {}", v->id, status.error_message());
+             }
+             retry_later(*v, false);
+           }});
+}
+
+void Agent::open_session(Venue& venue) {
+  Venue* v = &venue;
+  const std::string key = options_.api_key;
+  venue.session = runtime::open_bidi<pb::SessionRequest, pb::SessionEvent>(
+      strand_, [key](grpc::ClientContext& context) { context.AddMetadata("x-api-key", key); },
+      [v](auto* context, auto* reactor) { v->stub->async()->OrderSession(context, reactor); },
+      {.on_read = [this, v](const pb::SessionEvent& event) { on_session_event(*v, event); },
+       .on_done =
+           [this, v](const grpc::Status& status) {
+             v->session.reset();
+             v->session_up = false;
+             if (stopped_) return;
+             // What was sent there and not answered is unknown now: the venue may have it.
+             trader_.venue_lost(v->id);
+             spdlog::warn("order session with {} ended: {} {}", v->id,
+                          static_cast<int>(status.error_code()), status.error_message());
+             retry_later(*v, true);
+           }});
+  venue.session_up = true;
+}
+
+void Agent::retry_later(Venue& venue, bool session) {
+  auto& timer = session ? venue.session_retry : venue.market_retry;
+  auto& backoff = session ? venue.session_backoff : venue.market_backoff;
+  timer.expires_after(backoff);
+  backoff = std::min<std::chrono::milliseconds>(backoff * 2, retry_max);
+  Venue* v = &venue;
+  timer.async_wait([this, v, session](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    metrics_.reconnects.add();
+    session ? open_session(*v) : open_market_data(*v);
+  });
+}
+
+void Agent::on_market_data(Venue& venue, const pb::MarketDataEvent& event) {
+  using agents::BookLevel;
+  using agents::BookUpdate;
+  const auto levels = [](const auto& from) {
+    std::vector<BookLevel> out;
+    out.reserve(static_cast<std::size_t>(from.size()));
+    for (const auto& l : from) out.push_back({l.price_ticks(), l.quantity_lots(), l.order_count()});
+    return out;
+  };
+  BookUpdate update = BookUpdate::applied;
+  switch (event.event_case()) {
+    case pb::MarketDataEvent::kSnapshot: {
+      const auto& s = event.snapshot();
+      agents::LocalBook* book = trader_.book(venue.id, s.symbol());
+      if (book == nullptr) return;
+      book->reset(s.seq(), levels(s.bids()), levels(s.asks()), s.last_trade_price_ticks());
+      venue.market_backoff = retry_first;
+      break;
+    }
+    case pb::MarketDataEvent::kDelta: {
+      const auto& d = event.delta();
+      agents::LocalBook* book = trader_.book(venue.id, d.symbol());
+      if (book == nullptr) return;
+      const auto side = d.side() == common::SIDE_BUY ? agents::Side::buy : agents::Side::sell;
+      update = book->apply_level(
+          d.seq(), side,
+          {d.level().price_ticks(), d.level().quantity_lots(), d.level().order_count()});
+      break;
+    }
+    case pb::MarketDataEvent::kTrade: {
+      const auto& t = event.trade();
+      agents::LocalBook* book = trader_.book(venue.id, t.symbol());
+      if (book == nullptr) return;
+      update = book->apply_trade(t.seq(), t.price_ticks(), t.quantity_lots());
+      break;
+    }
+    default:
+      return;
+  }
+  if (update == BookUpdate::gap) {
+    // Missed a message: subscribe again for a fresh snapshot (on_done reopens the stream).
+    metrics_.book_gaps.add();
+    spdlog::info("gap in {}'s market data: subscribing again", venue.id);
+    venue.market_backoff = std::chrono::milliseconds(0);
+    if (venue.market_data) venue.market_data->cancel();
+    return;
+  }
+  if (update == BookUpdate::applied && trader_.strategy().reacts_to_books()) decide_soon();
+}
+
+void Agent::on_session_event(Venue& venue, const pb::SessionEvent& event) {
+  venue.session_backoff = retry_first;
+  const auto& e = event.event();
+  const std::int64_t now = runtime::wall_clock_ns();
+  switch (e.event_case()) {
+    case pb::OrderEvent::kAccepted: {
+      const auto id = trader_.order_id_of(e.accepted().client_order_id());
+      if (!id) return;
+      if (const auto* order = trader_.order(*id); order && order->sent_ns > 0) {
+        metrics_.ack_latency.observe(now - order->sent_ns);
+      }
+      std::optional<agents::OwnOrder> cancel_now;
+      trader_.on_accepted(*id, e.accepted().order_id(), now, &cancel_now);
+      if (cancel_now) send_cancel(*cancel_now);
+      break;
+    }
+    case pb::OrderEvent::kRejected: {
+      metrics_.rejects.add();
+      const std::uint64_t request = event.request_id();
+      const std::uint64_t id = request & ~cancel_bit;
+      if (id == 0) return;
+      if ((request & cancel_bit) == 0) {
+        spdlog::debug("order {} rejected: {}", id, e.rejected().detail());
+      }
+      // A refused cancel means the order is not open there any more; a refused order never was.
+      trader_.on_rejected(id, now);
+      break;
+    }
+    case pb::OrderEvent::kFill: {
+      const auto& f = e.fill();
+      const auto id = trader_.order_id_of(f.client_order_id());
+      if (!id) return;
+      if (trader_.on_fill(*id, f.price_ticks(), f.quantity_lots(), f.remaining_quantity_lots(),
+                          now)) {
+        metrics_.fills.add();
+      }
+      break;
+    }
+    case pb::OrderEvent::kCancelled: {
+      const auto id = trader_.order_id_of(e.cancelled().client_order_id());
+      if (id) trader_.on_cancelled(*id);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void Agent::schedule_tick() {
+  tick_.expires_after(
+      std::chrono::milliseconds(std::max<std::int64_t>(1, trader_.strategy().interval_ms())));
+  tick_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    decide();
+    schedule_tick();
+  });
+}
+
+void Agent::decide_soon() {
+  if (decision_posted_) return;
+  decision_posted_ = true;
+  boost::asio::post(strand_, [this] {
+    decision_posted_ = false;
+    if (!stopped_) decide();
+  });
+}
+
+void Agent::decide() {
+  metrics_.decisions.add();
+  dispatch(trader_.decide(runtime::wall_clock_ns()));
+}
+
+void Agent::dispatch(Outbox outbox) {
+  if (outbox.orders.empty() && outbox.cancels.empty()) return;
+  if (options_.reaction_time_us <= 0) {
+    release(outbox);
+    return;
+  }
+  // The decision leaves after the reaction time.
+  auto timer = std::make_shared<boost::asio::steady_timer>(
+      strand_, std::chrono::microseconds(options_.reaction_time_us));
+  timer->async_wait([this, timer, outbox = std::move(outbox)](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) release(outbox);
+  });
+}
+
+void Agent::release(const Outbox& outbox) {
+  for (const auto& order : outbox.cancels) send_cancel(order);
+  const std::int64_t now = runtime::wall_clock_ns();
+  for (const auto& order : outbox.orders) {
+    if (!trader_.sent(order.id, now)) continue;  // cancelled while it waited
+    if (!send_submit(order)) {
+      metrics_.orders_unsent.add();
+      trader_.on_rejected(order.id, now);
+    }
+  }
+}
+
+bool Agent::send_submit(const agents::OwnOrder& order) {
+  Venue* v = venue(order.request.venue);
+  if (v == nullptr || !v->session) return false;
+  pb::SessionRequest request;
+  request.set_request_id(order.id);
+  auto& submit = *request.mutable_submit();
+  runtime::stamp(*submit.mutable_header(), options_.node_id);
+  submit.set_client_order_id(trader_.client_order_id(order.id));
+  submit.set_symbol(order.request.symbol);
+  submit.set_side(to_proto(order.request.side));
+  submit.set_quantity_lots(order.request.quantity_lots);
+  if (order.request.price_ticks == 0) {
+    submit.set_type(pb::ORDER_TYPE_MARKET);
+    submit.set_time_in_force(pb::TIME_IN_FORCE_IOC);
+  } else {
+    submit.set_type(pb::ORDER_TYPE_LIMIT);
+    submit.set_price_ticks(order.request.price_ticks);
+    submit.set_time_in_force(order.request.tif == agents::Tif::ioc ? pb::TIME_IN_FORCE_IOC
+                                                                   : pb::TIME_IN_FORCE_GTC);
+    submit.set_post_only(order.request.post_only);
+  }
+  if (!v->session->send(std::move(request))) return false;
+  metrics_.orders_sent.add();
+  return true;
+}
+
+void Agent::send_cancel(const agents::OwnOrder& order) {
+  Venue* v = venue(order.request.venue);
+  if (v == nullptr || !v->session || order.exchange_id == 0) return;
+  pb::SessionRequest request;
+  request.set_request_id(order.id | cancel_bit);
+  auto& cancel = *request.mutable_cancel();
+  runtime::stamp(*cancel.mutable_header(), options_.node_id);
+  cancel.set_order_id(order.exchange_id);
+  if (v->session->send(std::move(request))) metrics_.cancels_sent.add();
+}
+
+Agent::Venue* Agent::venue(const std::string& id) {
+  for (auto& v : venues_) {
+    if (v->id == id) return v.get();
+  }
+  return nullptr;
+}
+
+void Agent::refresh_gauges() {
+  metrics_.pnl_cents.set(trader_.pnl_cents());
+  metrics_.cash_cents.set(trader_.cash_cents());
+  metrics_.live_orders.set(static_cast<std::int64_t>(trader_.live_orders().size()));
+  metrics_.traded_lots.set(trader_.traded_lots());
+  for (const auto& symbol : trader_.config().symbols) {
+    registry_
+        .gauge("agent_position_lots", "Position per symbol, over all venues.",
+               {{"symbol", symbol.name}})
+        .set(trader_.position(symbol.name));
+  }
+  for (const auto reason :
+       {agents::RiskRefusal::unknown_venue_or_symbol, agents::RiskRefusal::invalid_quantity,
+        agents::RiskRefusal::invalid_price, agents::RiskRefusal::order_size,
+        agents::RiskRefusal::position, agents::RiskRefusal::open_orders}) {
+    registry_
+        .gauge("agent_risk_refusals", "Orders the agent's own risk limits stopped.",
+               {{"reason", std::string(agents::to_string(reason))}})
+        .set(static_cast<std::int64_t>(trader_.refused(reason)));
+  }
+  gauges_.expires_after(250ms);
+  gauges_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) refresh_gauges();
+  });
+}
+
+}  // namespace mkt::agentd

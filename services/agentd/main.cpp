@@ -1,0 +1,151 @@
+// agentd: one trading agent of a scenario, its strategy run against the venues over gRPC.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "agent.h"
+#include "market/peer/v1/peer.grpc.pb.h"
+#include "mkt/runtime/address_book.h"
+#include "mkt/runtime/clock.h"
+#include "mkt/runtime/files.h"
+#include "mkt/runtime/http_server.h"
+#include "mkt/runtime/options.h"
+#include "mkt/runtime/process.h"
+#include "mkt/runtime/server.h"
+#include "setup.h"
+
+namespace po = boost::program_options;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t accounts_bytes_max = 4 << 20;
+
+// The agent's API key: its line of the accounts file.
+std::expected<std::string, std::string> api_key_of(const std::string& path,
+                                                   const std::string& node) {
+  const auto text = mkt::runtime::read_file(path, accounts_bytes_max);
+  if (!text) return std::unexpected("accounts file: " + text.error());
+  auto keys = mkt::exchanged::parse_accounts(*text, path);
+  if (!keys) return std::unexpected(keys.error());
+  for (const auto& key : *keys) {
+    if (key.account == node) return key.api_key;
+  }
+  return std::unexpected("accounts file " + path + " has no key for " + node);
+}
+
+int run(const mkt::runtime::CommonOptions& options) {
+  const po::variables_map& flags = options.extra;
+  const mkt::scenario::Scenario& scenario = *options.scenario;
+  std::int64_t epoch_ns = flags["epoch-ns"].as<std::int64_t>();
+  if (epoch_ns == 0) {
+    epoch_ns = mkt::runtime::wall_clock_ns();
+    spdlog::warn(
+        "no --epoch-ns: the market's time 0 is this agent's start, so its fundamental values "
+        "differ from those of agents started at another time");
+  }
+  auto setup = mkt::agents::agent_setup(scenario, options.node_id, epoch_ns);
+  if (!setup) {
+    spdlog::error("{}", setup.error());
+    return 1;
+  }
+  if (!flags.count("accounts")) {
+    spdlog::error("--accounts <file> is required: the agent's API key is its line there");
+    return 2;
+  }
+  const auto key = api_key_of(flags["accounts"].as<std::string>(), options.node_id);
+  if (!key) {
+    spdlog::error("{}", key.error());
+    return 1;
+  }
+
+  mkt::agentd::AgentOptions agent_options;
+  agent_options.node_id = options.node_id;
+  agent_options.api_key = *key;
+  agent_options.reaction_time_us = setup->reaction_time_us;
+  if (flags.count("proxy")) agent_options.proxy_address = flags["proxy"].as<std::string>();
+  std::vector<std::string> nodes;
+  for (const auto& node : scenario.nodes) nodes.push_back(node.id);
+  mkt::runtime::AddressBook addresses(
+      nodes, flags.count("addresses") ? flags["addresses"].as<std::string>() : "");
+  if (flags.count("exchange")) {
+    for (const auto& assignment : flags["exchange"].as<std::vector<std::string>>()) {
+      if (auto added = addresses.add(assignment); !added) {
+        std::cerr << "agentd: --exchange " << added.error() << "\n";
+        return 2;
+      }
+    }
+  }
+  for (const auto& venue : setup->config.venues) {
+    const auto address = addresses.address_of(venue.id);
+    if (!address) {
+      spdlog::error("no address for exchange {}: give --exchange {}=host:port or --addresses",
+                    venue.id, venue.id);
+      return 1;
+    }
+    agent_options.venue_addresses[venue.id] = *address;
+  }
+
+  mkt::metrics::Registry registry;
+  mkt::runtime::ProcessRunner runner;
+  auto strand = runner.make_strand();
+  mkt::agentd::Agent agent(std::move(agent_options), std::move(*setup), strand, registry);
+  // Peer messages arrive with the peer service (gossip and coordination are issue 6's next step);
+  // until then every Peer call answers UNIMPLEMENTED.
+  market::peer::v1::Peer::CallbackService peer;
+  mkt::runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
+  const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
+  if (!metrics_port) {
+    spdlog::error("{}", metrics_port.error());
+    return 1;
+  }
+  mkt::runtime::RpcServer server({flags["listen"].as<std::string>(), 1 << 20});
+  server.add_service(&peer);
+  const auto port = server.start();
+  if (!port) {
+    spdlog::error("{}", port.error());
+    return 1;
+  }
+  boost::asio::post(strand, [&] { agent.start(); });
+  spdlog::info("agent {} serving peers on port {}; metrics on port {}", options.node_id, *port,
+               *metrics_port);
+  if (auto written =
+          mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}});
+      !written) {
+    spdlog::error("{}", written.error());
+    return 1;
+  }
+  runner.on_stop_in(strand, [&] { agent.stop(); });
+  runner.stop_server_on_stop(server, 1s);
+  runner.on_stop([&] { metrics_server.stop(); });
+  return runner.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description own("agentd options");
+  // clang-format off
+  own.add_options()
+      ("listen", po::value<std::string>()->default_value("127.0.0.1:0"),
+       "host:port of the peer service; port 0 picks a free one")
+      ("accounts", po::value<std::string>(),
+       "file of '<account id> <api key>' lines; the agent trades with the key of its node id")
+      ("addresses", po::value<std::string>(),
+       "file of '<node-id> <host>:<port>' lines (marketctl writes it): where the exchanges are")
+      ("exchange", po::value<std::vector<std::string>>(),
+       "id=host:port of an exchange (repeatable); overrides --addresses")
+      ("proxy", po::value<std::string>(),
+       "host:port of the network proxy; every connection goes through it")
+      ("epoch-ns", po::value<std::int64_t>()->default_value(0),
+       "the market's time 0 (Unix ns), the same for every agent of a market; 0: this start")
+      ("metrics-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
+       "host:port of the Prometheus metrics (GET /metrics); port 0 picks a free one");
+  // clang-format on
+  const auto parsed = mkt::runtime::parse_command_line(
+      argc, argv, "agentd", "one trading agent of a scenario: its strategy, books and orders", own);
+  if (!parsed.options) return parsed.exit_code;
+  const auto& options = *parsed.options;
+  mkt::runtime::setup_logging(options.log_format, options.log_level, options.node_id);
+  return run(options);
+}

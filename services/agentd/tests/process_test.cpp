@@ -1,0 +1,134 @@
+// agentd as real processes in a real market (started with marketctl, every connection through
+// the proxy): a market maker and noise traders make a market, and an arbitrageur closes a gap
+// between venues, faster over faster links.
+#include <catch2/catch_test_macros.hpp>
+#include <chrono>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "mkt/testing/eventually.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace mkt::marketctl::testing;
+using mkt::testing::eventually;
+using Clock = std::chrono::steady_clock;
+
+const std::string tests = AGENTD_TESTS;
+
+struct Trade {
+  std::int64_t lots = 0;
+  double price = 0;
+  std::string buyer, seller;
+};
+
+// Every trade the ledger holds.
+std::vector<Trade> ledger_trades(const std::string& run) {
+  const auto tail = marketctl({"ledger", "tail", "--run", run, "--from", "1"});
+  std::vector<Trade> trades;
+  static const std::regex re(R"(trade \d+ \S+ (\d+) @ ([0-9.]+): (\S+) bought from (\S+))");
+  for (std::sregex_iterator it(tail.output.begin(), tail.output.end(), re), end; it != end; ++it) {
+    trades.push_back({std::stoll((*it)[1]), std::stod((*it)[2]), (*it)[3], (*it)[4]});
+  }
+  return trades;
+}
+
+// Stops the market and checks that every process is gone and every agent stopped cleanly.
+void down(const std::string& run) {
+  CHECK(marketctl({"down", "--run", run}).code == 0);
+  CHECK(leftovers(run).empty());
+  CHECK(stopped_cleanly(run));
+}
+
+bool book_empty(const std::string& run, const std::string& venue) {
+  const auto book = marketctl({"book", "S", "--run", run, "--venue", venue});
+  return book.code == 0 && book.output.find("(empty)") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("agentd process: a market maker and noise traders trade, the maker earning its spread") {
+  const auto run = run_dir("agents-mm");
+  const auto up =
+      marketctl({"up", tests + "/maker.yaml", "--run", run, "--detach", "--sync", "none"});
+  INFO(up.output);
+  REQUIRE(up.code == 0);
+  for (const auto* agent : {"maker", "noise-0", "noise-1", "noise-2"}) {
+    CHECK(up.output.find(std::string(agent) + " (agent) serving") != std::string::npos);
+  }
+  // Wait for the maker to have traded on both sides, at least 20 times each.
+  std::vector<Trade> trades;
+  const auto maker_trades = [&](bool buys) {
+    return std::count_if(trades.begin(), trades.end(),
+                         [&](const Trade& t) { return (buys ? t.buyer : t.seller) == "maker"; });
+  };
+  CHECK(eventually(
+      [&] {
+        trades = ledger_trades(run);
+        return maker_trades(true) >= 20 && maker_trades(false) >= 20;
+      },
+      60s, 250ms));
+  // Uninformed flow against two-sided quotes: on average the maker sells above where it buys.
+  double bought = 0, paid = 0, sold = 0, received = 0;
+  for (const auto& t : trades) {
+    if (t.buyer == "maker")
+      bought += static_cast<double>(t.lots), paid += t.price * static_cast<double>(t.lots);
+    if (t.seller == "maker")
+      sold += static_cast<double>(t.lots), received += t.price * static_cast<double>(t.lots);
+  }
+  REQUIRE(bought > 0);
+  REQUIRE(sold > 0);
+  const double spread = received / sold - paid / bought;
+  INFO("maker: bought " << bought << " lots at " << paid / bought << ", sold " << sold << " at "
+                        << received / sold);
+  CHECK(spread > 0);
+  // Noise traders trade with each other too: the market is more than the maker.
+  CHECK(std::any_of(trades.begin(), trades.end(),
+                    [](const Trade& t) { return t.buyer != "maker" && t.seller != "maker"; }));
+  down(run);
+  fs::remove_all(run);
+}
+
+TEST_CASE("agentd process: an arbitrageur closes a gap between venues, faster over faster links") {
+  const auto run = run_dir("agents-arb");
+  const auto up =
+      marketctl({"up", tests + "/arbitrage.yaml", "--run", run, "--detach", "--sync", "none"});
+  INFO(up.output);
+  REQUIRE(up.code == 0);
+  // Opens a gap (an ask of 100.00 on ex-a, a bid of 101.00 on ex-b, as the operator) and returns
+  // how long the arbitrageur took to take both.
+  const auto close_gap = [&] {
+    REQUIRE(marketctl({"order", "submit", "--run", run, "--venue", "ex-a", "--symbol", "S",
+                       "--side", "sell", "--quantity", "10", "--price", "100"})
+                .code == 0);
+    const auto opened = Clock::now();
+    REQUIRE(marketctl({"order", "submit", "--run", run, "--venue", "ex-b", "--symbol", "S",
+                       "--side", "buy", "--quantity", "10", "--price", "101"})
+                .code == 0);
+    REQUIRE(
+        eventually([&] { return book_empty(run, "ex-a") && book_empty(run, "ex-b"); }, 30s, 5ms));
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - opened);
+  };
+  const auto fast = close_gap();
+  // 300 ms each way between the arbitrageur and both venues: its market data and its orders
+  // each cross one such link, so the gap stays open at least 600 ms.
+  for (const auto* venue : {"ex-a", "ex-b"}) {
+    const auto set =
+        marketctl({"link", "set", "arb", venue, "--latency", "300ms", "--both", "--run", run});
+    INFO(set.output);
+    REQUIRE(set.code == 0);
+  }
+  const auto slow = close_gap();
+  INFO("gap closed in " << fast.count() << " ms over 1 ms links, " << slow.count()
+                        << " ms over 300 ms links");
+  CHECK(slow >= 600ms);
+  CHECK(fast < slow);
+  // Both gaps were closed by the arbitrageur, and it is flat again.
+  CHECK(eventually([&] { return ledger_trades(run).size() == 4; }, 20s, 100ms));
+  for (const auto& t : ledger_trades(run)) CHECK((t.buyer == "arb" || t.seller == "arb"));
+  down(run);
+  fs::remove_all(run);
+}
