@@ -51,6 +51,10 @@ std::expected<void, std::string> strategy_supported(std::string_view strategy) {
   static const std::vector<std::string_view> supported = {
       "noise", "value", "market_maker", "momentum", "mean_reversion", "arbitrage"};
   if (std::find(supported.begin(), supported.end(), strategy) != supported.end()) return {};
+  if (strategy == "external") {
+    return std::unexpected(
+        "an external agent: run it yourself with its key from the run's accounts file");
+  }
   return std::unexpected("agentd does not run the " + std::string(strategy) + " strategy yet");
 }
 

@@ -74,6 +74,9 @@ const std::map<std::string, std::vector<Field>>& schemas() {
        {{"coordination_threshold", Kind::fraction},
         {"max_coordination_group", Kind::integer},
         {"proposal_timeout_ms", Kind::duration_ms}}},
+      // An agent that the user runs and attaches (its account, key and links exist; nothing is
+      // started for it).
+      {"external", {}},
       {"adaptive",
        {{"strategies", Kind::strategy_list},
         {"algorithm", Kind::text, {"ucb1", "exp3"}},
@@ -142,7 +145,8 @@ std::optional<Param> read_param(Diagnostics& d, const YAML::Node& node, const st
       for (std::size_t i = 0; i < node.size(); ++i) {
         const std::string s = node[i].IsScalar() ? node[i].Scalar() : "";
         const auto& names = strategy_names();
-        if (s == "adaptive" || std::find(names.begin(), names.end(), s) == names.end()) {
+        if (s == "adaptive" || s == "external" ||
+            std::find(names.begin(), names.end(), s) == names.end()) {
           d.error(node[i], path + "[" + std::to_string(i) + "]",
                   "unknown strategy '" + s + "' (an adaptive agent chooses among the others)");
           return std::nullopt;

@@ -65,7 +65,7 @@ TEST_CASE("an unknown strategy lists the known ones") {
   CHECK_THAT(errors(with(good, "strategy: momentum", "strategy: momentun")),
              VectorContains(std::string(
                  "default.yaml:21: agents[2].strategy: unknown strategy 'momentun' (expected one "
-                 "of: adaptive, arbitrage, coordinated, information_broker, market_maker, "
+                 "of: adaptive, arbitrage, coordinated, external, information_broker, market_maker, "
                  "mean_reversion, momentum, noise or value)")));
 }
 

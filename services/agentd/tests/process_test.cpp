@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "mkt/runtime/http_client.h"
 #include "mkt/testing/eventually.h"
 
 namespace {
@@ -129,6 +130,58 @@ TEST_CASE("agentd process: an arbitrageur closes a gap between venues, faster ov
   // Both gaps were closed by the arbitrageur, and it is flat again.
   CHECK(eventually([&] { return ledger_trades(run).size() == 4; }, 20s, 100ms));
   for (const auto& t : ledger_trades(run)) CHECK((t.buyer == "arb" || t.seller == "arb"));
+  down(run);
+  fs::remove_all(run);
+}
+
+TEST_CASE("agentd process: the Python custom agent attaches through the proxy and trades") {
+  const auto run = run_dir("agents-py");
+  const auto up =
+      marketctl({"up", tests + "/python.yaml", "--run", run, "--detach", "--sync", "none"});
+  INFO(up.output);
+  REQUIRE(up.code == 0);
+  CHECK(up.output.find("custom (agent) not started: an external agent") != std::string::npos);
+  const auto stubs = run + "/stubs";
+  const std::string examples = EXAMPLES_PYTHON;
+  auto make = mkt::testing::ChildProcess({examples + "/make-stubs.sh", stubs},
+                                         mkt::testing::ChildProcess::Capture::stdout_and_stderr);
+  INFO(make.output());
+  REQUIRE(make.wait() == 0);
+  const auto state = mkt::marketctl::read_state({run});
+  REQUIRE(state.has_value());
+  const auto port_of = [&](const std::string& node, const std::string& name) {
+    const auto* record = state->find(node);
+    REQUIRE(record != nullptr);
+    return std::to_string(record->port(name));
+  };
+  auto agent = mkt::testing::ChildProcess(
+      {"/usr/bin/env", "PYTHONPATH=" + stubs, "/usr/bin/python3", examples + "/custom_agent.py",
+       "--exchange", "127.0.0.1:" + port_of("ex-1", "grpc"), "--proxy",
+       "127.0.0.1:" + port_of("netproxy", "proxy"), "--node", "custom", "--accounts",
+       run + "/accounts", "--symbol", "S", "--orders", "3"},
+      mkt::testing::ChildProcess::Capture::stdout_and_stderr);
+  const int code = agent.wait();
+  INFO(agent.output());
+  CHECK(code == 0);
+  CHECK(agent.output().find("3 orders answered") != std::string::npos);
+  // It bought from the maker, and the ledger says so.
+  CHECK(eventually(
+      [&] {
+        const auto trades = ledger_trades(run);
+        return std::any_of(trades.begin(), trades.end(), [](const Trade& t) {
+          return t.buyer == "custom" && t.seller == "maker";
+        });
+      },
+      20s, 100ms));
+  // Its connection went through the proxy, on the custom agent's own link.
+  const auto stats =
+      mkt::runtime::http_get("127.0.0.1", std::stoi(port_of("netproxy", "http")), "/v1/stats", 5s);
+  REQUIRE(stats.has_value());
+  std::smatch bytes;
+  static const std::regex link(
+      R"re("source":\s*"custom",\s*"destination":\s*"ex-1",\s*"bytes_forward":\s*"(\d+)")re");
+  REQUIRE(std::regex_search(*stats, bytes, link));
+  CHECK(std::stoll(bytes[1]) > 0);
   down(run);
   fs::remove_all(run);
 }
