@@ -38,7 +38,6 @@ struct Agent::Venue {
   std::vector<std::string> symbols;
   std::shared_ptr<runtime::ClientCall<pb::MarketDataRequest>> market_data;
   std::shared_ptr<runtime::ClientCall<pb::SessionRequest>> session;
-  bool session_up = false;  // the session has delivered its first event or accepted writes
   boost::asio::steady_timer market_retry;
   boost::asio::steady_timer session_retry;
   std::chrono::milliseconds market_backoff = retry_first;
@@ -154,7 +153,6 @@ void Agent::open_session(Venue& venue) {
        .on_done =
            [this, v](const grpc::Status& status) {
              v->session.reset();
-             v->session_up = false;
              if (stopped_) return;
              // What was sent there and not answered is unknown now: the venue may have it.
              trader_.venue_lost(v->id);
@@ -162,7 +160,6 @@ void Agent::open_session(Venue& venue) {
                           static_cast<int>(status.error_code()), status.error_message());
              retry_later(*v, true);
            }});
-  venue.session_up = true;
 }
 
 void Agent::retry_later(Venue& venue, bool session) {

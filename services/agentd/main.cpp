@@ -59,6 +59,14 @@ int run(const mkt::runtime::CommonOptions& options) {
     return 1;
   }
 
+  // Client order ids carry this start's second in base 36, so a restarted agent's are new.
+  std::string stamp;
+  for (auto seconds = static_cast<std::uint64_t>(mkt::runtime::wall_clock_ns() / 1'000'000'000);
+       seconds != 0; seconds /= 36) {
+    stamp.insert(stamp.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[seconds % 36]);
+  }
+  setup->config.order_prefix = options.node_id + "." + stamp;
+
   mkt::agentd::AgentOptions agent_options;
   agent_options.node_id = options.node_id;
   agent_options.api_key = *key;

@@ -43,6 +43,7 @@ Trader::Trader(TraderConfig config, std::unique_ptr<Strategy> strategy)
       strategy_(std::move(strategy)),
       random_(core::mix64(config_.seed ^ core::fnv1a64(config_.agent_id))),
       cash_cents_(config_.initial_cash_cents) {
+  if (config_.order_prefix.empty()) config_.order_prefix = config_.agent_id;
   for (const auto& venue : config_.venues) {
     auto& state = venues_[venue.id];
     for (const auto& symbol : venue.symbols) state.books[symbol];
@@ -258,12 +259,12 @@ std::int64_t Trader::round_trip_ns(std::string_view venue) const {
 }
 
 std::optional<std::uint64_t> Trader::order_id_of(std::string_view client_order_id) const {
-  const std::string_view agent = config_.agent_id;
-  if (client_order_id.size() <= agent.size() + 1 || !client_order_id.starts_with(agent) ||
-      client_order_id[agent.size()] != '-') {
+  const std::string_view prefix = config_.order_prefix;
+  if (client_order_id.size() <= prefix.size() + 1 || !client_order_id.starts_with(prefix) ||
+      client_order_id[prefix.size()] != '-') {
     return std::nullopt;
   }
-  const std::string_view digits = client_order_id.substr(agent.size() + 1);
+  const std::string_view digits = client_order_id.substr(prefix.size() + 1);
   std::uint64_t id = 0;
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
   if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
@@ -271,7 +272,7 @@ std::optional<std::uint64_t> Trader::order_id_of(std::string_view client_order_i
 }
 
 std::string Trader::client_order_id(std::uint64_t order_id) const {
-  return config_.agent_id + "-" + std::to_string(order_id);
+  return config_.order_prefix + "-" + std::to_string(order_id);
 }
 
 const SymbolInfo* Trader::symbol_info(std::string_view symbol) const {

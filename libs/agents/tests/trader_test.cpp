@@ -52,6 +52,13 @@ TEST_CASE("trader: an order from decision to fill, with position, cash and pnl")
   CHECK_FALSE(trader.order_id_of("agent-10-1"));
   CHECK_FALSE(trader.order_id_of("agent-1-x"));
   CHECK_FALSE(trader.order_id_of("other-1"));
+  // Another run of the same agent (a prefix with a start stamp) is not this one.
+  TraderConfig restarted = two_venues();
+  restarted.order_prefix = "agent-1.t5k2";
+  Trader again(std::move(restarted), std::make_unique<Scripted>());
+  CHECK(again.client_order_id(3) == "agent-1.t5k2-3");
+  CHECK(again.order_id_of("agent-1.t5k2-3") == 3u);
+  CHECK_FALSE(again.order_id_of(trader.client_order_id(id)));
 
   CHECK(trader.sent(id, 1'000'000));
   CHECK(trader.on_accepted(id, 77, 1'400'000, nullptr));

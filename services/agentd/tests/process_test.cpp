@@ -89,6 +89,22 @@ TEST_CASE("agentd process: a market maker and noise traders trade, the maker ear
   // Noise traders trade with each other too: the market is more than the maker.
   CHECK(std::any_of(trades.begin(), trades.end(),
                     [](const Trade& t) { return t.buyer != "maker" && t.seller != "maker"; }));
+  // A restarted maker trades again at once: its new orders' client ids are not its first run's
+  // (the venue would refuse those as duplicates, one by one, until past the first run's ids).
+  const auto restart = marketctl({"restart", "maker", "--run", run});
+  INFO(restart.output);
+  REQUIRE(restart.code == 0);
+  const auto state = mkt::marketctl::read_state({run});
+  REQUIRE(state.has_value());
+  const int metrics_port = state->find("maker")->port("metrics");
+  const auto counter = [&](const std::string& name) -> std::int64_t {
+    const auto text = mkt::runtime::http_get("127.0.0.1", metrics_port, "/metrics", 1s);
+    std::smatch value;
+    const std::regex re(name + R"( (\d+))");
+    return text && std::regex_search(*text, value, re) ? std::stoll(value[1]) : -1;
+  };
+  CHECK(eventually([&] { return counter("agent_fills_total") >= 10; }, 30s, 250ms));
+  CHECK(counter("agent_rejects_total") < 10);
   down(run);
   fs::remove_all(run);
 }

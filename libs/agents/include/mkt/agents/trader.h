@@ -35,6 +35,10 @@ struct VenueInfo {
 
 struct TraderConfig {
   std::string agent_id;
+  // Client order ids are "<order_prefix>-<n>"; the agent's id when empty. agentd adds a stamp
+  // of its start, so that a restarted agent does not reuse an id the venue has seen (it would
+  // refuse it as a duplicate).
+  std::string order_prefix;
   std::vector<VenueInfo> venues;
   std::vector<SymbolInfo> symbols;  // every symbol of any venue
   std::int64_t initial_cash_cents = 0;
@@ -110,7 +114,8 @@ class Trader {
   // Smoothed round trip from sending an order to its acknowledgement, per venue; 0 until one.
   std::int64_t round_trip_ns(std::string_view venue) const;
 
-  // Parses "<agent>-<n>" back into n; nullopt for another agent's or a malformed id.
+  // Parses "<prefix>-<n>" back into n; nullopt for another agent's (or another run's) or a
+  // malformed id.
   std::optional<std::uint64_t> order_id_of(std::string_view client_order_id) const;
   std::string client_order_id(std::uint64_t order_id) const;
 
