@@ -62,11 +62,12 @@ TEST_CASE("the good file loads") {
 }
 
 TEST_CASE("an unknown strategy lists the known ones") {
-  CHECK_THAT(errors(with(good, "strategy: momentum", "strategy: momentun")),
-             VectorContains(std::string(
-                 "default.yaml:21: agents[2].strategy: unknown strategy 'momentun' (expected one "
-                 "of: adaptive, arbitrage, coordinated, external, information_broker, market_maker, "
-                 "mean_reversion, momentum, noise or value)")));
+  CHECK_THAT(
+      errors(with(good, "strategy: momentum", "strategy: momentun")),
+      VectorContains(std::string(
+          "default.yaml:21: agents[2].strategy: unknown strategy 'momentun' (expected one "
+          "of: adaptive, arbitrage, coordinated, external, information_broker, market_maker, "
+          "mean_reversion, momentum, noise or value)")));
 }
 
 TEST_CASE("YAML syntax errors give the line") {
