@@ -4,7 +4,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include "convert.h"
+#include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/runtime/channel.h"
+#include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/clock.h"
 
 namespace mkt::agentd {
@@ -18,10 +21,6 @@ constexpr auto retry_first = 100ms;
 constexpr auto retry_max = 2s;
 // Cancel requests carry the order's own id with this bit set, to tell their answers apart.
 constexpr std::uint64_t cancel_bit = std::uint64_t{1} << 63;
-
-common to_proto(agents::Side side) {
-  return side == agents::Side::buy ? common::SIDE_BUY : common::SIDE_SELL;
-}
 
 }  // namespace
 
@@ -71,8 +70,20 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
           .traded_lots = registry.gauge("agent_traded_lots", "Lots bought and sold so far."),
           .ack_latency = registry.histogram(
               "agent_order_ack_seconds", "From sending an order to its acknowledgement.",
-              metrics::exponential_bounds(10'000, 2, 10'000'000'000), 1e9)},
-      registry_(registry) {
+              metrics::exponential_bounds(10'000, 2, 10'000'000'000), 1e9),
+          .positions = {},
+          .refusals = {}} {
+  for (const auto& symbol : trader_.config().symbols) {
+    metrics_.positions.emplace_back(
+        symbol.name, &registry.gauge("agent_position_lots", "Position per symbol, over all venues.",
+                                     {{"symbol", symbol.name}}));
+  }
+  for (const auto reason : agents::all_risk_refusals) {
+    metrics_.refusals.emplace_back(
+        reason,
+        &registry.gauge("agent_risk_refusals", "Orders the agent's own risk limits stopped.",
+                        {{"reason", std::string(agents::to_string(reason))}}));
+  }
   for (const auto& info : trader_.config().venues) {
     const auto address = options_.venue_addresses.find(info.id);
     auto venue = std::make_unique<Venue>(
@@ -298,6 +309,7 @@ void Agent::decide() {
 }
 
 void Agent::dispatch(Outbox outbox) {
+  // outbox.signals wait for the peer service, which is not built yet.
   if (outbox.orders.empty() && outbox.cancels.empty()) return;
   if (options_.reaction_time_us <= 0) {
     release(outbox);
@@ -332,7 +344,7 @@ bool Agent::send_submit(const agents::OwnOrder& order) {
   runtime::stamp(*submit.mutable_header(), options_.node_id);
   submit.set_client_order_id(trader_.client_order_id(order.id));
   submit.set_symbol(order.request.symbol);
-  submit.set_side(to_proto(order.request.side));
+  submit.set_side(exchanged::to_proto(order.request.side));
   submit.set_quantity_lots(order.request.quantity_lots);
   if (order.request.price_ticks == 0) {
     submit.set_type(pb::ORDER_TYPE_MARKET);
@@ -372,20 +384,9 @@ void Agent::refresh_gauges() {
   metrics_.cash_cents.set(trader_.cash_cents());
   metrics_.live_orders.set(static_cast<std::int64_t>(trader_.live_orders().size()));
   metrics_.traded_lots.set(trader_.traded_lots());
-  for (const auto& symbol : trader_.config().symbols) {
-    registry_
-        .gauge("agent_position_lots", "Position per symbol, over all venues.",
-               {{"symbol", symbol.name}})
-        .set(trader_.position(symbol.name));
-  }
-  for (const auto reason :
-       {agents::RiskRefusal::unknown_venue_or_symbol, agents::RiskRefusal::invalid_quantity,
-        agents::RiskRefusal::invalid_price, agents::RiskRefusal::order_size,
-        agents::RiskRefusal::position, agents::RiskRefusal::open_orders}) {
-    registry_
-        .gauge("agent_risk_refusals", "Orders the agent's own risk limits stopped.",
-               {{"reason", std::string(agents::to_string(reason))}})
-        .set(static_cast<std::int64_t>(trader_.refused(reason)));
+  for (const auto& [symbol, gauge] : metrics_.positions) gauge->set(trader_.position(symbol));
+  for (const auto& [reason, gauge] : metrics_.refusals) {
+    gauge->set(static_cast<std::int64_t>(trader_.refused(reason)));
   }
   gauges_.expires_after(250ms);
   gauges_.async_wait([this](const boost::system::error_code& ec) {

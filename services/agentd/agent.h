@@ -16,10 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/agents/setup.h"
 #include "mkt/metrics/registry.h"
-#include "mkt/runtime/client_stream.h"
+
+namespace market::exchange::v1 {
+class MarketDataEvent;
+class SessionEvent;
+}  // namespace market::exchange::v1
 
 namespace mkt::agentd {
 
@@ -86,8 +89,9 @@ class Agent {
     metrics::Gauge& live_orders;
     metrics::Gauge& traded_lots;
     metrics::Histogram& ack_latency;
+    std::vector<std::pair<std::string, metrics::Gauge*>> positions;  // by symbol
+    std::vector<std::pair<agents::RiskRefusal, metrics::Gauge*>> refusals;
   } metrics_;
-  metrics::Registry& registry_;
 };
 
 }  // namespace mkt::agentd

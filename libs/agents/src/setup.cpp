@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "mkt/agents/strategies.h"
 
 namespace mkt::agents {
 namespace {
+
+double to_double(const core::Decimal& d) {
+  return static_cast<double>(d.mantissa) / std::pow(10.0, d.scale);
+}
 
 // Typed reads of strategy_config with defaults (the scenario has checked the types).
 class Params {
@@ -26,7 +31,7 @@ class Params {
     const auto* p = find(key);
     if (!p) return fallback;
     if (p->type == scenario::Param::Type::integer) return static_cast<double>(p->integer);
-    return static_cast<double>(p->decimal.mantissa) / std::pow(10.0, p->decimal.scale);
+    return to_double(p->decimal);
   }
   bool boolean(const std::string& key, bool fallback) const {
     const auto* p = find(key);
@@ -41,16 +46,100 @@ class Params {
   const scenario::AgentSpec& spec_;
 };
 
-double to_double(const core::Decimal& d) {
-  return static_cast<double>(d.mantissa) / std::pow(10.0, d.scale);
+// What a strategy is built from: its parameters, the scenario, the market's volatility; it may
+// tighten the trader's configuration (the market maker's position limit).
+struct Build {
+  const Params& p;
+  const scenario::Scenario& scenario;
+  std::uint32_t volatility_ppm;
+  bool information_sharing;
+  TraderConfig& config;
+};
+using Make = std::unique_ptr<Strategy> (*)(const Build&);
+
+// Every strategy agentd runs, by its scenario name: the one list of them.
+const std::map<std::string_view, Make>& makers() {
+  static const std::map<std::string_view, Make> table = {
+      {"noise",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         const std::int64_t interval = b.p.ms("order_interval_ms", 1000);
+         return std::make_unique<NoiseTrader>(
+             NoiseParams{.order_interval_ms = interval,
+                         .quantity_lots_max = b.p.integer("quantity_lots_max", 10),
+                         .price_range_ticks = b.p.integer("price_range_ticks", 10),
+                         .order_lifetime_ms = 10 * interval});
+       }},
+      {"value",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         ValueParams params{.order_interval_ms = b.p.ms("order_interval_ms", 1000),
+                            .quantity_lots_max = b.p.integer("quantity_lots_max", 10),
+                            .observation_noise_ticks = {},
+                            .mean_reversion = b.p.number("mean_reversion_rate", 0),
+                            .volatility_ppm = b.volatility_ppm};
+         // observation_noise is in the symbol's currency: each symbol's tick turns it into ticks.
+         const double noise = b.p.number("observation_noise", 0.5);
+         for (const auto& [name, market] : b.scenario.markets) {
+           for (const scenario::Symbol& symbol : market.symbols) {
+             params.observation_noise_ticks[symbol.name] = noise / to_double(symbol.tick_size);
+           }
+         }
+         return std::make_unique<ValueTrader>(std::move(params));
+       }},
+      {"market_maker",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         const std::int64_t limit = b.p.integer("position_limit_lots", 1000);
+         const std::int64_t quote = b.p.integer("quote_quantity_lots", 10);
+         // Its quotes may not grow the position beyond the limit; the trader's limit leaves room
+         // for a quote on each side.
+         b.config.risk.max_position_lots =
+             std::min(b.config.risk.max_position_lots, limit + 2 * quote);
+         return std::make_unique<MarketMaker>(
+             MarketMakerParams{.spread_ticks = b.p.integer("spread_ticks", 4),
+                               .quote_quantity_lots = quote,
+                               .risk_aversion = b.p.number("risk_aversion", 0.1),
+                               .refresh_ms = b.p.ms("refresh_ms", 1000),
+                               .position_limit_lots = limit});
+       }},
+      {"momentum",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         return std::make_unique<WindowTrader>(
+             WindowTrader::Kind::momentum,
+             WindowParams{.window = b.p.integer("momentum_window", 20),
+                          .threshold = b.p.number("momentum_threshold", 0.02),
+                          .confidence_threshold = b.p.number("confidence_threshold", 0.7),
+                          .quantity_lots = b.p.integer("quantity_lots", 10),
+                          .sample_interval_ms = b.p.ms("sample_interval_ms", 1000),
+                          .share_signals = b.information_sharing});
+       }},
+      {"mean_reversion",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         return std::make_unique<WindowTrader>(
+             WindowTrader::Kind::mean_reversion,
+             WindowParams{.window = b.p.integer("window", 20),
+                          .threshold = b.p.number("threshold", 0.02),
+                          .confidence_threshold = b.p.number("confidence_threshold", 0.7),
+                          .quantity_lots = b.p.integer("quantity_lots", 10),
+                          .sample_interval_ms = b.p.ms("sample_interval_ms", 1000),
+                          .share_signals = b.information_sharing});
+       }},
+      {"arbitrage",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         return std::make_unique<Arbitrageur>(
+             ArbitrageParams{.min_profit = b.p.number("min_profit_threshold", 0.001),
+                             .max_holding_ms = b.p.ms("max_holding_time", 300'000),
+                             .quantity_lots = b.p.integer("quantity_lots", 10),
+                             .fee_ticks = b.p.integer("fee_ticks", 0),
+                             .volatility_ppm = b.volatility_ppm,
+                             .interval_ms = 100});
+       }},
+  };
+  return table;
 }
 
 }  // namespace
 
 std::expected<void, std::string> strategy_supported(std::string_view strategy) {
-  static const std::vector<std::string_view> supported = {
-      "noise", "value", "market_maker", "momentum", "mean_reversion", "arbitrage"};
-  if (std::find(supported.begin(), supported.end(), strategy) != supported.end()) return {};
+  if (makers().contains(strategy)) return {};
   if (strategy == "external") {
     return std::unexpected(
         "an external agent: run it yourself with its key from the run's accounts file");
@@ -119,58 +208,12 @@ std::expected<AgentSetup, std::string> agent_setup(const scenario::Scenario& sce
   const Params p(spec);
   setup.reaction_time_us = spec.reaction_time_us;
   setup.information_sharing = p.boolean("information_sharing", false);
-  const std::string& s = spec.strategy;
-  if (s == "noise") {
-    setup.strategy = std::make_unique<NoiseTrader>(
-        NoiseParams{.order_interval_ms = p.ms("order_interval_ms", 1000),
-                    .quantity_lots_max = p.integer("quantity_lots_max", 10),
-                    .price_range_ticks = p.integer("price_range_ticks", 10),
-                    .order_lifetime_ms = 10 * p.ms("order_interval_ms", 1000)});
-  } else if (s == "value") {
-    ValueParams params{.order_interval_ms = p.ms("order_interval_ms", 1000),
-                       .quantity_lots_max = p.integer("quantity_lots_max", 10),
-                       .observation_noise_ticks = {},
-                       .mean_reversion = p.number("mean_reversion_rate", 0),
-                       .volatility_ppm = volatility_ppm};
-    // observation_noise is in the symbol's currency: each symbol's tick size turns it into ticks.
-    const double noise = p.number("observation_noise", 0.5);
-    for (const auto& [name, market] : scenario.markets) {
-      for (const scenario::Symbol& symbol : market.symbols) {
-        params.observation_noise_ticks[symbol.name] = noise / to_double(symbol.tick_size);
-      }
-    }
-    setup.strategy = std::make_unique<ValueTrader>(std::move(params));
-  } else if (s == "market_maker") {
-    const std::int64_t limit = p.integer("position_limit_lots", 1000);
-    setup.strategy = std::make_unique<MarketMaker>(
-        MarketMakerParams{.spread_ticks = p.integer("spread_ticks", 4),
-                          .quote_quantity_lots = p.integer("quote_quantity_lots", 10),
-                          .risk_aversion = p.number("risk_aversion", 0.1),
-                          .refresh_ms = p.ms("refresh_ms", 1000),
-                          .position_limit_lots = limit});
-    // Its quotes may not grow the position beyond the limit, so the trader's limit has room for
-    // one more quote on the side that reduces it.
-    config.risk.max_position_lots =
-        std::min(config.risk.max_position_lots, limit + 2 * p.integer("quote_quantity_lots", 10));
-  } else if (s == "momentum" || s == "mean_reversion") {
-    const bool momentum = s == "momentum";
-    setup.strategy = std::make_unique<WindowTrader>(
-        momentum ? WindowTrader::Kind::momentum : WindowTrader::Kind::mean_reversion,
-        WindowParams{.window = p.integer(momentum ? "momentum_window" : "window", 20),
-                     .threshold = p.number(momentum ? "momentum_threshold" : "threshold", 0.02),
-                     .confidence_threshold = p.number("confidence_threshold", 0.7),
-                     .quantity_lots = p.integer("quantity_lots", 10),
-                     .sample_interval_ms = p.ms("sample_interval_ms", 1000),
-                     .share_signals = setup.information_sharing});
-  } else if (s == "arbitrage") {
-    setup.strategy = std::make_unique<Arbitrageur>(
-        ArbitrageParams{.min_profit = p.number("min_profit_threshold", 0.001),
-                        .max_holding_ms = p.ms("max_holding_time", 300'000),
-                        .quantity_lots = p.integer("quantity_lots", 10),
-                        .fee_ticks = p.integer("fee_ticks", 0),
-                        .volatility_ppm = volatility_ppm,
-                        .interval_ms = 100});
-  }
+  setup.strategy =
+      makers().at(spec.strategy)(Build{.p = p,
+                                       .scenario = scenario,
+                                       .volatility_ppm = volatility_ppm,
+                                       .information_sharing = setup.information_sharing,
+                                       .config = config});
   return setup;
 }
 

@@ -67,18 +67,9 @@ LocalBook* Trader::book(std::string_view venue, std::string_view symbol) {
 }
 
 Outbox Trader::decide(std::int64_t now_ns) {
-  now_ns_ = now_ns;
   Decisions decisions;
   View view(*this, now_ns);
   strategy_->decide(view, decisions);
-  return collect(decisions, now_ns);
-}
-
-Outbox Trader::signal(std::int64_t now_ns, const Signal& signal) {
-  now_ns_ = now_ns;
-  Decisions decisions;
-  View view(*this, now_ns);
-  strategy_->on_signal(view, signal, decisions);
   return collect(decisions, now_ns);
 }
 
@@ -193,7 +184,6 @@ bool Trader::on_fill(std::uint64_t order_id, std::int64_t price_ticks, std::int6
                      .price_ticks = price_ticks,
                      .quantity_lots = quantity_lots};
   if (remaining_lots <= 0) orders_.erase(it);
-  now_ns_ = now_ns;
   View view(*this, now_ns);
   strategy_->on_fill(view, fill);
   return true;

@@ -86,22 +86,8 @@ struct OwnOrder {
 
 enum class SignalKind : std::uint8_t { buy, sell, fair_value, volatility, arbitrage };
 
-// A piece of peer intelligence: what an agent believes about a symbol, and how surely.
-struct Signal {
-  std::string id;      // "<origin>/<sequence>", unique
-  std::string origin;  // the agent that made it
-  std::string symbol;
-  SignalKind kind = SignalKind::buy;
-  std::uint32_t confidence_ppm = 0;
-  std::int64_t value_ticks = 0;  // fair value or price spoken of; 0 when the kind has none
-  std::int64_t origin_ns = 0;    // when the origin made it (wall clock)
-  std::uint32_t hops = 0;        // hops taken so far
-  std::uint32_t ttl_hops = 0;    // the most it may take
-  std::int64_t expires_ns = 0;
-  std::vector<std::string> venues;
-};
-
-// A signal a strategy wants shared; the agent stamps id, origin, time and TTL.
+// A signal a strategy wants shared with its peers (the peer service that carries them is not
+// built yet: agentd drops them for now).
 struct SignalRequest {
   std::string symbol;
   SignalKind kind = SignalKind::buy;
@@ -138,9 +124,6 @@ class Strategy {
   virtual bool reacts_to_books() const { return false; }
   virtual void decide(View& view, Decisions& out) = 0;
   virtual void on_fill(View& /*view*/, const OwnFill& /*fill*/) {}
-  // A signal from a peer, after de-duplication and expiry (the reputation of its origin is the
-  // strategy's business).
-  virtual void on_signal(View& /*view*/, const Signal& /*signal*/, Decisions& /*out*/) {}
 };
 
 }  // namespace mkt::agents

@@ -57,6 +57,12 @@ enum class RiskRefusal : std::uint8_t {
   position,
   open_orders,
 };
+inline constexpr RiskRefusal all_risk_refusals[] = {RiskRefusal::unknown_venue_or_symbol,
+                                                    RiskRefusal::invalid_quantity,
+                                                    RiskRefusal::invalid_price,
+                                                    RiskRefusal::order_size,
+                                                    RiskRefusal::position,
+                                                    RiskRefusal::open_orders};
 std::string_view to_string(RiskRefusal refusal);
 
 // What decide() wants sent: orders (with their own ids) and cancels.
@@ -82,8 +88,6 @@ class Trader {
   // Runs the strategy at wall time now_ns and returns what passed the risk limits. New orders are
   // recorded as queued; mark them sent() when they go out.
   Outbox decide(std::int64_t now_ns);
-  // A signal from a peer, passed to the strategy; may produce orders like decide().
-  Outbox signal(std::int64_t now_ns, const Signal& signal);
 
   // False when the order is gone (cancelled while queued): do not send it then.
   bool sent(std::uint64_t order_id, std::int64_t now_ns);
@@ -143,7 +147,6 @@ class Trader {
   std::map<RiskRefusal, std::uint64_t> refused_;
   std::uint64_t fills_ = 0;
   std::int64_t traded_lots_ = 0;
-  std::int64_t now_ns_ = 0;
 };
 
 // What a strategy reads while it decides: the trader's state at one instant.

@@ -28,6 +28,26 @@ struct StreamCallbacks {
 
 namespace detail {
 
+// Posts a message that was read (moved out of `response`, which is left empty for the next read).
+template <class Executor, class Response>
+void deliver(const Executor& executor, const StreamCallbacks<Response>& callbacks,
+             Response& response) {
+  auto message = std::make_shared<Response>(std::move(response));
+  response.Clear();
+  boost::asio::post(executor, [on_read = callbacks.on_read, message] {
+    if (on_read) on_read(*message);
+  });
+}
+
+// Posts the end of a call.
+template <class Executor, class Response>
+void finish(const Executor& executor, const StreamCallbacks<Response>& callbacks,
+            const grpc::Status& status) {
+  boost::asio::post(executor, [on_done = callbacks.on_done, status] {
+    if (on_done) on_done(status);
+  });
+}
+
 template <class Request>
 class Sender {
  public:
@@ -76,11 +96,7 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
  private:
   void OnReadDone(bool ok) override {
     if (ok) {
-      auto message = std::make_shared<Response>(std::move(response_));
-      boost::asio::post(executor_, [on_read = callbacks_.on_read, message] {
-        if (on_read) on_read(*message);
-      });
-      response_.Clear();
+      deliver(executor_, callbacks_, response_);
       this->StartRead(&response_);
       return;
     }
@@ -121,9 +137,7 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
       std::lock_guard lock(shared_->mutex);
       shared_->sender = nullptr;
     }
-    boost::asio::post(executor_, [on_done = callbacks_.on_done, status] {
-      if (on_done) on_done(status);
-    });
+    finish(executor_, callbacks_, status);
     delete this;
   }
 
@@ -151,18 +165,12 @@ class ReaderCall final : public grpc::ClientReadReactor<Response> {
  private:
   void OnReadDone(bool ok) override {
     if (!ok) return;
-    auto message = std::make_shared<Response>(std::move(response_));
-    boost::asio::post(executor_, [on_read = callbacks_.on_read, message] {
-      if (on_read) on_read(*message);
-    });
-    response_.Clear();
+    deliver(executor_, callbacks_, response_);
     this->StartRead(&response_);
   }
 
   void OnDone(const grpc::Status& status) override {
-    boost::asio::post(executor_, [on_done = callbacks_.on_done, status] {
-      if (on_done) on_done(status);
-    });
+    finish(executor_, callbacks_, status);
     delete this;
   }
 
