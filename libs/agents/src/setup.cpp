@@ -57,6 +57,19 @@ struct Build {
 };
 using Make = std::unique_ptr<Strategy> (*)(const Build&);
 
+// Momentum and mean reversion: the same parameters but for the names of two (the reference
+// file's momentum_window and momentum_threshold).
+std::unique_ptr<Strategy> window_trader(const Build& b, WindowTrader::Kind kind,
+                                        const std::string& window, const std::string& threshold) {
+  return std::make_unique<WindowTrader>(
+      kind, WindowParams{.window = b.p.integer(window, 20),
+                         .threshold = b.p.number(threshold, 0.02),
+                         .confidence_threshold = b.p.number("confidence_threshold", 0.7),
+                         .quantity_lots = b.p.integer("quantity_lots", 10),
+                         .sample_interval_ms = b.p.ms("sample_interval_ms", 1000),
+                         .share_signals = b.information_sharing});
+}
+
 // Every strategy agentd runs, by its scenario name: the one list of them.
 const std::map<std::string_view, Make>& makers() {
   static const std::map<std::string_view, Make> table = {
@@ -101,26 +114,13 @@ const std::map<std::string_view, Make>& makers() {
                                .position_limit_lots = limit});
        }},
       {"momentum",
-       [](const Build& b) -> std::unique_ptr<Strategy> {
-         return std::make_unique<WindowTrader>(
-             WindowTrader::Kind::momentum,
-             WindowParams{.window = b.p.integer("momentum_window", 20),
-                          .threshold = b.p.number("momentum_threshold", 0.02),
-                          .confidence_threshold = b.p.number("confidence_threshold", 0.7),
-                          .quantity_lots = b.p.integer("quantity_lots", 10),
-                          .sample_interval_ms = b.p.ms("sample_interval_ms", 1000),
-                          .share_signals = b.information_sharing});
+       [](const Build& b) {
+         return window_trader(b, WindowTrader::Kind::momentum, "momentum_window",
+                              "momentum_threshold");
        }},
       {"mean_reversion",
-       [](const Build& b) -> std::unique_ptr<Strategy> {
-         return std::make_unique<WindowTrader>(
-             WindowTrader::Kind::mean_reversion,
-             WindowParams{.window = b.p.integer("window", 20),
-                          .threshold = b.p.number("threshold", 0.02),
-                          .confidence_threshold = b.p.number("confidence_threshold", 0.7),
-                          .quantity_lots = b.p.integer("quantity_lots", 10),
-                          .sample_interval_ms = b.p.ms("sample_interval_ms", 1000),
-                          .share_signals = b.information_sharing});
+       [](const Build& b) {
+         return window_trader(b, WindowTrader::Kind::mean_reversion, "window", "threshold");
        }},
       {"arbitrage",
        [](const Build& b) -> std::unique_ptr<Strategy> {
