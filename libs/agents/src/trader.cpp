@@ -42,7 +42,9 @@ Trader::Trader(TraderConfig config, std::unique_ptr<Strategy> strategy)
     : config_(std::move(config)),
       strategy_(std::move(strategy)),
       random_(core::mix64(config_.seed ^ core::fnv1a64(config_.agent_id))),
-      cash_cents_(config_.initial_cash_cents) {
+      cash_cents_(config_.initial_cash_cents),
+      gossip_(config_.agent_id, config_.gossip),
+      reputation_(config_.reputation) {
   if (config_.order_prefix.empty()) config_.order_prefix = config_.agent_id;
   for (const auto& venue : config_.venues) {
     auto& state = venues_[venue.id];
@@ -67,6 +69,7 @@ LocalBook* Trader::book(std::string_view venue, std::string_view symbol) {
 }
 
 Outbox Trader::decide(std::int64_t now_ns) {
+  reputation_.settle(now_ns, [this](std::string_view symbol) { return mark_ticks(symbol); });
   Decisions decisions;
   View view(*this, now_ns);
   strategy_->decide(view, decisions);
@@ -87,20 +90,52 @@ Outbox Trader::collect(Decisions& decisions, std::int64_t now_ns) {
     }  // sent: cancelled on its acceptance
   }
   for (auto& request : decisions.orders) {
-    if (const auto refusal = check(request)) {
-      ++refused_[*refusal];
-      continue;
-    }
-    OwnOrder order;
-    order.id = next_order_id_++;
-    order.request = std::move(request);
-    order.remaining_lots = order.request.quantity_lots;
-    order.decided_ns = now_ns;
-    out.orders.push_back(order);
-    orders_.emplace(order.id, std::move(order));
+    if (auto order = place(std::move(request), now_ns)) out.orders.push_back(std::move(*order));
   }
-  out.signals = std::move(decisions.signals);
+  for (const auto& signal : decisions.signals) {
+    out.signals.push_back(gossip_.originate(signal, now_ns));
+  }
   return out;
+}
+
+std::expected<OwnOrder, RiskRefusal> Trader::place(OrderRequest request, std::int64_t now_ns) {
+  if (const auto refusal = check(request)) {
+    ++refused_[*refusal];
+    return std::unexpected(*refusal);
+  }
+  OwnOrder order;
+  order.id = next_order_id_++;
+  order.request = std::move(request);
+  order.remaining_lots = order.request.quantity_lots;
+  order.decided_ns = now_ns;
+  orders_.emplace(order.id, order);
+  return order;
+}
+
+Admission Trader::on_signal(const PeerSignal& signal, std::int64_t now_ns) {
+  const Admission admission = gossip_.admit(signal, now_ns);
+  if (admission != Admission::fresh) return admission;
+  reputation_.received(signal);
+  const auto fundamental = fundamentals_.find(signal.symbol);
+  if (fundamental == fundamentals_.end()) return admission;  // not a symbol it can judge
+  switch (signal.kind) {
+    case SignalKind::fair_value: {
+      // Its own look at the value, with noise well inside the tolerance.
+      const std::int64_t value = fundamental->second.at((now_ns - config_.epoch_ns) / 1'000'000);
+      const double noise = static_cast<double>(reputation_.value_tolerance_ticks(value)) / 4;
+      reputation_.judge_value(signal,
+                              std::llround(static_cast<double>(value) + noise * random_.normal()));
+      break;
+    }
+    case SignalKind::buy:
+    case SignalKind::sell:
+      reputation_.expect_move(signal, mark_ticks(signal.symbol), now_ns);
+      break;
+    case SignalKind::volatility:
+    case SignalKind::arbitrage:
+      break;
+  }
+  return admission;
 }
 
 std::optional<RiskRefusal> Trader::check(const OrderRequest& request) const {
@@ -287,6 +322,17 @@ std::int64_t View::observe_value(std::string_view symbol, double noise_ticks) {
   const double value = static_cast<double>(it->second.at(market_ms()));
   const double seen = value + noise_ticks * trader_.random_.normal();
   return std::max<std::int64_t>(1, std::llround(seen));
+}
+
+std::vector<WeightedSignal> View::peer_signals(std::string_view symbol) const {
+  std::vector<WeightedSignal> out;
+  for (const PeerSignal* s : trader_.gossip_.live(symbol, now_ns_)) {
+    if (!trader_.reputation_.trusted(s->origin)) continue;
+    out.push_back(
+        {.signal = s,
+         .weight = trader_.gossip_.weight(*s, now_ns_) * trader_.reputation_.of(s->origin)});
+  }
+  return out;
 }
 
 std::optional<std::int64_t> View::others_best(std::string_view venue, std::string_view symbol,

@@ -86,8 +86,8 @@ struct OwnOrder {
 
 enum class SignalKind : std::uint8_t { buy, sell, fair_value, volatility, arbitrage };
 
-// A signal a strategy wants shared with its peers (the peer service that carries them is not
-// built yet: agentd drops them for now).
+// A signal a strategy wants shared with its peers (agentd gossips it when the agent's
+// information_sharing is on).
 struct SignalRequest {
   std::string symbol;
   SignalKind kind = SignalKind::buy;

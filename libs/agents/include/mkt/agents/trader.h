@@ -9,6 +9,7 @@
 // starting cash.
 
 #include <cstdint>
+#include <expected>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 
 #include "mkt/agents/fundamental.h"
 #include "mkt/agents/local_book.h"
+#include "mkt/agents/signals.h"
 #include "mkt/agents/strategy.h"
 
 namespace mkt::agents {
@@ -46,6 +48,8 @@ struct TraderConfig {
   std::uint64_t seed = 0;                       // the scenario's
   std::int64_t epoch_ns = 0;                    // market time 0 (the fundamental's start)
   std::vector<FundamentalParams> fundamentals;  // per symbol, as `symbols`
+  GossipParams gossip;
+  ReputationParams reputation;
 };
 
 // What is refused before it leaves, and why.
@@ -65,11 +69,18 @@ inline constexpr RiskRefusal all_risk_refusals[] = {RiskRefusal::unknown_venue_o
                                                     RiskRefusal::open_orders};
 std::string_view to_string(RiskRefusal refusal);
 
-// What decide() wants sent: orders (with their own ids) and cancels.
+// What decide() wants sent: orders (with their own ids), cancels and signals for the peers.
 struct Outbox {
   std::vector<OwnOrder> orders;
   std::vector<OwnOrder> cancels;  // orders with an exchange id, to cancel
-  std::vector<SignalRequest> signals;
+  std::vector<PeerSignal> signals;
+};
+
+// A peer's signal as a strategy sees it: weight = confidence x decay with age x the origin's
+// reputation.
+struct WeightedSignal {
+  const PeerSignal* signal = nullptr;
+  double weight = 0;
 };
 
 class Trader {
@@ -88,6 +99,16 @@ class Trader {
   // Runs the strategy at wall time now_ns and returns what passed the risk limits. New orders are
   // recorded as queued; mark them sent() when they go out.
   Outbox decide(std::int64_t now_ns);
+
+  // An order decided outside decide() (a leg of a coordinated trade): it passes the risk limits
+  // or is refused with the reason; an accepted one is queued, to send as decide()'s are.
+  std::expected<OwnOrder, RiskRefusal> place(OrderRequest request, std::int64_t now_ns);
+
+  // A signal from a peer: admitted once (Gossip), counted and, when it can be checked, judged
+  // (Reputation). The caller forwards fresh ones.
+  Admission on_signal(const PeerSignal& signal, std::int64_t now_ns);
+  const Reputation& reputation() const { return reputation_; }
+  Gossip& gossip() { return gossip_; }
 
   // False when the order is gone (cancelled while queued): do not send it then.
   bool sent(std::uint64_t order_id, std::int64_t now_ns);
@@ -145,6 +166,8 @@ class Trader {
   std::int64_t cash_cents_ = 0;
   std::uint64_t next_order_id_ = 1;
   std::map<RiskRefusal, std::uint64_t> refused_;
+  Gossip gossip_;
+  Reputation reputation_;
   std::uint64_t fills_ = 0;
   std::int64_t traded_lots_ = 0;
 };
@@ -180,6 +203,9 @@ class View {
   // A price to anchor on: the mid of the venue's book, else its last trade, else the reference.
   std::int64_t anchor_ticks(std::string_view venue, std::string_view symbol) const;
   Random& random() { return trader_.random_; }
+  // Peers' live signals about a symbol from origins still trusted, oldest first.
+  std::vector<WeightedSignal> peer_signals(std::string_view symbol) const;
+  double reputation(std::string_view origin) const { return trader_.reputation_.of(origin); }
 
  private:
   Trader& trader_;
