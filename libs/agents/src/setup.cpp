@@ -57,6 +57,20 @@ struct Build {
 };
 using Make = std::unique_ptr<Strategy> (*)(const Build&);
 
+// How the agent sees the fundamental: observation_noise is in the symbol's currency, each
+// symbol's tick turns it into ticks.
+ValueSight sight(const Build& b) {
+  ValueSight out{
+      .observation_noise_ticks = {}, .default_noise_ticks = 50, .volatility_ppm = b.volatility_ppm};
+  const double noise = b.p.number("observation_noise", 0.5);
+  for (const auto& [name, market] : b.scenario.markets) {
+    for (const scenario::Symbol& symbol : market.symbols) {
+      out.observation_noise_ticks[symbol.name] = noise / to_double(symbol.tick_size);
+    }
+  }
+  return out;
+}
+
 // Momentum and mean reversion: the same parameters but for the names of two (the reference
 // file's momentum_window and momentum_threshold).
 std::unique_ptr<Strategy> window_trader(const Build& b, WindowTrader::Kind kind,
@@ -84,19 +98,11 @@ const std::map<std::string_view, Make>& makers() {
        }},
       {"value",
        [](const Build& b) -> std::unique_ptr<Strategy> {
-         ValueParams params{.order_interval_ms = b.p.ms("order_interval_ms", 1000),
-                            .quantity_lots_max = b.p.integer("quantity_lots_max", 10),
-                            .observation_noise_ticks = {},
-                            .mean_reversion = b.p.number("mean_reversion_rate", 0),
-                            .volatility_ppm = b.volatility_ppm};
-         // observation_noise is in the symbol's currency: each symbol's tick turns it into ticks.
-         const double noise = b.p.number("observation_noise", 0.5);
-         for (const auto& [name, market] : b.scenario.markets) {
-           for (const scenario::Symbol& symbol : market.symbols) {
-             params.observation_noise_ticks[symbol.name] = noise / to_double(symbol.tick_size);
-           }
-         }
-         return std::make_unique<ValueTrader>(std::move(params));
+         return std::make_unique<ValueTrader>(
+             ValueParams{.order_interval_ms = b.p.ms("order_interval_ms", 1000),
+                         .quantity_lots_max = b.p.integer("quantity_lots_max", 10),
+                         .sight = sight(b),
+                         .mean_reversion = b.p.number("mean_reversion_rate", 0)});
        }},
       {"market_maker",
        [](const Build& b) -> std::unique_ptr<Strategy> {
@@ -131,6 +137,25 @@ const std::map<std::string_view, Make>& makers() {
                              .fee_ticks = b.p.integer("fee_ticks", 0),
                              .volatility_ppm = b.volatility_ppm,
                              .interval_ms = 100});
+       }},
+      {"coordinated",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         return std::make_unique<CoordinatedTrader>(CoordinatedParams{
+             .interval_ms = b.p.ms("decision_interval_ms", 500),
+             .confidence_threshold = b.p.number("coordination_threshold", 0.8),
+             .quantity_lots = b.p.integer("quantity_lots", 5),
+             .sight = sight(b),
+             .coordination = {.group_max = static_cast<std::uint32_t>(std::clamp<std::int64_t>(
+                                  b.p.integer("max_coordination_group", 4), 2, 64)),
+                              .timeout_ms = b.p.ms("proposal_timeout_ms", 500)}});
+       }},
+      {"information_broker",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         return std::make_unique<InformationBroker>(
+             BrokerTerms{.quality_threshold = b.p.number("quality_threshold", 0.8),
+                         .information_value = b.p.number("information_value", 0.001),
+                         .subscribers_max = static_cast<std::uint32_t>(std::clamp<std::int64_t>(
+                             b.p.integer("subscribers_max", 64), 0, 10'000))});
        }},
   };
   return table;

@@ -95,6 +95,7 @@ Outbox Trader::collect(Decisions& decisions, std::int64_t now_ns) {
   for (const auto& signal : decisions.signals) {
     out.signals.push_back(gossip_.originate(signal, now_ns));
   }
+  out.coordinated = std::move(decisions.coordinated);
   return out;
 }
 

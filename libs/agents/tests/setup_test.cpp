@@ -1,9 +1,12 @@
 // Agents from the shipped scenarios: venues, symbols, limits and each strategy's parameters.
 #include "mkt/agents/setup.h"
 
+#include <catch2/catch_approx.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <fstream>
 #include <sstream>
+
+#include "mkt/agents/strategies.h"
 
 using namespace mkt::agents;
 
@@ -58,6 +61,24 @@ TEST_CASE("agent setup: refusals name the node and the reason") {
   const auto scenario = load("default.yaml");
   CHECK(agent_setup(scenario, "nobody", 0).error() == "node 'nobody' is not in scenario default");
   CHECK(agent_setup(scenario, "ex-ny", 0).error() == "node 'ex-ny' is not an agent");
-  CHECK(agent_setup(scenario, "broker", 0).error() ==
-        "agentd does not run the information_broker strategy yet");
+  CHECK(strategy_supported("adaptive").error() == "agentd does not run the adaptive strategy yet");
+}
+
+TEST_CASE("agent setup: a broker and a coalition member from their parameters") {
+  const auto scenario = load("default.yaml");
+  auto broker = agent_setup(scenario, "broker", 0);
+  REQUIRE(broker);
+  REQUIRE(broker->strategy->broker_terms());
+  CHECK(broker->strategy->broker_terms()->quality_threshold == Catch::Approx(0.8));
+  CHECK_FALSE(broker->strategy->coordination());
+
+  const auto global = load("global.yaml");
+  for (const auto& node : global.nodes) {
+    if (!node.agent || node.agent->strategy != "coordinated") continue;
+    auto member = agent_setup(global, node.id, 0);
+    REQUIRE(member);
+    REQUIRE(member->strategy->coordination());
+    CHECK(member->strategy->coordination()->group_max == 3u);
+    CHECK(member->reaction_time_us == 120'000);
+  }
 }

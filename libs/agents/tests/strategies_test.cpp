@@ -58,12 +58,11 @@ TEST_CASE("noise trader: random sides and sizes around the mid, old orders cance
 }
 
 TEST_CASE("value trader: its estimate converges on the fundamental and it trades towards it") {
-  auto [trader, value] = trader_with<ValueTrader>(ValueParams{.order_interval_ms = 1000,
-                                                              .quantity_lots_max = 10,
-                                                              .observation_noise_ticks = {},
-                                                              .default_noise_ticks = 50,
-                                                              .mean_reversion = 0,
-                                                              .volatility_ppm = 20'000});
+  auto [trader, value] = trader_with<ValueTrader>(ValueParams{
+      .order_interval_ms = 1000,
+      .quantity_lots_max = 10,
+      .sight = {.observation_noise_ticks = {}, .default_noise_ticks = 50, .volatility_ppm = 20'000},
+      .mean_reversion = 0});
   // A market far below the value (about 10,000 ticks): it buys, up to its estimate.
   set_book(*trader, "ex-a", 9'000, 9'010);
   set_book(*trader, "ex-b", 9'000, 9'010);

@@ -73,7 +73,10 @@ const std::map<std::string, std::vector<Field>>& schemas() {
       {"coordinated",
        {{"coordination_threshold", Kind::fraction},
         {"max_coordination_group", Kind::integer},
-        {"proposal_timeout_ms", Kind::duration_ms}}},
+        {"proposal_timeout_ms", Kind::duration_ms},
+        {"decision_interval_ms", Kind::duration_ms},
+        {"quantity_lots", Kind::integer},
+        {"observation_noise", Kind::decimal}}},
       // An agent that the user runs and attaches (its account, key and links exist; nothing is
       // started for it).
       {"external", {}},

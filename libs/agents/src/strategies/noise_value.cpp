@@ -32,7 +32,40 @@ void NoiseTrader::decide(View& view, Decisions& out) {
   out.orders.push_back(std::move(order));
 }
 
-double ValueTrader::estimate(const std::string& symbol) const {
+const ValueEstimate::Belief& ValueEstimate::update(View& view, const SymbolInfo& symbol) {
+  const auto noise_of = sight_.observation_noise_ticks.find(symbol.name);
+  const double noise = noise_of == sight_.observation_noise_ticks.end() ? sight_.default_noise_ticks
+                                                                        : noise_of->second;
+  const double noise_var = noise * noise;
+  Belief& belief = beliefs_[symbol.name];
+  const auto take = [&](double observed, double variance) {
+    const double gain = variance > 0 ? belief.variance / (belief.variance + variance) : 1.0;
+    belief.value += gain * (observed - belief.value);
+    belief.variance = (1 - gain) * belief.variance;
+  };
+  const double observed = static_cast<double>(view.observe_value(symbol.name, noise));
+  if (belief.value == 0) {
+    belief = {.value = observed, .variance = noise_var};
+  } else {
+    // Process noise over one interval: the daily volatility scaled to it.
+    constexpr double day_ms = 86'400'000.0;
+    const double sigma = static_cast<double>(symbol.reference_ticks) *
+                         static_cast<double>(sight_.volatility_ppm) * 1e-6;
+    belief.variance += sigma * sigma * static_cast<double>(interval_ms_) / day_ms;
+    take(observed, noise_var);
+  }
+  for (const WeightedSignal& heard : view.peer_signals(symbol.name)) {
+    const PeerSignal& s = *heard.signal;
+    if (s.kind != SignalKind::fair_value || s.value_ticks <= 0 || heard.weight <= 0) continue;
+    std::int64_t& until = heard_until_ns_[s.origin];
+    if (s.origin_ts_ns <= until) continue;  // taken already
+    until = s.origin_ts_ns;
+    take(static_cast<double>(s.value_ticks), noise_var / heard.weight);
+  }
+  return belief;
+}
+
+double ValueEstimate::value(const std::string& symbol) const {
   const auto it = beliefs_.find(symbol);
   return it == beliefs_.end() ? 0 : it->second.value;
 }
@@ -40,27 +73,8 @@ double ValueTrader::estimate(const std::string& symbol) const {
 void ValueTrader::decide(View& view, Decisions& out) {
   const auto& venues = view.venues();
   if (venues.empty()) return;
-  // Process noise of the value over one interval: the daily volatility scaled to it.
-  constexpr double day_ms = 86'400'000.0;
-  const double step_share = static_cast<double>(params_.order_interval_ms) / day_ms;
   for (const SymbolInfo& symbol : view.symbols()) {
-    const auto noise_of = params_.observation_noise_ticks.find(symbol.name);
-    const double noise = noise_of == params_.observation_noise_ticks.end()
-                             ? params_.default_noise_ticks
-                             : noise_of->second;
-    const double noise_var = noise * noise;
-    const double observed = static_cast<double>(view.observe_value(symbol.name, noise));
-    Belief& belief = beliefs_[symbol.name];
-    if (belief.value == 0) {
-      belief = {.value = observed, .variance = noise_var};
-    } else {
-      const double sigma = static_cast<double>(symbol.reference_ticks) *
-                           static_cast<double>(params_.volatility_ppm) * 1e-6;
-      const double prior_var = belief.variance + sigma * sigma * step_share;
-      const double gain = noise_var > 0 ? prior_var / (prior_var + noise_var) : 1.0;
-      belief.value += gain * (observed - belief.value);
-      belief.variance = (1 - gain) * prior_var;
-    }
+    const ValueEstimate::Belief& belief = estimate_.update(view, symbol);
     const double target = (1 - params_.mean_reversion) * belief.value +
                           params_.mean_reversion * static_cast<double>(symbol.reference_ticks);
     const auto target_ticks = std::max<std::int64_t>(1, std::llround(target));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mkt/agents/coordination.h"
 #include "mkt/agents/strategy.h"
 
 namespace mkt::agents {
@@ -35,37 +36,60 @@ class NoiseTrader final : public Strategy {
   NoiseParams params_;
 };
 
-// A value trader (ABIDES's ValueAgent): it observes the fundamental value through Gaussian noise
-// (observation_noise_ticks per symbol, default_noise_ticks for others), keeps a Kalman estimate of
-// it, pulls that towards the long-run mean by mean_reversion (0 to 1), and trades towards the
-// estimate: it buys when the estimate is above the mid (crossing asks up to the estimate), sells
-// when below, one order per symbol at a time.
+// How an agent sees the fundamental value: through Gaussian noise (observation_noise_ticks per
+// symbol, default_noise_ticks for others), once per decision every interval_ms. It keeps a Kalman
+// estimate per symbol, whose process noise is the market's daily volatility scaled to the
+// interval, and also takes in the fair values its trusted peers share, each once, as observations
+// whose variance is its own noise's over the signal's weight.
+struct ValueSight {
+  std::map<std::string, double> observation_noise_ticks;
+  double default_noise_ticks = 50;
+  std::uint32_t volatility_ppm = 20'000;
+};
+
+class ValueEstimate {
+ public:
+  struct Belief {
+    double value = 0;  // ticks; 0 before the first observation
+    double variance = 0;
+  };
+  ValueEstimate(ValueSight sight, std::int64_t interval_ms)
+      : sight_(std::move(sight)), interval_ms_(interval_ms) {}
+  // Looks at the symbol's value now (and at peers' new fair values) and returns the estimate.
+  const Belief& update(View& view, const SymbolInfo& symbol);
+  double value(const std::string& symbol) const;
+
+ private:
+  ValueSight sight_;
+  std::int64_t interval_ms_;
+  std::map<std::string, Belief> beliefs_;
+  std::map<std::string, std::int64_t> heard_until_ns_;  // origin -> newest fair value taken
+};
+
+// A value trader (ABIDES's ValueAgent): it estimates the fundamental value (ValueEstimate), pulls
+// the estimate towards the long-run mean by mean_reversion (0 to 1), and trades towards it: it
+// buys when the estimate is above the mid (crossing asks up to the estimate), sells when below,
+// one order per symbol at a time.
 struct ValueParams {
   std::int64_t order_interval_ms = 1000;
   std::int64_t quantity_lots_max = 10;
-  std::map<std::string, double> observation_noise_ticks;
-  double default_noise_ticks = 50;
+  ValueSight sight;
   double mean_reversion = 0;
-  // The fundamental's daily volatility (the market's), for the estimate's process noise.
-  std::uint32_t volatility_ppm = 20'000;
 };
 
 class ValueTrader final : public Strategy {
  public:
-  explicit ValueTrader(ValueParams params) : params_(params) {}
+  explicit ValueTrader(ValueParams params)
+      : params_(params), estimate_(params_.sight, params_.order_interval_ms) {}
   std::string_view name() const override { return "value"; }
   std::int64_t interval_ms() const override { return params_.order_interval_ms; }
   void decide(View& view, Decisions& out) override;
   // The current estimate of a symbol's value, in ticks (0 before the first observation).
-  double estimate(const std::string& symbol) const;
+  double estimate(const std::string& symbol) const { return estimate_.value(symbol); }
 
  private:
-  struct Belief {
-    double value = 0;
-    double variance = 0;
-  };
   ValueParams params_;
-  std::map<std::string, Belief> beliefs_;
+  ValueEstimate estimate_;
 };
 
 // A market maker in the style of Avellaneda and Stoikov. Around the mid s of what the rest of
@@ -190,6 +214,62 @@ class Arbitrageur final : public Strategy {
   std::map<std::string, std::int64_t> exposed_since_ns_;
   std::uint64_t fired_ = 0;
   std::uint64_t unwinds_ = 0;
+};
+
+// A member of a coalition (the coordinated strategy). Every interval_ms it estimates each
+// symbol's value (ValueEstimate) and asks how likely the value is beyond the rest of the market's
+// touch on a venue: P(value > best ask) for a buy, P(value < best bid) for a sell, with the
+// estimate taken as normal. At confidence_threshold or above it asks its coalition to trade with
+// it (Decisions::coordinated): every member quantity_lots at the touch or better. It does not
+// trade alone; agentd runs the two-phase protocol (Coordination) with `coordination`'s group
+// size and timeout.
+struct CoordinatedParams {
+  std::int64_t interval_ms = 500;
+  double confidence_threshold = 0.8;
+  std::int64_t quantity_lots = 5;
+  ValueSight sight;
+  CoordinationParams coordination;
+};
+
+class CoordinatedTrader final : public Strategy {
+ public:
+  explicit CoordinatedTrader(CoordinatedParams params)
+      : params_(params), estimate_(params_.sight, params_.interval_ms) {}
+  std::string_view name() const override { return "coordinated"; }
+  std::int64_t interval_ms() const override { return params_.interval_ms; }
+  void decide(View& view, Decisions& out) override;
+  const CoordinationParams* coordination() const override { return &params_.coordination; }
+  // How sure it is that the value is beyond a price: P(value > price) for a buy.
+  static double confidence(const ValueEstimate::Belief& belief, std::int64_t price_ticks,
+                           Side side);
+
+ private:
+  CoordinatedParams params_;
+  ValueEstimate estimate_;
+};
+
+// An information broker: it trades nothing. It collects its peers' signals (all of them are
+// judged, see Reputation) and passes to its subscribers those whose origin's reputation is at
+// least quality_threshold, at information_value (currency) a signal, to at most subscribers_max
+// subscribers.
+struct BrokerTerms {
+  double quality_threshold = 0.8;
+  double information_value = 0.001;
+  std::uint32_t subscribers_max = 64;
+};
+
+class InformationBroker final : public Strategy {
+ public:
+  explicit InformationBroker(BrokerTerms terms) : terms_(terms) {}
+  std::string_view name() const override { return "information_broker"; }
+  std::int64_t interval_ms() const override { return 1000; }
+  void decide(View& /*view*/, Decisions& /*out*/) override {}
+  const BrokerTerms* broker_terms() const override { return &terms_; }
+  // Whether a signal from an origin of this reputation is passed on.
+  bool sells(double reputation) const { return reputation >= terms_.quality_threshold; }
+
+ private:
+  BrokerTerms terms_;
 };
 
 }  // namespace mkt::agents

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -96,10 +97,21 @@ struct SignalRequest {
   std::vector<std::string> venues;
 };
 
+// A trade a strategy wants done together with its coalition (the coordinated strategy): every
+// member trades quantity_lots on the same venue and side, at limit_price_ticks or better.
+struct CoordinatedTrade {
+  std::string venue;
+  std::string symbol;
+  Side side = Side::buy;
+  std::int64_t limit_price_ticks = 0;
+  std::int64_t quantity_lots = 0;
+};
+
 struct Decisions {
   std::vector<OrderRequest> orders;
   std::vector<std::uint64_t> cancels;  // own order ids
   std::vector<SignalRequest> signals;
+  std::optional<CoordinatedTrade> coordinated;
 };
 
 // One fill of an own order.
@@ -113,6 +125,8 @@ struct OwnFill {
 };
 
 class View;
+struct CoordinationParams;
+struct BrokerTerms;
 
 class Strategy {
  public:
@@ -124,6 +138,10 @@ class Strategy {
   virtual bool reacts_to_books() const { return false; }
   virtual void decide(View& view, Decisions& out) = 0;
   virtual void on_fill(View& /*view*/, const OwnFill& /*fill*/) {}
+  // A coalition member's protocol parameters; null for a strategy that trades alone.
+  virtual const CoordinationParams* coordination() const { return nullptr; }
+  // An information broker's terms; null for a strategy that is not one.
+  virtual const BrokerTerms* broker_terms() const { return nullptr; }
 };
 
 }  // namespace mkt::agents

@@ -74,6 +74,7 @@ struct Outbox {
   std::vector<OwnOrder> orders;
   std::vector<OwnOrder> cancels;  // orders with an exchange id, to cancel
   std::vector<PeerSignal> signals;
+  std::optional<CoordinatedTrade> coordinated;
 };
 
 // A peer's signal as a strategy sees it: weight = confidence x decay with age x the origin's
@@ -103,6 +104,8 @@ class Trader {
   // An order decided outside decide() (a leg of a coordinated trade): it passes the risk limits
   // or is refused with the reason; an accepted one is queued, to send as decide()'s are.
   std::expected<OwnOrder, RiskRefusal> place(OrderRequest request, std::int64_t now_ns);
+  // Why the risk limits would refuse an order now; nullopt when they would let it go.
+  std::optional<RiskRefusal> check(const OrderRequest& request) const;
 
   // A signal from a peer: admitted once (Gossip), counted and, when it can be checked, judged
   // (Reputation). The caller forwards fresh ones.
@@ -152,7 +155,6 @@ class Trader {
   };
 
   Outbox collect(Decisions& decisions, std::int64_t now_ns);
-  std::optional<RiskRefusal> check(const OrderRequest& request) const;
   const SymbolInfo* symbol_info(std::string_view symbol) const;
   void finish(OwnOrder& order);
 
