@@ -6,9 +6,11 @@
 
 #include "convert.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
+#include "mkt/core/hash.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/clock.h"
+#include "peer_parts.h"
 
 namespace mkt::agentd {
 namespace {
@@ -50,6 +52,12 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
       strand_(std::move(strand)),
       tick_(strand_),
       gauges_(strand_),
+      draws_(core::mix64(trader_.config().seed ^ core::fnv1a64(options_.node_id + "/peers"))),
+      sharing_(setup.information_sharing),
+      gossip_peers_(std::move(setup.gossip_peers)),
+      brokers_(std::move(setup.brokers)),
+      broker_(trader_.strategy().broker_terms()),
+      coordination_timer_(strand_),
       metrics_{
           .decisions = registry.counter("agent_decisions_total", "Times the strategy decided."),
           .orders_sent = registry.counter("agent_orders_sent_total", "Orders sent to venues."),
@@ -72,7 +80,46 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
               "agent_order_ack_seconds", "From sending an order to its acknowledgement.",
               metrics::exponential_bounds(10'000, 2, 10'000'000'000), 1e9),
           .positions = {},
-          .refusals = {}} {
+          .refusals = {},
+          .signals_received = {},
+          .signals_originated =
+              registry.counter("agent_signals_originated_total", "Signals of its own, shared."),
+          .signals_forwarded =
+              registry.counter("agent_signals_forwarded_total",
+                               "Copies of signals queued for peers (own and passed on)."),
+          .signals_dropped = registry.counter(
+              "agent_signals_dropped_total",
+              "Signal copies a peer did not take (unreachable, failed, or its queue was full)."),
+          .signal_age = registry.histogram(
+              "agent_signal_age_seconds", "Age of fresh signals on arrival: now - origin time.",
+              metrics::exponential_bounds(100'000, 2, 20'000'000'000), 1e9),
+          .signal_hops =
+              registry.histogram("agent_signal_hops", "Hops fresh signals had taken on arrival.",
+                                 {0, 1, 2, 3, 4, 5, 6, 8, 12, 16}, 1),
+          .signals_sold = registry.counter("agent_broker_signals_sold_total",
+                                           "Signals a broker passed to a subscriber (each at the "
+                                           "scenario's information_value)."),
+          .subscribers = registry.gauge("agent_broker_subscribers", "A broker's subscribers now."),
+          .coordination = {},
+          .reputation = {}},
+      registry_(registry) {
+  for (const auto admission :
+       {agents::Admission::fresh, agents::Admission::duplicate, agents::Admission::expired,
+        agents::Admission::own, agents::Admission::malformed}) {
+    metrics_.signals_received[admission] = &registry.counter(
+        "agent_signals_received_total", "Signals from peers, by what became of them.",
+        {{"admission", std::string(agents::to_string(admission))}});
+  }
+  if (const auto* params = trader_.strategy().coordination()) {
+    coordination_.emplace(options_.node_id, std::move(setup.coalition), *params,
+                          trader_.config().seed);
+    for (const char* event : {"proposed", "committed", "aborted", "timed_out", "legs_missed",
+                              "joined", "refused", "joined_committed", "joined_aborted"}) {
+      metrics_.coordination[event] = &registry.gauge(
+          "agent_coordination_events", "Coordinated trades, by what happened (see Coordination).",
+          {{"event", event}});
+    }
+  }
   for (const auto& symbol : trader_.config().symbols) {
     metrics_.positions.emplace_back(
         symbol.name, &registry.gauge("agent_position_lots", "Position per symbol, over all venues.",
@@ -111,6 +158,7 @@ void Agent::start() {
     open_market_data(*venue);
     open_session(*venue);
   }
+  start_peers();
   schedule_tick();
   refresh_gauges();
   spdlog::info("agent {} ({}) trading on {} venues, reaction time {} us", options_.node_id,
@@ -121,6 +169,7 @@ void Agent::stop() {
   stopped_ = true;
   tick_.cancel();
   gauges_.cancel();
+  stop_peers();
   for (auto& venue : venues_) {
     venue->market_retry.cancel();
     venue->session_retry.cancel();
@@ -309,8 +358,13 @@ void Agent::decide() {
 }
 
 void Agent::dispatch(Outbox outbox) {
-  // outbox.signals wait for the peer service, which is not built yet.
-  if (outbox.orders.empty() && outbox.cancels.empty()) return;
+  // Signals leave at once: the reaction time is the agent's to act, not its news's to travel.
+  for (const auto& signal : outbox.signals) {
+    if (!sharing_) break;
+    metrics_.signals_originated.add();
+    gossip(signal, "");
+  }
+  if (outbox.orders.empty() && outbox.cancels.empty() && !outbox.coordinated) return;
   if (options_.reaction_time_us <= 0) {
     release(outbox);
     return;
@@ -326,12 +380,15 @@ void Agent::dispatch(Outbox outbox) {
 void Agent::release(const Outbox& outbox) {
   for (const auto& order : outbox.cancels) send_cancel(order);
   const std::int64_t now = runtime::wall_clock_ns();
-  for (const auto& order : outbox.orders) {
-    if (!trader_.sent(order.id, now)) continue;  // cancelled while it waited
-    if (!send_submit(order)) {
-      metrics_.orders_unsent.add();
-      trader_.on_rejected(order.id, now);
-    }
+  for (const auto& order : outbox.orders) send_order(order, now);
+  if (outbox.coordinated && coordination_) propose(*outbox.coordinated);
+}
+
+void Agent::send_order(const agents::OwnOrder& order, std::int64_t now_ns) {
+  if (!trader_.sent(order.id, now_ns)) return;  // cancelled while it waited
+  if (!send_submit(order)) {
+    metrics_.orders_unsent.add();
+    trader_.on_rejected(order.id, now_ns);
   }
 }
 
@@ -388,6 +445,7 @@ void Agent::refresh_gauges() {
   for (const auto& [reason, gauge] : metrics_.refusals) {
     gauge->set(static_cast<std::int64_t>(trader_.refused(reason)));
   }
+  refresh_peer_gauges();
   gauges_.expires_after(250ms);
   gauges_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopped_) refresh_gauges();

@@ -6,23 +6,39 @@
 // interval, and on book changes for strategies that react to them; what a decision asks for
 // leaves after the agent's reaction time.
 //
+// Peers (peers.cpp): signals are gossiped to a few peers at a time and forwarded one hop further
+// by those that share information; a broker passes trusted origins' signals to its subscribers;
+// coalition members run the two-phase protocol of libs/agents' Coordination. These calls go
+// through the proxy too, so how fast information spreads is a network effect.
+//
 // Everything runs on one strand; the gRPC bridges post their messages to it.
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "mkt/agents/coordination.h"
 #include "mkt/agents/setup.h"
 #include "mkt/metrics/registry.h"
+#include "mkt/runtime/stream.h"
 
 namespace market::exchange::v1 {
 class MarketDataEvent;
 class SessionEvent;
 }  // namespace market::exchange::v1
+namespace market::peer::v1 {
+class Signal;
+class SignalBatch;
+class CoordinationMessage;
+class CoordinationReply;
+class SubscribeRequest;
+}  // namespace market::peer::v1
 
 namespace mkt::agentd {
 
@@ -34,6 +50,10 @@ struct AgentOptions {
   std::string api_key;
   std::map<std::string, std::string> venue_addresses;  // exchange id -> host:port
   std::int64_t reaction_time_us = 0;
+  // Where another node's peer service is (host:port); nullopt while it is not known yet.
+  std::function<std::optional<std::string>(const std::string&)> address_of;
+  // Each signal goes to this many of the gossip peers, drawn.
+  std::size_t gossip_fanout = 4;
 };
 
 class Agent {
@@ -47,8 +67,18 @@ class Agent {
   void start();
   void stop();
 
+  // The peer service's calls, on the strand.
+  grpc::Status on_signals(const market::peer::v1::SignalBatch& batch);
+  grpc::Status on_coordinate(const market::peer::v1::CoordinationMessage& message,
+                             market::peer::v1::CoordinationReply& reply);
+  grpc::Status on_subscribe(std::shared_ptr<runtime::Stream<market::peer::v1::Signal>> stream,
+                            const market::peer::v1::SubscribeRequest& request);
+
  private:
   struct Venue;
+  struct PeerLink;
+  struct Subscriber;
+  struct Subscription;
   using Outbox = agents::Outbox;
 
   void open_market_data(Venue& venue);
@@ -61,10 +91,29 @@ class Agent {
   void decide();
   void dispatch(Outbox outbox);
   void release(const Outbox& outbox);
+  void send_order(const agents::OwnOrder& order, std::int64_t now_ns);
   bool send_submit(const agents::OwnOrder& order);
   void send_cancel(const agents::OwnOrder& order);
   Venue* venue(const std::string& id);
   void refresh_gauges();
+
+  // peers.cpp
+  void start_peers();
+  void stop_peers();
+  PeerLink* peer_link(const std::string& id);
+  void receive(const agents::PeerSignal& signal, const std::string& from, bool forward);
+  void gossip(const agents::PeerSignal& signal, const std::string& except);
+  void flush(PeerLink& link);
+  void subscribe(Subscription& subscription);
+  void sell(const agents::PeerSignal& signal);
+  void propose(const agents::CoordinatedTrade& trade);
+  void resolve(const agents::Coordination::Resolution& resolution);
+  void place_leg(const agents::Leg& leg);
+  void send_coordination(
+      const std::string& partner, const market::peer::v1::CoordinationMessage& message,
+      std::function<void(bool ok, const market::peer::v1::CoordinationReply&)> done);
+  void watch_coordination();
+  void refresh_peer_gauges();
 
   AgentOptions options_;
   agents::Trader trader_;
@@ -74,6 +123,17 @@ class Agent {
   boost::asio::steady_timer gauges_;
   bool decision_posted_ = false;
   bool stopped_ = false;
+
+  agents::Random draws_;  // which peers hear a signal
+  bool sharing_ = false;  // information_sharing: it originates and forwards signals
+  std::vector<std::string> gossip_peers_;
+  std::vector<std::string> brokers_;
+  const agents::BrokerTerms* broker_ = nullptr;
+  std::optional<agents::Coordination> coordination_;
+  boost::asio::steady_timer coordination_timer_;
+  std::map<std::string, std::unique_ptr<PeerLink>> peer_links_;
+  std::vector<std::unique_ptr<Subscription>> subscriptions_;  // to brokers
+  std::vector<std::unique_ptr<Subscriber>> subscribers_;      // of this broker
 
   struct Metrics {
     metrics::Counter& decisions;
@@ -91,7 +151,20 @@ class Agent {
     metrics::Histogram& ack_latency;
     std::vector<std::pair<std::string, metrics::Gauge*>> positions;  // by symbol
     std::vector<std::pair<agents::RiskRefusal, metrics::Gauge*>> refusals;
+    // Peers.
+    std::map<agents::Admission, metrics::Counter*> signals_received;
+    metrics::Counter& signals_originated;
+    metrics::Counter& signals_forwarded;
+    metrics::Counter& signals_dropped;
+    metrics::Histogram& signal_age;
+    metrics::Histogram& signal_hops;
+    metrics::Counter& signals_sold;
+    metrics::Gauge& subscribers;
+    std::map<std::string, metrics::Gauge*> coordination;  // by event
+    std::map<std::string, std::array<metrics::Gauge*, 3>, std::less<>>
+        reputation;  // by origin: score (ppm), judged, wrong
   } metrics_;
+  metrics::Registry& registry_;
 };
 
 }  // namespace mkt::agentd

@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "agent.h"
-#include "market/peer/v1/peer.grpc.pb.h"
 #include "mkt/runtime/address_book.h"
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/files.h"
@@ -12,6 +11,7 @@
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
+#include "peer_service.h"
 #include "setup.h"
 
 namespace po = boost::program_options;
@@ -97,10 +97,12 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::metrics::Registry registry;
   mkt::runtime::ProcessRunner runner;
   auto strand = runner.make_strand();
+  // Peers' addresses: the addresses file, read again when a peer is not in it yet.
+  agent_options.address_of = [&addresses](const std::string& node) {
+    return addresses.address_of(node);
+  };
   mkt::agentd::Agent agent(std::move(agent_options), std::move(*setup), strand, registry);
-  // Peer messages arrive with the peer service (gossip and coordination are issue 6's next step);
-  // until then every Peer call answers UNIMPLEMENTED.
-  market::peer::v1::Peer::CallbackService peer;
+  mkt::agentd::PeerService peer(agent, strand);
   mkt::runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
   const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
   if (!metrics_port) {

@@ -68,7 +68,7 @@ class LedgerReporter {
   std::chrono::milliseconds backoff_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer lag_timer_;
-  std::shared_ptr<runtime::ClientCall> call_;
+  std::shared_ptr<runtime::UnaryCall> call_;
   struct {
     metrics::Gauge* unsettled_trades;
     metrics::Gauge* lag_ms;

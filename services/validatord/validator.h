@@ -111,7 +111,7 @@ class Validator {
     std::unique_ptr<market::consensus::raft::v1::Raft::Stub> stub;
     std::vector<market::consensus::raft::v1::Message> queue;
     bool in_flight = false;
-    std::shared_ptr<runtime::ClientCall> call;  // the one in flight, cancelled by stop()
+    std::shared_ptr<runtime::UnaryCall> call;  // the one in flight, cancelled by stop()
   };
   struct Subscriber {
     std::shared_ptr<EntryStream> stream;

@@ -233,6 +233,18 @@ std::expected<AgentSetup, std::string> agent_setup(const scenario::Scenario& sce
   const Params p(spec);
   setup.reaction_time_us = spec.reaction_time_us;
   setup.information_sharing = p.boolean("information_sharing", false);
+  for (const scenario::Node& other : scenario.nodes) {
+    if (!other.agent || other.id == node->id) continue;
+    const std::string& strategy = other.agent->strategy;
+    const bool broker = strategy == "information_broker";
+    if (broker) setup.brokers.push_back(other.id);
+    if (strategy == "coordinated") setup.coalition.push_back(other.id);
+    if (broker || (strategy_supported(strategy) &&
+                   Params(*other.agent).boolean("information_sharing", false))) {
+      setup.gossip_peers.push_back(other.id);
+    }
+  }
+  std::sort(setup.coalition.begin(), setup.coalition.end());
   setup.strategy =
       makers().at(spec.strategy)(Build{.p = p,
                                        .scenario = scenario,

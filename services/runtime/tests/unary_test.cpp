@@ -37,7 +37,7 @@ struct Fixture {
   }
 
   // Starts a call; the future is fulfilled on the io_context thread.
-  std::pair<std::shared_ptr<mkt::runtime::ClientCall>, std::future<CallResult>> say(
+  std::pair<std::shared_ptr<mkt::runtime::UnaryCall>, std::future<CallResult>> say(
       const std::string& text, std::int64_t delay_ms, std::chrono::milliseconds timeout) {
     auto promise = std::make_shared<std::promise<CallResult>>();
     auto future = promise->get_future();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mkt/agents/strategy.h"
 #include "mkt/agents/trader.h"
@@ -19,6 +20,10 @@ struct AgentSetup {
   std::unique_ptr<Strategy> strategy;
   std::int64_t reaction_time_us = 0;
   bool information_sharing = false;
+  // Its peers among the scenario's agents (itself left out), by id:
+  std::vector<std::string> gossip_peers;  // agentd agents that share information, and brokers
+  std::vector<std::string> brokers;       // information brokers
+  std::vector<std::string> coalition;     // the other coordinated agents, in id order
 };
 
 // Whether agentd runs a strategy yet; the reason when not.

@@ -256,6 +256,8 @@ struct BrokerTerms {
   double quality_threshold = 0.8;
   double information_value = 0.001;
   std::uint32_t subscribers_max = 64;
+  // Whether a signal from an origin of this reputation is passed on.
+  bool sells(double reputation) const { return reputation >= quality_threshold; }
 };
 
 class InformationBroker final : public Strategy {
@@ -265,8 +267,6 @@ class InformationBroker final : public Strategy {
   std::int64_t interval_ms() const override { return 1000; }
   void decide(View& /*view*/, Decisions& /*out*/) override {}
   const BrokerTerms* broker_terms() const override { return &terms_; }
-  // Whether a signal from an origin of this reputation is passed on.
-  bool sells(double reputation) const { return reputation >= terms_.quality_threshold; }
 
  private:
   BrokerTerms terms_;

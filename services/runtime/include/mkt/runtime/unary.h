@@ -109,7 +109,7 @@ grpc::ServerUnaryReactor* serve_on(const Executor& executor, grpc::CallbackServe
 }
 
 // A client call in flight; cancel() ends it with CANCELLED.
-class ClientCall {
+class UnaryCall {
  public:
   void cancel() { context_.TryCancel(); }
   grpc::ClientContext& context() { return context_; }
@@ -130,17 +130,17 @@ struct CallOptions {
 // out, std::move(cb)); } (the request must live until start returns; gRPC copies it). done(status,
 // response) runs on `executor`.
 template <class Response, class Executor, class Start, class Done>
-std::shared_ptr<ClientCall> async_unary(const Executor& executor, const CallOptions& options,
-                                        Start start, Done done) {
+std::shared_ptr<UnaryCall> async_unary(const Executor& executor, const CallOptions& options,
+                                       Start start, Done done) {
   struct State {
-    ClientCall call;
+    UnaryCall call;
     Response response;
   };
   auto state = std::make_shared<State>();
   state->call.context().set_deadline(std::chrono::system_clock::now() + options.timeout);
   for (const auto& [key, value] : options.metadata) state->call.context().AddMetadata(key, value);
   // The handle shares the state's lifetime, so cancel() is safe until the callback has run.
-  std::shared_ptr<ClientCall> handle(state, &state->call);
+  std::shared_ptr<UnaryCall> handle(state, &state->call);
   start(&state->call.context(), &state->response,
         std::function<void(grpc::Status)>(
             [state, executor, done = std::move(done)](grpc::Status status) mutable {
