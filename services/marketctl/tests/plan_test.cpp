@@ -22,7 +22,7 @@ exchanges:
   - {id: ex-b, markets: [m]}
 agents:
   - {name: alice, strategy: noise}
-  - {name: bob, strategy: coordinated}
+  - {name: bob, strategy: external}
 consensus: {protocol: )" + consensus +
                            R"(, validators: 4}
 monitoring: {enable_real_time_monitoring: true, log_level: debug}
@@ -66,8 +66,7 @@ TEST_CASE("marketctl: the proxy starts first, then the validators, the exchanges
   // Nodes that cannot run yet are named with the reason.
   REQUIRE(plan.skipped.size() == 2);
   CHECK(plan.skipped[0].first->id == "bob");
-  CHECK(plan.skipped[0].second.find("agentd does not run the coordinated strategy yet") !=
-        std::string::npos);
+  CHECK(plan.skipped[0].second.find("an external agent: run it yourself") != std::string::npos);
   CHECK(plan.skipped[1].first->id == "monitor");
 }
 
