@@ -6,6 +6,7 @@
 
 #include "convert.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
+#include "mkt/agents/strategies.h"
 #include "mkt/core/hash.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/client_stream.h"
@@ -101,6 +102,7 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
                                            "scenario's information_value)."),
           .subscribers = registry.gauge("agent_broker_subscribers", "A broker's subscribers now."),
           .coordination = {},
+          .adaptive = {},
           .reputation = {}},
       registry_(registry) {
   for (const auto admission :
@@ -109,6 +111,14 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
     metrics_.signals_received[admission] = &registry.counter(
         "agent_signals_received_total", "Signals from peers, by what became of them.",
         {{"admission", std::string(agents::to_string(admission))}});
+  }
+  if (const auto* adaptive = dynamic_cast<const agents::AdaptiveTrader*>(&trader_.strategy())) {
+    for (std::size_t arm = 0; arm < adaptive->arms(); ++arm) {
+      const metrics::Labels labels{{"strategy", std::string(adaptive->arm_name(arm))}};
+      metrics_.adaptive.push_back(
+          {&registry.gauge("agent_adaptive_episodes", "Episodes each strategy has run.", labels),
+           &registry.gauge("agent_adaptive_current", "1 for the strategy running now.", labels)});
+    }
   }
   if (const auto* params = trader_.strategy().coordination()) {
     coordination_.emplace(options_.node_id, std::move(setup.coalition), *params,
@@ -444,6 +454,12 @@ void Agent::refresh_gauges() {
   for (const auto& [symbol, gauge] : metrics_.positions) gauge->set(trader_.position(symbol));
   for (const auto& [reason, gauge] : metrics_.refusals) {
     gauge->set(static_cast<std::int64_t>(trader_.refused(reason)));
+  }
+  if (const auto* adaptive = dynamic_cast<const agents::AdaptiveTrader*>(&trader_.strategy())) {
+    for (std::size_t arm = 0; arm < metrics_.adaptive.size(); ++arm) {
+      metrics_.adaptive[arm][0]->set(static_cast<std::int64_t>(adaptive->bandit().plays(arm)));
+      metrics_.adaptive[arm][1]->set(arm == adaptive->current() ? 1 : 0);
+    }
   }
   refresh_peer_gauges();
   gauges_.expires_after(250ms);

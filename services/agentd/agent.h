@@ -160,7 +160,8 @@ class Agent {
     metrics::Histogram& signal_hops;
     metrics::Counter& signals_sold;
     metrics::Gauge& subscribers;
-    std::map<std::string, metrics::Gauge*> coordination;  // by event
+    std::map<std::string, metrics::Gauge*> coordination;   // by event
+    std::vector<std::array<metrics::Gauge*, 2>> adaptive;  // per strategy: episodes, current
     std::map<std::string, std::array<metrics::Gauge*, 3>, std::less<>>
         reputation;  // by origin: score (ppm), judged, wrong
   } metrics_;

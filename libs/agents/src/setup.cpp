@@ -37,6 +37,14 @@ class Params {
     const auto* p = find(key);
     return p ? p->boolean : fallback;
   }
+  std::string text(const std::string& key, const std::string& fallback) const {
+    const auto* p = find(key);
+    return p ? p->text : fallback;
+  }
+  std::vector<std::string> list(const std::string& key) const {
+    const auto* p = find(key);
+    return p ? p->list : std::vector<std::string>{};
+  }
 
  private:
   const scenario::Param* find(const std::string& key) const {
@@ -149,6 +157,21 @@ const std::map<std::string_view, Make>& makers() {
                                   b.p.integer("max_coordination_group", 4), 2, 64)),
                               .timeout_ms = b.p.ms("proposal_timeout_ms", 500)}});
        }},
+      {"adaptive",
+       [](const Build& b) -> std::unique_ptr<Strategy> {
+         // Each strategy with its defaults (the adaptive agent's strategy_config holds the
+         // bandit's parameters only).
+         std::vector<std::unique_ptr<Strategy>> arms;
+         for (const auto& name : b.p.list("strategies")) arms.push_back(makers().at(name)(b));
+         const bool exp3 = b.p.text("algorithm", "ucb1") == "exp3";
+         return std::make_unique<AdaptiveTrader>(
+             AdaptiveParams{
+                 .algorithm = exp3 ? Bandit::Algorithm::exp3 : Bandit::Algorithm::ucb1,
+                 .exploration = b.p.number("exploration", exp3 ? 0.1 : 1.41421356),
+                 .episode_ms = std::max<std::int64_t>(1, b.p.ms("episode_ms", 10'000)),
+                 .reward_scale_cents = std::max(1.0, b.p.number("reward_scale", 10) * 100)},
+             std::move(arms));
+       }},
       {"information_broker",
        [](const Build& b) -> std::unique_ptr<Strategy> {
          return std::make_unique<InformationBroker>(
@@ -183,6 +206,16 @@ std::expected<AgentSetup, std::string> agent_setup(const scenario::Scenario& sce
   if (!node->agent) return std::unexpected("node '" + std::string(node_id) + "' is not an agent");
   const scenario::AgentSpec& spec = *node->agent;
   if (auto ok = strategy_supported(spec.strategy); !ok) return std::unexpected(ok.error());
+  const Params p(spec);
+  for (const auto& arm : p.list("strategies")) {
+    // The peer protocols are set up for the agent's own strategy, not for one it may switch to.
+    if (arm == "coordinated" || arm == "information_broker" || !makers().contains(arm)) {
+      return std::unexpected("agent '" + node->id +
+                             "': an adaptive agent chooses among strategies that trade alone, "
+                             "not " +
+                             arm);
+    }
+  }
 
   AgentSetup setup;
   TraderConfig& config = setup.config;
@@ -230,7 +263,6 @@ std::expected<AgentSetup, std::string> agent_setup(const scenario::Scenario& sce
     return std::unexpected("agent '" + node->id + "' has no exchange to trade on");
   }
 
-  const Params p(spec);
   setup.reaction_time_us = spec.reaction_time_us;
   setup.information_sharing = p.boolean("information_sharing", false);
   for (const scenario::Node& other : scenario.nodes) {

@@ -61,7 +61,33 @@ TEST_CASE("agent setup: refusals name the node and the reason") {
   const auto scenario = load("default.yaml");
   CHECK(agent_setup(scenario, "nobody", 0).error() == "node 'nobody' is not in scenario default");
   CHECK(agent_setup(scenario, "ex-ny", 0).error() == "node 'ex-ny' is not an agent");
-  CHECK(strategy_supported("adaptive").error() == "agentd does not run the adaptive strategy yet");
+  CHECK(strategy_supported("external").error() ==
+        "an external agent: run it yourself with its key from the run's accounts file");
+  // An adaptive agent does not switch to a strategy that needs the peer protocols set up.
+  auto text = std::string(R"(version: 1
+name: t
+topologies: {lan: {type: mesh, num_nodes: 2, latency_ms: 1}}
+markets: {m: {symbols: [S], initial_price: 100, tick_size: 0.01}}
+exchanges: [{id: ex, markets: [m]}]
+agents:
+  - {name: a, strategy: adaptive, strategy_config: {strategies: [noise, coordinated]}}
+)");
+  const auto adaptive = mkt::scenario::parse(text, "t.yaml");
+  INFO((adaptive ? "" : adaptive.error().to_string()));
+  REQUIRE(adaptive);
+  CHECK(agent_setup(*adaptive, "a", 0).error() ==
+        "agent 'a': an adaptive agent chooses among strategies that trade alone, not coordinated");
+}
+
+TEST_CASE("agent setup: an adaptive agent with its strategies and bandit") {
+  const auto scenario = load("default.yaml");
+  auto adaptive = agent_setup(scenario, "adaptive", 0);
+  REQUIRE(adaptive);
+  const auto* bandit = dynamic_cast<const AdaptiveTrader*>(adaptive->strategy.get());
+  REQUIRE(bandit != nullptr);
+  REQUIRE(bandit->arms() == 3);
+  CHECK(bandit->arm_name(0) == "market_maker");
+  CHECK(bandit->arm_name(2) == "momentum");
 }
 
 TEST_CASE("agent setup: a broker and a coalition member from their parameters") {

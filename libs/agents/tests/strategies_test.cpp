@@ -299,3 +299,84 @@ TEST_CASE("arbitrage: a slower link raises the hurdle enough to skip a thin edge
   CHECK(trader->decide(11 * second_ns).orders.empty());
   CHECK(arb->fired() == 1);
 }
+
+namespace {
+
+// An arm that buys one lot at its own price on every decision.
+class Buyer final : public Strategy {
+ public:
+  Buyer(std::string name, std::int64_t price) : name_(std::move(name)), price_(price) {}
+  std::string_view name() const override { return name_; }
+  std::int64_t interval_ms() const override { return 100; }
+  void decide(View& /*view*/, Decisions& out) override {
+    out.orders.push_back({.venue = "ex-a",
+                          .symbol = "ACME",
+                          .side = Side::buy,
+                          .price_ticks = price_,
+                          .quantity_lots = 1,
+                          .tif = Tif::gtc,
+                          .post_only = false});
+  }
+
+ private:
+  std::string name_;
+  std::int64_t price_;
+};
+
+}  // namespace
+
+TEST_CASE("bandit: UCB1 and EXP3 settle on the arm that pays more") {
+  for (const auto algorithm : {Bandit::Algorithm::ucb1, Bandit::Algorithm::exp3}) {
+    Bandit bandit(3, algorithm, algorithm == Bandit::Algorithm::ucb1 ? 1.41421356 : 0.1);
+    Random random(5);
+    const double pays[] = {0.2, 0.8, 0.4};
+    for (int i = 0; i < 2'000; ++i) {
+      const std::size_t arm = bandit.choose(random);
+      bandit.reward(arm, random.chance(pays[arm]) ? 1 : 0);
+    }
+    INFO("plays " << bandit.plays(0) << " " << bandit.plays(1) << " " << bandit.plays(2));
+    CHECK(bandit.plays(1) > 1'400);
+    CHECK(bandit.plays(0) >= 1);  // every arm was tried
+    CHECK(bandit.plays(2) >= 1);
+    CHECK(bandit.mean(1) == Catch::Approx(0.8).margin(0.05));
+  }
+}
+
+TEST_CASE("adaptive trader: episodes rewarded by profit, the earning strategy chosen most") {
+  std::vector<std::unique_ptr<Strategy>> arms;
+  arms.push_back(std::make_unique<Buyer>("dear", 10'100));  // pays 100 ticks over the mid
+  arms.push_back(std::make_unique<Buyer>("cheap", 9'900));  // 100 under
+  AdaptiveTrader* adaptive = nullptr;
+  Trader trader(two_venues(), [&] {
+    auto s = std::make_unique<AdaptiveTrader>(AdaptiveParams{.algorithm = Bandit::Algorithm::ucb1,
+                                                             .exploration = 1.41421356,
+                                                             .episode_ms = 1'000,
+                                                             .reward_scale_cents = 100},
+                                              std::move(arms));
+    adaptive = s.get();
+    return s;
+  }());
+  set_book(trader, "ex-a", 9'990, 10'010);  // mid 10,000: the mark
+  CHECK(adaptive->interval_ms() == 100);
+  std::size_t cancels = 0;
+  for (int episode = 0; episode < 40; ++episode) {
+    const std::int64_t start = episode * second_ns;
+    for (int step = 0; step < 2; ++step) {
+      const Outbox out = trader.decide(start + step * 100'000'000);
+      cancels += out.cancels.size();
+      for (const auto& order : out.orders) {
+        trader.sent(order.id, start);
+        trader.on_accepted(order.id, 1'000 + order.id, start, nullptr);
+      }
+      // The first order of each episode fills at its price; the second is left open.
+      if (step == 0) {
+        REQUIRE(out.orders.size() == 1);
+        trader.on_fill(out.orders[0].id, out.orders[0].request.price_ticks, 1, 0, start);
+      }
+    }
+  }
+  // Each switch cancelled what the last episode left open.
+  CHECK(cancels == 39);
+  INFO("dear " << adaptive->bandit().plays(0) << ", cheap " << adaptive->bandit().plays(1));
+  CHECK(adaptive->bandit().plays(1) > 3 * adaptive->bandit().plays(0));
+}

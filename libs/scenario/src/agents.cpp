@@ -83,7 +83,9 @@ const std::map<std::string, std::vector<Field>>& schemas() {
       {"adaptive",
        {{"strategies", Kind::strategy_list},
         {"algorithm", Kind::text, {"ucb1", "exp3"}},
-        {"exploration", Kind::decimal}}},
+        {"exploration", Kind::decimal},
+        {"episode_ms", Kind::duration_ms},
+        {"reward_scale", Kind::decimal}}},
   };
   return table;
 }

@@ -272,4 +272,62 @@ class InformationBroker final : public Strategy {
   BrokerTerms terms_;
 };
 
+// A multi-armed bandit over K choices with rewards in [0, 1]:
+// - UCB1: each arm once, then the arm of highest mean + exploration * sqrt(ln n / n_arm);
+// - EXP3: draws an arm with p = (1 - exploration) * w / sum(w) + exploration / K, and grows the
+//   drawn arm's weight by exp(exploration * reward / (p * K)).
+class Bandit {
+ public:
+  enum class Algorithm : std::uint8_t { ucb1, exp3 };
+  Bandit(std::size_t arms, Algorithm algorithm, double exploration);
+  std::size_t choose(Random& random);
+  void reward(std::size_t arm, double reward);  // of the arm chosen last
+  std::uint64_t plays(std::size_t arm) const { return plays_[arm]; }
+  double mean(std::size_t arm) const;
+  double probability(std::size_t arm) const;  // EXP3's draw probability (UCB1: 0)
+
+ private:
+  Algorithm algorithm_;
+  double exploration_;
+  std::vector<std::uint64_t> plays_;
+  std::vector<double> rewards_;  // summed
+  std::vector<double> weights_;  // EXP3
+  std::vector<double> last_p_;   // EXP3: the probabilities of the last draw
+};
+
+// Adaptive selection: it runs one of its strategies for an episode of episode_ms, rewards it with
+// the episode's change of profit and loss (squashed to [0, 1] by a logistic of reward_scale_cents),
+// and lets the bandit choose the next. A switch cancels the open orders of the one before; a
+// position it left stays (the next strategy trades from it).
+struct AdaptiveParams {
+  Bandit::Algorithm algorithm = Bandit::Algorithm::ucb1;
+  double exploration = 1.41421356;  // UCB1's c; EXP3's gamma (0 to 1)
+  std::int64_t episode_ms = 10'000;
+  double reward_scale_cents = 1'000;
+};
+
+class AdaptiveTrader final : public Strategy {
+ public:
+  AdaptiveTrader(AdaptiveParams params, std::vector<std::unique_ptr<Strategy>> arms);
+  std::string_view name() const override { return "adaptive"; }
+  std::int64_t interval_ms() const override;
+  bool reacts_to_books() const override { return arms_[current_]->reacts_to_books(); }
+  void decide(View& view, Decisions& out) override;
+  void on_fill(View& view, const OwnFill& fill) override { arms_[current_]->on_fill(view, fill); }
+
+  std::size_t arms() const { return arms_.size(); }
+  std::string_view arm_name(std::size_t arm) const { return arms_[arm]->name(); }
+  std::size_t current() const { return current_; }
+  const Bandit& bandit() const { return bandit_; }
+
+ private:
+  AdaptiveParams params_;
+  std::vector<std::unique_ptr<Strategy>> arms_;
+  Bandit bandit_;
+  std::size_t current_ = 0;
+  bool started_ = false;
+  std::int64_t episode_end_ns_ = 0;
+  std::int64_t episode_start_pnl_ = 0;
+};
+
 }  // namespace mkt::agents
