@@ -265,7 +265,7 @@ TEST_CASE("marketctl process: a port in use is named with its node before anythi
 
 TEST_CASE(
     "marketctl process: every shipped scenario starts, settles a trade and comes down whole") {
-  // Its agents run too (those whose strategy agentd has).
+  // Its agents run too.
   for (const auto& entry : fs::directory_iterator(NETMARKET_SCENARIOS)) {
     if (entry.path().extension() != ".yaml") continue;
     const auto name = entry.path().stem().string();
@@ -275,6 +275,9 @@ TEST_CASE(
         marketctl({"up", entry.path().string(), "--run", run, "--detach", "--sync", "none"});
     INFO(up.output);
     REQUIRE(up.code == 0);
+    // agentd runs every strategy: no agent is left out (the reference file's momentum traders,
+    // arbitrage seekers, information brokers and coordinated traders among them).
+    CHECK(up.output.find("does not run") == std::string::npos);
     // Two agents of the scenario cross on its first exchange, and the trade is committed.
     std::vector<std::string> accounts;
     std::ifstream in(fs::path(run) / "accounts");
