@@ -1,7 +1,7 @@
 #pragma once
 // The strategies, each with its parameters (the scenario's strategy_config keys, in the units
-// their names end with). The meaning of each parameter is written next to it and in
-// docs/agents.md.
+// their names end with). The meaning of each parameter is written next to it; src/setup.cpp maps
+// the scenario's keys onto them, with the defaults.
 
 #include <cstdint>
 #include <deque>
