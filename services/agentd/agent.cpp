@@ -11,6 +11,7 @@
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/unary.h"
 #include "peer_parts.h"
 
 namespace mkt::agentd {
@@ -32,7 +33,8 @@ struct Agent::Venue {
       : id(std::move(id_)),
         address(std::move(address_)),
         market_retry(strand),
-        session_retry(strand) {}
+        session_retry(strand),
+        leftovers_retry(strand) {}
 
   std::string id;
   std::string address;
@@ -42,6 +44,7 @@ struct Agent::Venue {
   std::shared_ptr<runtime::ClientCall<pb::SessionRequest>> session;
   boost::asio::steady_timer market_retry;
   boost::asio::steady_timer session_retry;
+  boost::asio::steady_timer leftovers_retry;
   std::chrono::milliseconds market_backoff = retry_first;
   std::chrono::milliseconds session_backoff = retry_first;
 };
@@ -167,6 +170,7 @@ void Agent::start() {
     }
     open_market_data(*venue);
     open_session(*venue);
+    cancel_leftovers(*venue);
   }
   start_peers();
   schedule_tick();
@@ -183,6 +187,7 @@ void Agent::stop() {
   for (auto& venue : venues_) {
     venue->market_retry.cancel();
     venue->session_retry.cancel();
+    venue->leftovers_retry.cancel();
     if (venue->market_data) venue->market_data->cancel();
     if (venue->session) venue->session->cancel();
   }
@@ -230,6 +235,44 @@ void Agent::open_session(Venue& venue) {
                           static_cast<int>(status.error_code()), status.error_message());
              retry_later(*v, true);
            }});
+}
+
+void Agent::cancel_leftovers(Venue& venue) {
+  // Orders an earlier run of this agent left resting: their fills would change a position this
+  // run does not know of. Asked once at the start (again every second until the venue answers).
+  Venue* v = &venue;
+  runtime::async_unary<pb::AccountState>(
+      strand_, {.timeout = 5s, .metadata = {{"x-api-key", options_.api_key}}},
+      [v](auto* context, auto* response, auto done) {
+        pb::GetAccountRequest request;
+        v->stub->async()->GetAccount(context, &request, response, std::move(done));
+      },
+      [this, v](const grpc::Status& status, const pb::AccountState& account) {
+        if (stopped_) return;
+        if (!status.ok()) {
+          v->leftovers_retry.expires_after(1s);
+          v->leftovers_retry.async_wait([this, v](const boost::system::error_code& ec) {
+            if (!ec && !stopped_) cancel_leftovers(*v);
+          });
+          return;
+        }
+        for (const auto& order : account.open_orders()) {
+          if (trader_.order_id_of(order.client_order_id())) continue;  // this run's
+          spdlog::info("cancelling {} on {}, left by an earlier run", order.client_order_id(),
+                       v->id);
+          auto request = std::make_shared<pb::CancelOrderRequest>();
+          runtime::stamp(*request->mutable_header(), options_.node_id);
+          request->set_order_id(order.order_id());
+          runtime::async_unary<pb::OrderResponse>(
+              strand_, {.timeout = 5s, .metadata = {{"x-api-key", options_.api_key}}},
+              [v, request](auto* context, auto* response, auto done) {
+                v->stub->async()->CancelOrder(context, request.get(), response, std::move(done));
+              },
+              [this](const grpc::Status&, const pb::OrderResponse&) {
+                metrics_.cancels_sent.add();
+              });
+        }
+      });
 }
 
 void Agent::retry_later(Venue& venue, bool session) {

@@ -84,6 +84,7 @@ class Agent {
   void open_market_data(Venue& venue);
   void open_session(Venue& venue);
   void retry_later(Venue& venue, bool session);
+  void cancel_leftovers(Venue& venue);
   void on_market_data(Venue& venue, const market::exchange::v1::MarketDataEvent& event);
   void on_session_event(Venue& venue, const market::exchange::v1::SessionEvent& event);
   void schedule_tick();

@@ -126,6 +126,11 @@ TEST_CASE("agentd process: a market maker and noise traders trade, the maker ear
   INFO(restart.output);
   REQUIRE(restart.code == 0);
   CHECK(eventually([&] { return metric(run, "maker", "agent_fills_total") >= 10; }, 30s, 250ms));
+  // The quotes its first run left resting were cancelled when it came back (their fills would
+  // have moved a position the new run does not know of).
+  const auto log = mkt::runtime::read_file(run + "/logs/maker.log", 64 << 20);
+  REQUIRE(log.has_value());
+  CHECK(log->find("left by an earlier run") != std::string::npos);
   CHECK(metric(run, "maker", "agent_rejects_total") < 10);
   down(run);
 }
