@@ -16,7 +16,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
+
+#include "mkt/runtime/post_last.h"
 
 namespace mkt::runtime {
 
@@ -39,11 +42,14 @@ void deliver(const Executor& executor, const StreamCallbacks<Response>& callback
   });
 }
 
-// Posts the end of a call.
-template <class Executor, class Response>
-void finish(const Executor& executor, const StreamCallbacks<Response>& callbacks,
-            const grpc::Status& status) {
-  boost::asio::post(executor, [on_done = callbacks.on_done, status] {
+// Posts the end of a call, the reactor's last act: it takes the reactor's executor and callbacks
+// and deletes the reactor first, so that nothing of it is left when on_done runs.
+template <class Reactor>
+void finish(Reactor* reactor, const grpc::Status& status) {
+  std::optional executor = std::move(reactor->executor_);
+  auto on_done = std::move(reactor->callbacks_.on_done);
+  delete reactor;
+  post_last(executor, [on_done = std::move(on_done), status] {
     if (on_done) on_done(status);
   });
 }
@@ -137,9 +143,10 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
       std::lock_guard lock(shared_->mutex);
       shared_->sender = nullptr;
     }
-    finish(executor_, callbacks_, status);
-    delete this;
+    finish(this, status);
   }
+  template <class Reactor>
+  friend void finish(Reactor* reactor, const grpc::Status& status);
 
   Executor executor_;
   std::shared_ptr<CallShared<Request>> shared_;
@@ -169,10 +176,9 @@ class ReaderCall final : public grpc::ClientReadReactor<Response> {
     this->StartRead(&response_);
   }
 
-  void OnDone(const grpc::Status& status) override {
-    finish(executor_, callbacks_, status);
-    delete this;
-  }
+  void OnDone(const grpc::Status& status) override { finish(this, status); }
+  template <class Reactor>
+  friend void finish(Reactor* reactor, const grpc::Status& status);
 
   Executor executor_;
   StreamCallbacks<Response> callbacks_;

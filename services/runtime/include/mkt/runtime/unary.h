@@ -17,9 +17,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "mkt/runtime/post_last.h"
 
 namespace mkt::runtime {
 
@@ -142,13 +145,15 @@ std::shared_ptr<UnaryCall> async_unary(const Executor& executor, const CallOptio
   // The handle shares the state's lifetime, so cancel() is safe until the callback has run.
   std::shared_ptr<UnaryCall> handle(state, &state->call);
   start(&state->call.context(), &state->response,
-        std::function<void(grpc::Status)>(
-            [state, executor, done = std::move(done)](grpc::Status status) mutable {
-              boost::asio::post(
-                  executor, [state, status = std::move(status), done = std::move(done)]() mutable {
-                    done(std::move(status), std::move(state->response));
-                  });
-            }));
+        std::function<void(grpc::Status)>([state, executor = std::optional<Executor>(executor),
+                                           done = std::move(done)](grpc::Status status) mutable {
+          // The executor leaves with this post (post_last.h); gRPC destroys this callback
+          // later, with nothing of the executor left in it.
+          detail::post_last(executor,
+                            [state, status = std::move(status), done = std::move(done)]() mutable {
+                              done(std::move(status), std::move(state->response));
+                            });
+        }));
   return handle;
 }
 
