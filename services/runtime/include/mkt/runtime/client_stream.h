@@ -228,6 +228,7 @@ std::shared_ptr<ClientCall<Request>> open_bidi(Executor executor, Prepare prepar
   auto* call = new detail::BidiCall<Request, Response, Executor>(std::move(executor), shared,
                                                                  std::move(callbacks));
   shared->sender = call;
+  ClientCalls::instance().started();
   start(&shared->context, call);
   call->start();
   return std::make_shared<ClientCall<Request>>(std::move(shared));
@@ -244,6 +245,7 @@ std::shared_ptr<ClientCall<Request>> open_reader(Executor executor, Request requ
   prepare(shared->context);
   auto* call =
       new detail::ReaderCall<Response, Executor>(std::move(executor), std::move(callbacks));
+  ClientCalls::instance().started();
   start(&shared->context, &request, call);
   call->start();
   return std::make_shared<ClientCall<Request>>(std::move(shared));

@@ -144,6 +144,7 @@ std::shared_ptr<UnaryCall> async_unary(const Executor& executor, const CallOptio
   for (const auto& [key, value] : options.metadata) state->call.context().AddMetadata(key, value);
   // The handle shares the state's lifetime, so cancel() is safe until the callback has run.
   std::shared_ptr<UnaryCall> handle(state, &state->call);
+  ClientCalls::instance().started();
   start(&state->call.context(), &state->response,
         std::function<void(grpc::Status)>([state, executor = std::optional<Executor>(executor),
                                            done = std::move(done)](grpc::Status status) mutable {
