@@ -7,7 +7,7 @@
 #include <csignal>
 #include <future>
 
-#include "mkt/runtime/post_last.h"
+#include "mkt/runtime/client_calls.h"
 #include "mkt/runtime/server.h"
 
 namespace mkt::runtime {
@@ -16,7 +16,7 @@ ProcessRunner::ProcessRunner() : signals_(io_, SIGINT, SIGTERM) {}
 
 ProcessRunner::~ProcessRunner() {
   if (stopper_.joinable()) stopper_.join();
-  // gRPC client calls post their ends to io_: it must outlive them (post_last.h).
+  // gRPC client calls post their ends to io_: it must outlive them (client_calls.h).
   if (!ClientCalls::instance().wait_idle(std::chrono::seconds(5))) {
     spdlog::warn("gRPC client calls still open after 5 s; stopping anyway");
   }

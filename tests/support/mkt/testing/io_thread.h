@@ -1,14 +1,19 @@
 #pragma once
 // An io_context run on a thread of its own for a test, with a strand on it. stop() (or the
 // destructor) stops it and joins the thread; declare it before what uses it, so that it is
-// destroyed after.
+// destroyed after. For the tests of services (which link mkt_runtime): the destructor waits for
+// gRPC client calls to have posted their ends (mkt/runtime/client_calls.h) before the io_context
+// goes.
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <future>
 #include <thread>
+
+#include "mkt/runtime/client_calls.h"
 
 namespace mkt::testing {
 
@@ -17,7 +22,10 @@ class IoThread {
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
   IoThread() : thread_([this] { io_.run(); }) {}
-  ~IoThread() { stop(); }
+  ~IoThread() {
+    stop();
+    mkt::runtime::ClientCalls::instance().wait_idle(std::chrono::seconds(10));
+  }
   IoThread(const IoThread&) = delete;
   IoThread& operator=(const IoThread&) = delete;
 

@@ -19,7 +19,7 @@
 #include <optional>
 #include <utility>
 
-#include "mkt/runtime/post_last.h"
+#include "mkt/runtime/client_calls.h"
 
 namespace mkt::runtime {
 
@@ -49,7 +49,7 @@ void finish(Reactor* reactor, const grpc::Status& status) {
   std::optional executor = std::move(reactor->executor_);
   auto on_done = std::move(reactor->callbacks_.on_done);
   delete reactor;
-  post_last(executor, [on_done = std::move(on_done), status] {
+  post_end(executor, [on_done = std::move(on_done), status] {
     if (on_done) on_done(status);
   });
 }
@@ -158,11 +158,15 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
   bool released_ = false;
 };
 
-template <class Response, class Executor>
+template <class Request, class Response, class Executor>
 class ReaderCall final : public grpc::ClientReadReactor<Response> {
  public:
-  ReaderCall(Executor executor, StreamCallbacks<Response> callbacks)
-      : executor_(std::move(executor)), callbacks_(std::move(callbacks)) {}
+  // It keeps the shared state, and so the ClientContext, until gRPC is done with the call.
+  ReaderCall(Executor executor, std::shared_ptr<CallShared<Request>> shared,
+             StreamCallbacks<Response> callbacks)
+      : executor_(std::move(executor)),
+        shared_(std::move(shared)),
+        callbacks_(std::move(callbacks)) {}
 
   void start() {
     this->StartRead(&response_);
@@ -181,6 +185,7 @@ class ReaderCall final : public grpc::ClientReadReactor<Response> {
   friend void finish(Reactor* reactor, const grpc::Status& status);
 
   Executor executor_;
+  std::shared_ptr<CallShared<Request>> shared_;
   StreamCallbacks<Response> callbacks_;
   Response response_;
 };
@@ -243,8 +248,8 @@ std::shared_ptr<ClientCall<Request>> open_reader(Executor executor, Request requ
                                                  StreamCallbacks<Response> callbacks) {
   auto shared = std::make_shared<detail::CallShared<Request>>();
   prepare(shared->context);
-  auto* call =
-      new detail::ReaderCall<Response, Executor>(std::move(executor), std::move(callbacks));
+  auto* call = new detail::ReaderCall<Request, Response, Executor>(std::move(executor), shared,
+                                                                   std::move(callbacks));
   ClientCalls::instance().started();
   start(&shared->context, &request, call);
   call->start();

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "mkt/runtime/post_last.h"
+#include "mkt/runtime/client_calls.h"
 
 namespace mkt::runtime {
 
@@ -148,12 +148,12 @@ std::shared_ptr<UnaryCall> async_unary(const Executor& executor, const CallOptio
   start(&state->call.context(), &state->response,
         std::function<void(grpc::Status)>([state, executor = std::optional<Executor>(executor),
                                            done = std::move(done)](grpc::Status status) mutable {
-          // The executor leaves with this post (post_last.h); gRPC destroys this callback
+          // The executor leaves with this post (client_calls.h); gRPC destroys this callback
           // later, with nothing of the executor left in it.
-          detail::post_last(executor,
-                            [state, status = std::move(status), done = std::move(done)]() mutable {
-                              done(std::move(status), std::move(state->response));
-                            });
+          detail::post_end(executor,
+                           [state, status = std::move(status), done = std::move(done)]() mutable {
+                             done(std::move(status), std::move(state->response));
+                           });
         }));
   return handle;
 }
