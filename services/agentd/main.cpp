@@ -8,6 +8,7 @@
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
+#include "mkt/runtime/node.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
@@ -104,30 +105,17 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::agentd::Agent agent(std::move(agent_options), std::move(*setup), strand, registry);
   mkt::agentd::PeerService peer(agent, strand);
   mkt::runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
-  const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
-  if (!metrics_port) {
-    spdlog::error("{}", metrics_port.error());
-    return 1;
-  }
   mkt::runtime::RpcServer server({flags["listen"].as<std::string>(), 1 << 20});
   server.add_service(&peer);
-  const auto port = server.start();
-  if (!port) {
-    spdlog::error("{}", port.error());
+  runner.on_stop_in(strand, [&] { agent.stop(); });
+  const auto ports = mkt::runtime::serve_node(runner, server, metrics_server, flags, 1s);
+  if (!ports) {
+    spdlog::error("{}", ports.error());
     return 1;
   }
   boost::asio::post(strand, [&] { agent.start(); });
-  spdlog::info("agent {} serving peers on port {}; metrics on port {}", options.node_id, *port,
-               *metrics_port);
-  if (auto written =
-          mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}});
-      !written) {
-    spdlog::error("{}", written.error());
-    return 1;
-  }
-  runner.on_stop_in(strand, [&] { agent.stop(); });
-  runner.stop_server_on_stop(server, 1s);
-  runner.on_stop([&] { metrics_server.stop(); });
+  spdlog::info("agent {} serving peers on port {}; metrics on port {}", options.node_id,
+               ports->grpc, ports->metrics);
   return runner.run();
 }
 

@@ -9,6 +9,7 @@
 #include "ledger_reporter.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
+#include "mkt/runtime/node.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
@@ -159,39 +160,25 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::exchanged::ExchangeService service(std::move(service_options), venue, settled, **journal,
                                           strand, registry);
   mkt::runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
-  const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
-  if (!metrics_port) {
-    spdlog::error("{}", metrics_port.error());
-    return 1;
-  }
   mkt::runtime::RpcServer server({flags["listen"].as<std::string>(),
                                   static_cast<int>(flags["max-message-bytes"].as<unsigned>())});
   server.add_service(&service);
   server.add_service(&telemetry);
-  const auto port = server.start();
-  if (!port) {
-    spdlog::error("{}", port.error());
-    return 1;
-  }
-  spdlog::info(
-      "exchange {} listening on port {} with {} symbols and {} accounts; metrics on port {}",
-      options.node_id, *port, setup->config.symbols.size(), setup->config.accounts.size(),
-      *metrics_port);
-  if (auto written =
-          mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}});
-      !written) {
-    spdlog::error("{}", written.error());
-    return 1;
-  }
-
   runner.on_stop_in(strand, [&] {
     if (reporter) reporter->stop();
     service.close_streams();
     telemetry.close_streams();
   });
-  runner.stop_server_on_stop(server, 2s);
-  runner.on_stop([&] { metrics_server.stop(); });
-  runner.on_stop([&] { (*journal)->close(); });
+  const auto ports = mkt::runtime::serve_node(runner, server, metrics_server, flags, 2s);
+  if (!ports) {
+    spdlog::error("{}", ports.error());
+    return 1;
+  }
+  runner.on_stop([&] { (*journal)->close(); });  // after the server: no call writes any more
+  spdlog::info(
+      "exchange {} listening on port {} with {} symbols and {} accounts; metrics on port {}",
+      options.node_id, ports->grpc, setup->config.symbols.size(), setup->config.accounts.size(),
+      ports->metrics);
   return runner.run();
 }
 

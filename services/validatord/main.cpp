@@ -6,6 +6,7 @@
 
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
+#include "mkt/runtime/node.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
@@ -97,34 +98,21 @@ int run(const mkt::runtime::CommonOptions& options) {
   mkt::validatord::Validator validator(strand, std::move(validator_options), addresses, **storage,
                                        std::move(restore), registry);
   mkt::runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
-  const auto metrics_port = metrics_server.start(flags["metrics-listen"].as<std::string>());
-  if (!metrics_port) {
-    spdlog::error("{}", metrics_port.error());
-    return 1;
-  }
   mkt::runtime::RpcServer server({flags["listen"].as<std::string>(),
                                   static_cast<int>(flags["max-message-bytes"].as<unsigned>())});
   server.add_service(validator.ledger_service());
   server.add_service(validator.raft_service());
-  const auto port = server.start();
-  if (!port) {
-    spdlog::error("{}", port.error());
+  runner.on_stop_in(strand, [&] { validator.stop(); });
+  const auto ports = mkt::runtime::serve_node(runner, server, metrics_server, flags, 2s);
+  if (!ports) {
+    spdlog::error("{}", ports.error());
     return 1;
   }
   boost::asio::post(strand, [&] { validator.start(); });
   spdlog::info(
       "validator {} listening on port {}; metrics on port {}; heartbeat {} ms, election "
       "timeout {} ms",
-      options.node_id, *port, *metrics_port, tick_ms, election_ms);
-  if (auto written =
-          mkt::runtime::write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}});
-      !written) {
-    spdlog::error("{}", written.error());
-    return 1;
-  }
-  runner.on_stop_in(strand, [&] { validator.stop(); });
-  runner.stop_server_on_stop(server, 2s);
-  runner.on_stop([&] { metrics_server.stop(); });
+      options.node_id, ports->grpc, ports->metrics, tick_ms, election_ms);
   return runner.run();
 }
 
