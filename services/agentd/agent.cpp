@@ -61,6 +61,7 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
       gossip_peers_(std::move(setup.gossip_peers)),
       brokers_(std::move(setup.brokers)),
       broker_(trader_.strategy().broker_terms()),
+      adaptive_(dynamic_cast<const agents::AdaptiveTrader*>(&trader_.strategy())),
       coordination_timer_(strand_),
       metrics_{
           .decisions = registry.counter("agent_decisions_total", "Times the strategy decided."),
@@ -115,9 +116,9 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
         "agent_signals_received_total", "Signals from peers, by what became of them.",
         {{"admission", std::string(agents::to_string(admission))}});
   }
-  if (const auto* adaptive = dynamic_cast<const agents::AdaptiveTrader*>(&trader_.strategy())) {
-    for (std::size_t arm = 0; arm < adaptive->arms(); ++arm) {
-      const metrics::Labels labels{{"strategy", std::string(adaptive->arm_name(arm))}};
+  if (adaptive_ != nullptr) {
+    for (std::size_t arm = 0; arm < adaptive_->arms(); ++arm) {
+      const metrics::Labels labels{{"strategy", std::string(adaptive_->arm_name(arm))}};
       metrics_.adaptive.push_back(
           {&registry.gauge("agent_adaptive_episodes", "Episodes each strategy has run.", labels),
            &registry.gauge("agent_adaptive_current", "1 for the strategy running now.", labels)});
@@ -311,9 +312,10 @@ void Agent::on_market_data(Venue& venue, const pb::MarketDataEvent& event) {
       const auto& d = event.delta();
       agents::LocalBook* book = trader_.book(venue.id, d.symbol());
       if (book == nullptr) return;
-      const auto side = d.side() == common::SIDE_BUY ? agents::Side::buy : agents::Side::sell;
+      const auto side = exchanged::side_of(d.side());
+      if (!side) return;
       update = book->apply_level(
-          d.seq(), side,
+          d.seq(), *side,
           {d.level().price_ticks(), d.level().quantity_lots(), d.level().order_count()});
       break;
     }
@@ -412,10 +414,11 @@ void Agent::decide() {
 
 void Agent::dispatch(Outbox outbox) {
   // Signals leave at once: the reaction time is the agent's to act, not its news's to travel.
-  for (const auto& signal : outbox.signals) {
-    if (!sharing_) break;
-    metrics_.signals_originated.add();
-    gossip(signal, "");
+  if (sharing_) {
+    for (const auto& signal : outbox.signals) {
+      metrics_.signals_originated.add();
+      gossip(signal, "");
+    }
   }
   if (outbox.orders.empty() && outbox.cancels.empty() && !outbox.coordinated) return;
   if (options_.reaction_time_us <= 0) {
@@ -498,11 +501,9 @@ void Agent::refresh_gauges() {
   for (const auto& [reason, gauge] : metrics_.refusals) {
     gauge->set(static_cast<std::int64_t>(trader_.refused(reason)));
   }
-  if (const auto* adaptive = dynamic_cast<const agents::AdaptiveTrader*>(&trader_.strategy())) {
-    for (std::size_t arm = 0; arm < metrics_.adaptive.size(); ++arm) {
-      metrics_.adaptive[arm][0]->set(static_cast<std::int64_t>(adaptive->bandit().plays(arm)));
-      metrics_.adaptive[arm][1]->set(arm == adaptive->current() ? 1 : 0);
-    }
+  for (std::size_t arm = 0; arm < metrics_.adaptive.size(); ++arm) {
+    metrics_.adaptive[arm][0]->set(static_cast<std::int64_t>(adaptive_->bandit().plays(arm)));
+    metrics_.adaptive[arm][1]->set(arm == adaptive_->current() ? 1 : 0);
   }
   refresh_peer_gauges();
   gauges_.expires_after(250ms);

@@ -40,6 +40,10 @@ class CoordinationReply;
 class SubscribeRequest;
 }  // namespace market::peer::v1
 
+namespace mkt::agents {
+class AdaptiveTrader;
+}  // namespace mkt::agents
+
 namespace mkt::agentd {
 
 using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
@@ -130,6 +134,7 @@ class Agent {
   std::vector<std::string> gossip_peers_;
   std::vector<std::string> brokers_;
   const agents::BrokerTerms* broker_ = nullptr;
+  const agents::AdaptiveTrader* adaptive_ = nullptr;  // for its metrics
   std::optional<agents::Coordination> coordination_;
   boost::asio::steady_timer coordination_timer_;
   std::map<std::string, std::unique_ptr<PeerLink>> peer_links_;

@@ -422,15 +422,12 @@ grpc::Status Agent::on_coordinate(const pb::CoordinationMessage& message,
                                 .deadline_ns = p.deadline_ns()};
       std::string refusal;
       for (const auto& l : p.legs()) {
-        if (l.side() != market::common::v1::SIDE_BUY && l.side() != market::common::v1::SIDE_SELL) {
-          refusal = "a leg without a side";
-        }
+        const auto side = exchanged::side_of(l.side());
+        if (!side) refusal = "a leg without a side";
         proposal.legs.push_back({.agent = l.agent_id(),
                                  .venue = l.exchange_id(),
                                  .symbol = l.symbol(),
-                                 .side = l.side() == market::common::v1::SIDE_BUY
-                                             ? agents::Side::buy
-                                             : agents::Side::sell,
+                                 .side = side.value_or(agents::Side::buy),
                                  .quantity_lots = l.quantity_lots(),
                                  .limit_price_ticks = l.limit_price_ticks()});
         if (l.agent_id() == options_.node_id && refusal.empty()) {

@@ -18,17 +18,6 @@ Refusal refuse(Code code, pb::RejectReason reason, std::string detail) {
   return Refusal{code, reason, std::move(detail)};
 }
 
-std::optional<matching::Side> side_of(market::common::v1::Side side) {
-  switch (side) {
-    case market::common::v1::SIDE_BUY:
-      return matching::Side::buy;
-    case market::common::v1::SIDE_SELL:
-      return matching::Side::sell;
-    default:
-      return std::nullopt;
-  }
-}
-
 std::optional<matching::OrderType> type_of(pb::OrderType type) {
   switch (type) {
     case pb::ORDER_TYPE_LIMIT:
@@ -146,6 +135,17 @@ const std::string& client_id(const Venue& venue, matching::OrderId id) {
 }
 
 }  // namespace
+
+std::optional<matching::Side> side_of(market::common::v1::Side side) {
+  switch (side) {
+    case market::common::v1::SIDE_BUY:
+      return matching::Side::buy;
+    case market::common::v1::SIDE_SELL:
+      return matching::Side::sell;
+    default:
+      return std::nullopt;
+  }
+}
 
 market::common::v1::Side to_proto(matching::Side side) {
   return side == matching::Side::buy ? market::common::v1::SIDE_BUY : market::common::v1::SIDE_SELL;

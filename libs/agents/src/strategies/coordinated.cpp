@@ -1,6 +1,5 @@
 // The coalition member: it asks its coalition to trade when it is confident enough that the
 // value is beyond the market's touch.
-#include <algorithm>
 #include <cmath>
 
 #include "mkt/agents/strategies.h"
@@ -19,26 +18,28 @@ double CoordinatedTrader::confidence(const ValueEstimate::Belief& belief, std::i
 void CoordinatedTrader::decide(View& view, Decisions& out) {
   for (const SymbolInfo& symbol : view.symbols()) {
     const ValueEstimate::Belief& belief = estimate_.update(view, symbol);
-    if (out.coordinated) continue;  // one trade at a time; the estimate still learns
-    for (const VenueInfo& venue : view.venues()) {
-      const bool listed =
-          std::find(venue.symbols.begin(), venue.symbols.end(), symbol.name) != venue.symbols.end();
-      if (!listed) continue;
-      for (const Side side : {Side::buy, Side::sell}) {
-        // What the rest of the market offers on the other side.
-        const auto touch =
-            view.others_best(venue.id, symbol.name, side == Side::buy ? Side::sell : Side::buy);
-        if (!touch || confidence(belief, *touch, side) < params_.confidence_threshold) continue;
-        out.coordinated = CoordinatedTrade{.venue = venue.id,
-                                           .symbol = symbol.name,
-                                           .side = side,
-                                           .limit_price_ticks = *touch,
-                                           .quantity_lots = params_.quantity_lots};
-        break;
+    // One trade at a time: the first sure enough (the estimates still learn from every look).
+    if (!out.coordinated) out.coordinated = trade(view, symbol.name, belief);
+  }
+}
+
+std::optional<CoordinatedTrade> CoordinatedTrader::trade(
+    const View& view, const std::string& symbol, const ValueEstimate::Belief& belief) const {
+  for (const VenueInfo& venue : view.venues()) {
+    for (const Side side : {Side::buy, Side::sell}) {
+      // What the rest of the market offers on the other side (none where it is not listed).
+      const auto touch =
+          view.others_best(venue.id, symbol, side == Side::buy ? Side::sell : Side::buy);
+      if (touch && confidence(belief, *touch, side) >= params_.confidence_threshold) {
+        return CoordinatedTrade{.venue = venue.id,
+                                .symbol = symbol,
+                                .side = side,
+                                .limit_price_ticks = *touch,
+                                .quantity_lots = params_.quantity_lots};
       }
-      if (out.coordinated) break;
     }
   }
+  return std::nullopt;
 }
 
 }  // namespace mkt::agents

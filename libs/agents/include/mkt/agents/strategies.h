@@ -244,6 +244,10 @@ class CoordinatedTrader final : public Strategy {
                            Side side);
 
  private:
+  // The first venue and side where the value is sure enough beyond the touch.
+  std::optional<CoordinatedTrade> trade(const View& view, const std::string& symbol,
+                                        const ValueEstimate::Belief& belief) const;
+
   CoordinatedParams params_;
   ValueEstimate estimate_;
 };
