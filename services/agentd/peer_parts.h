@@ -25,6 +25,7 @@ struct Agent::PeerLink {
   std::unique_ptr<market::peer::v1::Peer::Stub> stub;
   std::deque<market::peer::v1::Signal> queue;
   bool in_flight = false;
+  bool stale = false;  // a call failed: look the address up again before the next
 };
 
 // A subscriber of this broker.

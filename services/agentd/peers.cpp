@@ -127,6 +127,10 @@ Agent::PeerLink* Agent::peer_link(const std::string& id) {
     link = std::make_unique<PeerLink>();
     link->id = id;
   }
+  // The address is looked up (the addresses file is checked) only while there is no channel, or
+  // after a call failed: not on every message.
+  if (link->stub && !link->stale) return link.get();
+  link->stale = false;
   const auto address = options_.address_of ? options_.address_of(id) : std::nullopt;
   if (address && *address != link->address) {
     // New, or restarted elsewhere.
@@ -220,6 +224,7 @@ void Agent::flush(PeerLink& link) {
       [this, l, batch](const grpc::Status& status, const market::common::v1::Ack&) {
         l->in_flight = false;
         if (!status.ok()) {
+          l->stale = true;  // restarted elsewhere, perhaps
           metrics_.signals_dropped.add(static_cast<std::uint64_t>(batch->signals_size()));
           spdlog::debug("signals to {} failed: {}", l->id, status.error_message());
         }
@@ -305,6 +310,7 @@ void Agent::subscribe(Subscription& subscription) {
            [this, sub, retry](const grpc::Status& status) {
              sub->call.reset();
              if (stopped_) return;
+             peer_links_.at(sub->broker)->stale = true;  // restarted elsewhere, perhaps
              spdlog::info("subscription to {} ended: {}", sub->broker, status.error_message());
              retry();
            }});
@@ -398,8 +404,9 @@ void Agent::send_coordination(const std::string& partner, const pb::Coordination
       [link, request](auto* context, auto* response, auto cb) {
         link->stub->async()->Coordinate(context, request.get(), response, std::move(cb));
       },
-      [this, request, done = std::move(done)](const grpc::Status& status,
-                                              const pb::CoordinationReply& reply) {
+      [this, link, request, done = std::move(done)](const grpc::Status& status,
+                                                    const pb::CoordinationReply& reply) {
+        if (!status.ok()) link->stale = true;  // restarted elsewhere, perhaps
         if (!stopped_) done(status.ok(), reply);
       });
 }
