@@ -145,5 +145,7 @@ int main(int argc, char** argv) {
   if (!parsed.options) return parsed.exit_code;
   const auto& options = *parsed.options;
   mkt::runtime::setup_logging(options.log_format, options.log_level, options.node_id);
-  return run(options);
+  const int code = run(options);
+  spdlog::info("exiting with {}", code);
+  return code;
 }

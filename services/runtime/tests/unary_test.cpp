@@ -1,6 +1,7 @@
 // Checks the unary gRPC-to-Asio bridge with a real server and client over loopback on port 0:
 // handlers run on their strand, deadlines expire, clients cancel, a dropped handler still answers,
 // health reports SERVING, and shutdown drains a call in flight or cancels it after the drain bound.
+#include <boost/asio/post.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <future>
 #include <thread>
@@ -95,6 +96,30 @@ TEST_CASE("a call past its deadline fails with DEADLINE_EXCEEDED and the handler
   }
   CHECK(parked[0]->cancelled());
   // Answering after the fact is refused and harmless.
+  CHECK_FALSE(parked[0]->finish(grpc::Status::OK));
+}
+
+TEST_CASE("a call gone before its handler runs leaves the late handler harmless") {
+  // The strand is busy while the call's deadline passes and the server finishes and deletes the
+  // call; the handler runs after that. (agentd crashed here: the handler's answer side read the
+  // deleted call.)
+  Fixture f;
+  std::promise<void> gate;
+  boost::asio::post(f.io.strand(), [waiting = gate.get_future().share()] { waiting.wait(); });
+  // A blocking call: the bridge's client side would complete on the blocked io_context.
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 100ms);
+  mkt::test::v1::SayRequest request;
+  request.set_text("late");
+  request.set_delay_ms(-1);
+  mkt::test::v1::SayReply reply;
+  CHECK(f.stub->Say(&context, request, &reply).error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  f.server.shutdown(0ms);  // returns once every call is done, its reactor deleted
+  gate.set_value();
+  REQUIRE(f.service.wait_for_calls(1, 5s));  // the handler ran
+  const auto parked = f.service.parked();
+  REQUIRE(parked.size() == 1);
+  CHECK(parked[0]->cancelled());
   CHECK_FALSE(parked[0]->finish(grpc::Status::OK));
 }
 

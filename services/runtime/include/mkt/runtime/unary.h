@@ -73,8 +73,10 @@ class UnaryReactor final : public grpc::ServerUnaryReactor {
 template <class Response>
 class Responder {
  public:
-  explicit Responder(detail::UnaryReactor<Response>* reactor)
-      : reactor_(reactor), flags_(reactor->flags()) {}
+  // `flags` is the reactor's, taken while it was surely alive: by the time the handler runs, a
+  // cancelled call's reactor may be gone already, and only the flags say so.
+  Responder(detail::UnaryReactor<Response>* reactor, std::shared_ptr<detail::CallFlags> flags)
+      : reactor_(reactor), flags_(std::move(flags)) {}
   Responder(Responder&& other) noexcept
       : reactor_(std::exchange(other.reactor_, nullptr)), flags_(std::move(other.flags_)) {}
   Responder& operator=(Responder&&) = delete;
@@ -105,8 +107,9 @@ template <class Executor, class Request, class Response, class Handler>
 grpc::ServerUnaryReactor* serve_on(const Executor& executor, grpc::CallbackServerContext* context,
                                    const Request* request, Response* response, Handler handler) {
   auto* reactor = new detail::UnaryReactor<Response>(context, response);
-  boost::asio::post(executor, [reactor, copy = *request, handler = std::move(handler)]() mutable {
-    handler(static_cast<const Request&>(copy), Responder<Response>(reactor));
+  boost::asio::post(executor, [reactor, flags = reactor->flags(), copy = *request,
+                               handler = std::move(handler)]() mutable {
+    handler(static_cast<const Request&>(copy), Responder<Response>(reactor, std::move(flags)));
   });
   return reactor;
 }
