@@ -157,6 +157,7 @@ class WriteCore : public Base, public StreamCore<Message> {
   // What to do after releasing the lock: gRPC is not called under it.
   struct Step {
     const Message* write = nullptr;
+    bool more = false;  // more messages queued behind `write`
     std::optional<grpc::Status> finish;
     bool accepted = false;
   };
@@ -173,6 +174,7 @@ class WriteCore : public Base, public StreamCore<Message> {
     if (!queue_.empty()) {
       writing_ = true;
       step.write = queue_.front().get();
+      step.more = queue_.size() > 1;
     } else if (status_) {
       finished_ = true;
       step.finish = *status_;
@@ -181,7 +183,12 @@ class WriteCore : public Base, public StreamCore<Message> {
   }
 
   void take(const Step& step) {
-    if (step.write != nullptr) this->StartWrite(step.write);
+    // With more queued behind it, gRPC may hold this message and send them together: fewer
+    // writes to the socket under load, and no wait when the queue is empty.
+    if (step.write != nullptr) {
+      this->StartWrite(step.write,
+                       step.more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+    }
     if (step.finish) this->Finish(*step.finish);
   }
 
