@@ -11,6 +11,8 @@
 //
 // Both journal modes (fsync, none) run side by side, each against its own exchanged, with the
 // journal in --dir (default: a new directory under /var/tmp, which is on disk, unlike a tmpfs).
+// First, the floor: the same two loads against a gRPC echo stream in this process, which is what
+// gRPC itself costs on this machine. Clients and servers share the machine's cores.
 // A benchmark reports; it never fails on timing.
 
 #include <grpcpp/grpcpp.h>
@@ -48,32 +50,100 @@ struct Options {
   int seconds = 5;
   int ping_pong_requests = 20000;
   std::string dir;
+  // Further exchanged binaries to measure beside this build's, in the same run (an A/B).
+  std::vector<std::string> others;
+  std::vector<std::string> syncs = {"fsync", "none"};
 };
 
 std::string key_of(int account) {
   return "bench-key-" + std::to_string(account) + "-0123456789";
 }
 
-// One order session on gRPC's callback API (no threads of its own): it keeps `window` requests
-// in flight, times each ack, and turns each accepted order into a cancel.
-class SessionLoad final : public grpc::ClientBidiReactor<pb::SessionRequest, pb::SessionEvent> {
+// The order session as a load: submits far from the market, each accepted order cancelled next.
+// The request id rides in request_id; an answer carrying it is the ack.
+struct SessionProtocol {
+  using Request = pb::SessionRequest;
+  using Response = pb::SessionEvent;
+  using Stub = pb::Exchange::Stub;
+  static void open(Stub& stub, grpc::ClientContext& context, int account,
+                   grpc::ClientBidiReactor<Request, Response>* reactor) {
+    context.AddMetadata("x-api-key", key_of(account));
+    stub.async()->OrderSession(&context, reactor);
+  }
+  void fill(Request& request, std::uint64_t id) {
+    request.set_request_id(id);
+    if (!cancels.empty()) {
+      request.mutable_cancel()->set_order_id(cancels.front());
+      cancels.pop_front();
+      return;
+    }
+    auto& submit = *request.mutable_submit();
+    submit.set_symbol("STOCK_A");
+    submit.set_side(market::common::v1::SIDE_BUY);
+    submit.set_type(pb::ORDER_TYPE_LIMIT);
+    submit.set_price_ticks(price);
+    submit.set_quantity_lots(1);
+    price = price == 1100 ? 1000 : price + 1;
+  }
+  // The request id an answer acknowledges (0: none); false to stop.
+  bool take(const Response& event, std::uint64_t& id) {
+    id = event.request_id();
+    if (event.event().has_accepted()) cancels.push_back(event.event().accepted().order_id());
+    if (event.event().has_rejected()) {
+      std::fprintf(stderr, "rejected: %s\n", event.event().rejected().detail().c_str());
+      return false;
+    }
+    return true;
+  }
+  std::int64_t price = 1000;
+  std::deque<std::uint64_t> cancels;
+};
+
+// The floor's protocol: the echo service's Chat, the request id in the text, about the size of a
+// submit.
+struct EchoProtocol {
+  using Request = mkt::test::v1::SayRequest;
+  using Response = mkt::test::v1::SayReply;
+  using Stub = mkt::test::v1::Echo::Stub;
+  static void open(Stub& stub, grpc::ClientContext& context, int,
+                   grpc::ClientBidiReactor<Request, Response>* reactor) {
+    stub.async()->Chat(&context, reactor);
+  }
+  void fill(Request& request, std::uint64_t id) {
+    auto text = std::to_string(id);
+    text.resize(60, ' ');
+    request.set_text(std::move(text));
+  }
+  bool take(const Response& reply, std::uint64_t& id) {
+    id = std::stoull(reply.text());
+    return true;
+  }
+};
+
+// One bidi stream on gRPC's callback API (no threads of its own): it keeps `window` requests in
+// flight and times each from its write to the answer that carries its id.
+template <class Protocol>
+class WindowLoad final
+    : public grpc::ClientBidiReactor<typename Protocol::Request, typename Protocol::Response> {
+  using Request = typename Protocol::Request;
+  using Response = typename Protocol::Response;
+
  public:
-  SessionLoad(pb::Exchange::Stub& stub, int account, int window) : window_(window) {
-    context_.AddMetadata("x-api-key", key_of(account));
-    stub.async()->OrderSession(&context_, this);
+  WindowLoad(typename Protocol::Stub& stub, int account, int window) : window_(window) {
+    Protocol::open(stub, context_, account, this);
   }
 
   // Runs until `until` or `max_requests` sent, then waits for the acks in flight.
   void start(Clock::time_point until, std::size_t max_requests) {
     until_ = until;
     max_requests_ = max_requests;
-    StartRead(&event_);
+    this->StartRead(&answer_);
     {
       std::lock_guard lock(mutex_);
       top_up();
     }
     write_next();
-    StartCall();
+    this->StartCall();
   }
   grpc::Status wait() {
     std::unique_lock lock(mutex_);
@@ -83,27 +153,14 @@ class SessionLoad final : public grpc::ClientBidiReactor<pb::SessionRequest, pb:
   const std::vector<double>& latencies_us() const { return latencies_us_; }
 
  private:
-  // Under the lock: queues new submits (or pending cancels) until the window is full.
+  // Under the lock: queues new requests until the window is full.
   void top_up() {
     while (in_flight_ < window_ && !stopping_) {
       if (Clock::now() >= until_ || sent_.size() >= max_requests_) {
         stopping_ = true;
         break;
       }
-      pb::SessionRequest& request = outbox_.emplace_back();
-      request.set_request_id(sent_.size() + 1);
-      if (!cancels_.empty()) {
-        request.mutable_cancel()->set_order_id(cancels_.front());
-        cancels_.pop_front();
-      } else {
-        auto& submit = *request.mutable_submit();
-        submit.set_symbol("STOCK_A");
-        submit.set_side(market::common::v1::SIDE_BUY);
-        submit.set_type(pb::ORDER_TYPE_LIMIT);
-        submit.set_price_ticks(price_);
-        submit.set_quantity_lots(1);
-        price_ = price_ == 1100 ? 1000 : price_ + 1;
-      }
+      protocol_.fill(outbox_.emplace_back(), sent_.size() + 1);
       sent_.push_back(Clock::now());
       ++in_flight_;
     }
@@ -111,22 +168,27 @@ class SessionLoad final : public grpc::ClientBidiReactor<pb::SessionRequest, pb:
 
   // Starts the next write unless one is under way (gRPC takes one at a time).
   void write_next() {
-    const pb::SessionRequest* next = nullptr;
+    const Request* next = nullptr;
+    bool more = false;
     bool end = false;
     {
       std::lock_guard lock(mutex_);
       if (writing_) return;
       if (!outbox_.empty()) {
         next = &outbox_.front();
-        sent_[next->request_id() - 1] = Clock::now();
+        more = outbox_.size() > 1;
+        sent_[sent_.size() - outbox_.size()] = Clock::now();
         writing_ = true;
       } else if (stopping_ && in_flight_ == 0 && !writes_done_) {
         writes_done_ = true;
         end = true;
       }
     }
-    if (next != nullptr) StartWrite(next);
-    if (end) StartWritesDone();
+    // With more queued behind it, gRPC may hold this one to send them together.
+    if (next != nullptr) {
+      this->StartWrite(next, more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+    }
+    if (end) this->StartWritesDone();
   }
 
   void OnWriteDone(bool ok) override {
@@ -144,21 +206,17 @@ class SessionLoad final : public grpc::ClientBidiReactor<pb::SessionRequest, pb:
     const auto now = Clock::now();
     {
       std::lock_guard lock(mutex_);
-      if (event_.request_id() != 0) {
+      std::uint64_t id = 0;
+      if (!protocol_.take(answer_, id)) stopping_ = true;
+      if (id != 0) {
         latencies_us_.push_back(
-            std::chrono::duration<double, std::micro>(now - sent_[event_.request_id() - 1])
-                .count());
-        if (event_.event().has_accepted()) cancels_.push_back(event_.event().accepted().order_id());
-        if (event_.event().has_rejected()) {
-          std::fprintf(stderr, "rejected: %s\n", event_.event().rejected().detail().c_str());
-          stopping_ = true;
-        }
+            std::chrono::duration<double, std::micro>(now - sent_[id - 1]).count());
         --in_flight_;
         top_up();
       }
     }
     write_next();
-    StartRead(&event_);
+    this->StartRead(&answer_);
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -169,22 +227,21 @@ class SessionLoad final : public grpc::ClientBidiReactor<pb::SessionRequest, pb:
   }
 
   grpc::ClientContext context_;
-  pb::SessionEvent event_;
+  Protocol protocol_;
+  Response answer_;
   int window_;
   Clock::time_point until_;
   std::size_t max_requests_ = 0;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<pb::SessionRequest> outbox_;  // front: being written
+  std::deque<Request> outbox_;  // front: being written; the newest requests, in id order
   bool writing_ = false;
   bool stopping_ = false;
   bool writes_done_ = false;
   bool done_ = false;
   grpc::Status status_;
   int in_flight_ = 0;
-  std::int64_t price_ = 1000;
-  std::vector<Clock::time_point> sent_;  // by request_id - 1: when its write started
-  std::deque<std::uint64_t> cancels_;
+  std::vector<Clock::time_point> sent_;  // by request id - 1: when its write started
   std::vector<double> latencies_us_;
 };
 
@@ -194,12 +251,14 @@ struct Figures {
   double p50 = 0, p99 = 0, p999 = 0;
 };
 
+template <class Protocol>
 Figures measure(const std::string& address, int sessions, int window, Clock::duration length,
                 std::size_t max_requests) {
-  auto stub = pb::Exchange::NewStub(mkt::runtime::make_channel(address, {"bench", "", 4 << 20}));
-  std::vector<std::unique_ptr<SessionLoad>> loads;
+  auto channel = mkt::runtime::make_channel(address, {"bench", "", 4 << 20});
+  typename Protocol::Stub stub(channel);
+  std::vector<std::unique_ptr<WindowLoad<Protocol>>> loads;
   for (int s = 0; s < sessions; ++s) {
-    loads.push_back(std::make_unique<SessionLoad>(*stub, s, window));
+    loads.push_back(std::make_unique<WindowLoad<Protocol>>(stub, s, window));
   }
   const auto start = Clock::now();
   for (auto& load : loads) load->start(start + length, max_requests);
@@ -226,6 +285,13 @@ Figures measure(const std::string& address, int sessions, int window, Clock::dur
   return f;
 }
 
+void print(const char* what, const std::string& mode, const Figures& f) {
+  std::printf(
+      "%-17s %-36s %7zu acks in %5.2f s = %8.0f /s;  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us\n",
+      what, mode.c_str(), f.requests, f.seconds, static_cast<double>(f.requests) / f.seconds, f.p50,
+      f.p99, f.p999);
+}
+
 // CPU seconds (user + system) the process has used so far.
 double cpu_seconds(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -239,7 +305,13 @@ double cpu_seconds(pid_t pid) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-void report(const Options& options, const std::string& sync) {
+std::string load_mode(const Options& options) {
+  return "sustained, " + std::to_string(options.sessions) + " sessions x " +
+         std::to_string(options.window) + " in flight:";
+}
+
+void report(const Options& options, const std::string& sync, const std::string& binary,
+            const std::string& label) {
   const std::filesystem::path dir = std::filesystem::path(options.dir) / sync;
   std::filesystem::create_directories(dir);
   std::filesystem::remove(dir / "journal");
@@ -250,39 +322,31 @@ void report(const Options& options, const std::string& sync) {
       accounts << "bench-" << a << " " << key_of(a) << "\n";
     }
   }
-  mkt::testing::ChildProcess exchanged({EXCHANGED_BINARY, "--config", BENCH_SCENARIO, "--node",
-                                        "ex-bench", "--journal", (dir / "journal").string(),
-                                        "--journal-sync", sync, "--accounts",
-                                        (dir / "accounts").string()});
+  mkt::testing::ChildProcess exchanged({binary, "--config", BENCH_SCENARIO, "--node", "ex-bench",
+                                        "--journal", (dir / "journal").string(), "--journal-sync",
+                                        sync, "--accounts", (dir / "accounts").string()});
   const auto line = exchanged.wait_for_line("listening on port ([0-9]+)", 20s);
   if (!line) {
     std::fprintf(stderr, "exchanged did not start:\n%s\n", exchanged.output().c_str());
     std::exit(1);
   }
   const std::string address = "127.0.0.1:" + (*line)[1];
-  measure(address, 1, 1, 1s, 2000);  // warm up: connections, page cache, allocator
+  measure<SessionProtocol>(address, 1, 1, 1s, 2000);  // warm up: connections, page cache, malloc
 
+  const std::string what = "journal " + sync + label;
   const double cpu_before_ping = cpu_seconds(exchanged.pid());
-  const Figures ping =
-      measure(address, 1, 1, 60s, static_cast<std::size_t>(options.ping_pong_requests));
-  std::printf(
-      "journal %-5s  ping-pong  1 session x 1 in flight: %7zu acks in %5.2f s = %8.0f /s;"
-      "  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us\n",
-      sync.c_str(), ping.requests, ping.seconds, static_cast<double>(ping.requests) / ping.seconds,
-      ping.p50, ping.p99, ping.p999);
+  const Figures ping = measure<SessionProtocol>(
+      address, 1, 1, 60s, static_cast<std::size_t>(options.ping_pong_requests));
+  print(what.c_str(), "ping-pong, 1 session x 1 in flight:", ping);
   const double cpu_before_load = cpu_seconds(exchanged.pid());
-  const Figures load = measure(address, options.sessions, options.window,
-                               std::chrono::seconds(options.seconds), SIZE_MAX);
-  std::printf(
-      "journal %-5s  sustained  %d sessions x %d in flight: %7zu acks in %5.2f s = %8.0f /s;"
-      "  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us\n",
-      sync.c_str(), options.sessions, options.window, load.requests, load.seconds,
-      static_cast<double>(load.requests) / load.seconds, load.p50, load.p99, load.p999);
+  const Figures load = measure<SessionProtocol>(address, options.sessions, options.window,
+                                                std::chrono::seconds(options.seconds), SIZE_MAX);
+  print(what.c_str(), load_mode(options), load);
   const double cpu_after_load = cpu_seconds(exchanged.pid());
   std::printf(
-      "journal %-5s  exchanged's own CPU: %.1f us per ack in ping-pong, %.1f us per ack "
-      "sustained (%.0f%% of one core)\n",
-      sync.c_str(), (cpu_before_load - cpu_before_ping) * 1e6 / static_cast<double>(ping.requests),
+      "%-17s exchanged's own CPU: %.1f us per ack in ping-pong, %.1f us per ack sustained (%.0f%% "
+      "of one core)\n",
+      what.c_str(), (cpu_before_load - cpu_before_ping) * 1e6 / static_cast<double>(ping.requests),
       (cpu_after_load - cpu_before_load) * 1e6 / static_cast<double>(load.requests),
       100 * (cpu_after_load - cpu_before_load) / load.seconds);
   std::fflush(stdout);
@@ -290,67 +354,87 @@ void report(const Options& options, const std::string& sync) {
   std::filesystem::remove_all(dir);
 }
 
-// The floor: the same ping-pong over a gRPC bidi stream whose server only echoes (no strand, no
+// The floor: the same loads over a gRPC bidi stream whose server only echoes (no executor, no
 // venue, no journal), served from this process. What exchanged adds is the difference.
 class EchoChat final : public mkt::test::v1::Echo::CallbackService {
-  grpc::ServerBidiReactor<mkt::test::v1::SayRequest, mkt::test::v1::SayReply>* Chat(
-      grpc::CallbackServerContext*) override {
-    class Reactor final
-        : public grpc::ServerBidiReactor<mkt::test::v1::SayRequest, mkt::test::v1::SayReply> {
+  using Request = mkt::test::v1::SayRequest;
+  using Reply = mkt::test::v1::SayReply;
+  grpc::ServerBidiReactor<Request, Reply>* Chat(grpc::CallbackServerContext*) override {
+    // Reads on while replies are written, one write at a time with the same buffer hint as
+    // exchanged's streams: the echo pipelines as exchanged does.
+    class Reactor final : public grpc::ServerBidiReactor<Request, Reply> {
      public:
       Reactor() { StartRead(&request_); }
 
      private:
       void OnReadDone(bool ok) override {
-        if (!ok) {
-          Finish(grpc::Status::OK);
-          return;
+        {
+          std::lock_guard lock(mutex_);
+          if (ok) {
+            replies_.emplace_back().set_text(request_.text());
+          } else {
+            reading_done_ = true;
+          }
         }
-        reply_.set_text(request_.text());
-        StartWrite(&reply_);
+        next();
+        if (ok) StartRead(&request_);
       }
-      void OnWriteDone(bool) override { StartRead(&request_); }
+      void OnWriteDone(bool) override {
+        {
+          std::lock_guard lock(mutex_);
+          replies_.pop_front();
+          writing_ = false;
+        }
+        next();
+      }
+      void next() {
+        const Reply* write = nullptr;
+        bool more = false;
+        bool finish = false;
+        {
+          std::lock_guard lock(mutex_);
+          if (writing_ || finished_) return;
+          if (!replies_.empty()) {
+            write = &replies_.front();
+            more = replies_.size() > 1;
+            writing_ = true;
+          } else if (reading_done_) {
+            finish = finished_ = true;
+          }
+        }
+        if (write != nullptr) {
+          StartWrite(write, more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+        }
+        if (finish) Finish(grpc::Status::OK);
+      }
       void OnDone() override { delete this; }
-      mkt::test::v1::SayRequest request_;
-      mkt::test::v1::SayReply reply_;
+      Request request_;
+      std::mutex mutex_;
+      std::deque<Reply> replies_;  // front: being written
+      bool writing_ = false;
+      bool reading_done_ = false;
+      bool finished_ = false;
     };
     return new Reactor;
   }
 };
 
-void report_floor(int requests) {
+void report_floor(const Options& options) {
   EchoChat service;
   mkt::runtime::RpcServer server({});
   server.add_service(&service);
   const auto port = server.start();
   if (!port) return;
-  auto stub = mkt::test::v1::Echo::NewStub(
-      mkt::runtime::make_channel("127.0.0.1:" + std::to_string(*port), {"bench", "", 4 << 20}));
-  grpc::ClientContext context;
-  auto stream = stub->Chat(&context);
-  mkt::test::v1::SayRequest request;
-  request.set_text(std::string(60, 'x'));  // about the size of a submit
-  mkt::test::v1::SayReply reply;
-  std::vector<double> latencies;
-  for (int i = 0; i < requests + 2000; ++i) {
-    const auto start = Clock::now();
-    if (!stream->Write(request) || !stream->Read(&reply)) break;
-    if (i >= 2000) {
-      latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    }
-  }
-  stream->WritesDone();
-  (void)stream->Finish();
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+  measure<EchoProtocol>(address, 1, 1, 1s, 2000);  // warm up
+  print("gRPC floor", "echo ping-pong, 1 stream x 1 in flight:",
+        measure<EchoProtocol>(address, 1, 1, 60s,
+                              static_cast<std::size_t>(options.ping_pong_requests)));
+  print("gRPC floor", "echo " + load_mode(options),
+        measure<EchoProtocol>(address, options.sessions, options.window,
+                              std::chrono::seconds(options.seconds), SIZE_MAX));
+  std::fflush(stdout);
   server.shutdown(1s);
-  if (latencies.empty()) return;
-  std::sort(latencies.begin(), latencies.end());
-  auto at = [&](double q) {
-    return latencies[static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1))];
-  };
-  std::printf(
-      "gRPC floor     ping-pong  bidi echo, no exchange:      %7zu round trips;"
-      "                   p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us\n",
-      latencies.size(), at(0.5), at(0.99), at(0.999));
 }
 
 int flag(int argc, char** argv, const std::string& name, int fallback) {
@@ -372,13 +456,20 @@ int main(int argc, char** argv) {
   options.dir = "/var/tmp/exchanged-bench-" + std::to_string(seed());
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--dir") options.dir = argv[i + 1];
+    if (std::string(argv[i]) == "--also") options.others.push_back(argv[i + 1]);
+    if (std::string(argv[i]) == "--sync") options.syncs = {argv[i + 1]};
   }
   std::printf(
       "exchanged order session on loopback: submit + cancel, each ack timed from write to "
       "read (%u cores)\n",
       std::thread::hardware_concurrency());
-  report_floor(options.ping_pong_requests);
-  for (const char* sync : {"fsync", "none"}) report(options, sync);
+  report_floor(options);
+  for (const std::string& sync : options.syncs) {
+    report(options, sync, EXCHANGED_BINARY, "");
+    for (std::size_t n = 0; n < options.others.size(); ++n) {
+      report(options, sync, options.others[n], " #" + std::to_string(n + 1));
+    }
+  }
   std::filesystem::remove_all(options.dir);
   return 0;
 }
