@@ -118,6 +118,7 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
 
   void OnWriteDone(bool ok) override {
     const Request* next = nullptr;
+    bool more = false;
     bool release = false;
     {
       std::lock_guard lock(shared_->mutex);
@@ -128,13 +129,18 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
       }
       if (!closed_ && !queue_.empty()) {
         next = &queue_.front();
+        more = queue_.size() > 1;
       } else {
         writing_ = false;
         release = closed_ && !released_;
         released_ = released_ || release;
       }
     }
-    if (next != nullptr) write(next);
+    // As on the server's streams (stream.h): with more queued behind it, gRPC may hold this one
+    // and send them together. The first write of a burst (write()) has nothing behind it yet.
+    if (next != nullptr) {
+      this->StartWrite(next, more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+    }
     if (release) this->RemoveHold();
   }
 
