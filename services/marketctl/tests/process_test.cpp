@@ -39,6 +39,19 @@ std::optional<std::pair<std::string, int>> leader(const std::string& run) {
   return std::pair{match[1].str(), std::stoi(match[2].str())};
 }
 
+// Waits up to 20 s for a leader other than `previous`, in a newer term.
+std::optional<std::pair<std::string, int>> next_leader(
+    const std::string& run, const std::pair<std::string, int>& previous) {
+  std::optional<std::pair<std::string, int>> next;
+  const bool found = eventually(
+      [&] {
+        next = leader(run);
+        return next && next->first != previous.first && next->second > previous.second;
+      },
+      20s, 100ms);
+  return found ? next : std::nullopt;
+}
+
 void cross(const std::string& run, int lots) {
   const auto sell =
       marketctl({"order", "submit", "--run", run, "--account", "bob", "--symbol", "S", "--side",
@@ -115,13 +128,8 @@ TEST_CASE(
     const auto killed = marketctl({"kill", first->first, "--run", run});
     INFO(killed.output);
     REQUIRE(killed.code == 0);
-    std::optional<std::pair<std::string, int>> second;
-    REQUIRE(eventually(
-        [&] {
-          second = leader(run);
-          return second && second->first != first->first && second->second > first->second;
-        },
-        20s, 100ms));
+    const auto second = next_leader(run, *first);
+    REQUIRE(second.has_value());
     const auto status = marketctl({"status", "--run", run, "--interval", "50"});
     CHECK(std::regex_search(status.output, std::regex(first->first + " +validator +killed")));
     // Settlement goes on under the new leader.
@@ -137,13 +145,8 @@ TEST_CASE(
     INFO(cut.output);
     REQUIRE(cut.code == 0);
     CHECK(cut.output.find("directed links cut") != std::string::npos);
-    std::optional<std::pair<std::string, int>> third;
-    REQUIRE(eventually(
-        [&] {
-          third = leader(run);
-          return third && third->first != second->first && third->second > second->second;
-        },
-        20s, 100ms));
+    const auto third = next_leader(run, *second);
+    REQUIRE(third.has_value());
     const auto healed = marketctl({"heal", "--run", run});
     CHECK(healed.output.find("healed 1 partition") != std::string::npos);
     cross(run, 3);
