@@ -1,7 +1,8 @@
 // Checks the stream bridge with a real server and client over loopback on port 0: a server stream
 // arrives whole and in order, a bidi stream echoes and ends when the client is done, a client that
-// does not read is cut off with RESOURCE_EXHAUSTED once the bounded queue fills, and a cancelled
-// call runs on_close on the strand, after which sends are refused.
+// does not read is cut off with RESOURCE_EXHAUSTED once the bounded queue fills, a cancelled
+// call runs on_close on the strand, after which sends are refused, and streams of batches merge
+// what queued behind a write.
 
 #include "mkt/runtime/stream.h"
 
@@ -30,8 +31,9 @@ using Strand = mkt::testing::IoThread::Strand;
 
 class StreamService final : public mkt::test::v1::Echo::CallbackService {
  public:
-  explicit StreamService(Strand strand, std::size_t queue_max)
-      : strand_(std::move(strand)), options_{queue_max} {}
+  StreamService(Strand strand, std::size_t queue_max, std::size_t coalesce_bytes)
+      : strand_(std::move(strand)),
+        options_{.queued_messages_max = queue_max, .coalesce_bytes = coalesce_bytes} {}
 
   grpc::ServerWriteReactor<SayReply>* Count(grpc::CallbackServerContext*,
                                             const CountRequest* request) override {
@@ -41,6 +43,7 @@ class StreamService final : public mkt::test::v1::Echo::CallbackService {
           for (int i = 0; i < count; ++i) {
             auto reply = std::make_shared<SayReply>();
             reply->set_text(std::to_string(i) + std::string(static_cast<std::size_t>(size), '.'));
+            reply->add_lines(std::to_string(i));
             if (!stream->send(std::move(reply))) {
               refused_sends_ = i;
               break;
@@ -58,6 +61,7 @@ class StreamService final : public mkt::test::v1::Echo::CallbackService {
         [](Stream<SayReply>& stream, const SayRequest& request) {
           auto reply = std::make_shared<SayReply>();
           reply->set_text("echo " + request.text());
+          *reply->mutable_lines() = request.lines();
           stream.send(std::move(reply));
         },
         [](Stream<SayReply>& stream) { stream.finish(grpc::Status::OK); },
@@ -77,7 +81,8 @@ struct Fixture {
   mkt::runtime::RpcServer server{{}};
   std::unique_ptr<mkt::test::v1::Echo::Stub> stub;
 
-  explicit Fixture(std::size_t queue_max = 10'000) : service(io.strand(), queue_max) {
+  explicit Fixture(std::size_t queue_max = 10'000, std::size_t coalesce_bytes = 0)
+      : service(io.strand(), queue_max, coalesce_bytes) {
     server.add_service(&service);
     const auto port = server.start();
     REQUIRE(port.has_value());
@@ -180,12 +185,39 @@ TEST_CASE("a cancelled stream closes on the strand and refuses later sends") {
   stream->Finish();
 }
 
+TEST_CASE("a stream of batches sends what queued behind a write as one message, in order") {
+  Fixture f(10'000, 1000);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  CountRequest request;
+  request.set_count(3000);
+  auto reader = f.stub->Count(&context, request);
+  // The strand queues all 3000 at once; each write takes what queued while the last was written.
+  SayReply reply;
+  std::vector<std::string> lines;
+  int messages = 0;
+  std::size_t largest = 0;
+  while (reader->Read(&reply)) {
+    ++messages;
+    largest = std::max(largest, reply.ByteSizeLong());
+    lines.insert(lines.end(), reply.lines().begin(), reply.lines().end());
+  }
+  CHECK(reader->Finish().ok());
+  REQUIRE(lines.size() == 3000);
+  int out_of_order = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) out_of_order += lines[i] != std::to_string(i);
+  CHECK(out_of_order == 0);
+  CHECK(messages < 3000);
+  CHECK(largest <= 1000);
+}
+
 // The client side of the bridge: messages and the end arrive on the client's strand, in order.
 namespace {
 
 struct ClientSide {
   mkt::testing::IoThread io;
   std::vector<std::string> texts;  // on io's strand
+  std::vector<std::string> lines;
   std::promise<grpc::Status> done;
   bool in_order_on_strand = true;
 
@@ -194,6 +226,7 @@ struct ClientSide {
                 [this](const SayReply& reply) {
                   in_order_on_strand = in_order_on_strand && io.strand().running_in_this_thread();
                   texts.push_back(reply.text());
+                  lines.insert(lines.end(), reply.lines().begin(), reply.lines().end());
                 },
             .on_done = [this](const grpc::Status& status) { done.set_value(status); }};
   }
@@ -277,4 +310,29 @@ TEST_CASE("client bridge: a server that goes away ends the call with its status"
   }  // the server shuts down
   CHECK_FALSE(client.wait().ok());
   CHECK_FALSE(call->send(SayRequest{}));
+}
+
+TEST_CASE("client bridge: a bidi call of batches sends what queued behind a write as one message") {
+  Fixture f;  // echoes each request message as one reply: replies count the messages sent
+  ClientSide client;
+  auto call = mkt::runtime::open_bidi<SayRequest, SayReply>(
+      client.io.strand(), no_metadata, [&](auto* c, auto* r) { f.stub->async()->Chat(c, r); },
+      client.callbacks(), 1000);
+  for (int i = 0; i < 500; ++i) {
+    SayRequest request;
+    request.add_lines(std::to_string(i));
+    REQUIRE(call->send(request));
+  }
+  CHECK(mkt::testing::eventually(
+      [&] { return client.io.run([&] { return client.lines.size(); }) == 500; }, 10s));
+  call->cancel();
+  CHECK(client.wait().error_code() == grpc::StatusCode::CANCELLED);
+  client.io.run([&] {
+    int out_of_order = 0;
+    for (std::size_t i = 0; i < client.lines.size(); ++i) {
+      out_of_order += client.lines[i] != std::to_string(i);
+    }
+    CHECK(out_of_order == 0);
+    CHECK(client.texts.size() < 500);
+  });
 }

@@ -7,7 +7,9 @@
 // exactly once, last, with the call's status. Both are posted to the executor in the order gRPC
 // produced them, so the executor must run posts in order (a strand, or a one-thread io_context).
 // The handle may outlive the call (send() then returns false) and the call may outlive the handle
-// (it runs to its end; cancel first to stop it).
+// (it runs to its end; cancel first to stop it). A bidi call of batches may coalesce its requests
+// as a server stream does (stream.h, StreamOptions::coalesce_bytes): what queued while a write was
+// under way goes out as one message.
 
 #include <grpcpp/grpcpp.h>
 
@@ -76,10 +78,11 @@ template <class Request, class Response, class Executor>
 class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public Sender<Request> {
  public:
   BidiCall(Executor executor, std::shared_ptr<CallShared<Request>> shared,
-           StreamCallbacks<Response> callbacks)
+           StreamCallbacks<Response> callbacks, std::size_t coalesce_bytes)
       : executor_(std::move(executor)),
         shared_(std::move(shared)),
-        callbacks_(std::move(callbacks)) {}
+        callbacks_(std::move(callbacks)),
+        coalesce_bytes_(coalesce_bytes) {}
 
   void start() {
     // The hold keeps the call open for writes until reading has ended and no write is in flight.
@@ -128,6 +131,7 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
         queue_.clear();
       }
       if (!closed_ && !queue_.empty()) {
+        coalesce_locked();
         next = &queue_.front();
         more = queue_.size() > 1;
       } else {
@@ -144,6 +148,20 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
     if (release) this->RemoveHold();
   }
 
+  // Merges the requests queued behind the front into it while they fit in coalesce_bytes_ (the
+  // requests are this call's own, and none is being written).
+  void coalesce_locked() {
+    if (coalesce_bytes_ == 0) return;
+    std::size_t bytes = queue_.front().ByteSizeLong();
+    std::size_t merged = 1;
+    for (; merged < queue_.size(); ++merged) {
+      bytes += queue_[merged].ByteSizeLong();
+      if (bytes > coalesce_bytes_) break;
+      queue_.front().MergeFrom(queue_[merged]);
+    }
+    queue_.erase(queue_.begin() + 1, queue_.begin() + static_cast<std::ptrdiff_t>(merged));
+  }
+
   void OnDone(const grpc::Status& status) override {
     {
       std::lock_guard lock(shared_->mutex);
@@ -158,6 +176,7 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
   std::shared_ptr<CallShared<Request>> shared_;
   StreamCallbacks<Response> callbacks_;
   Response response_;
+  std::size_t coalesce_bytes_;
   std::deque<Request> queue_;  // front: the write in flight
   bool writing_ = false;
   bool closed_ = false;
@@ -231,13 +250,16 @@ class ClientCall {
 // Opens a bidirectional call. `prepare` sets metadata and a deadline on the context before the
 // call starts; `start(context, reactor)` is the stub's async method, for example
 //   [&](auto* c, auto* r) { stub->async()->OrderSession(c, r); }
+// Queued requests are merged into one write while they fit in `coalesce_bytes` (0: each alone);
+// only for request types made for it, as StreamOptions::coalesce_bytes says.
 template <class Request, class Response, class Executor, class Prepare, class Start>
 std::shared_ptr<ClientCall<Request>> open_bidi(Executor executor, Prepare prepare, Start start,
-                                               StreamCallbacks<Response> callbacks) {
+                                               StreamCallbacks<Response> callbacks,
+                                               std::size_t coalesce_bytes = 0) {
   auto shared = std::make_shared<detail::CallShared<Request>>();
   prepare(shared->context);
-  auto* call = new detail::BidiCall<Request, Response, Executor>(std::move(executor), shared,
-                                                                 std::move(callbacks));
+  auto* call = new detail::BidiCall<Request, Response, Executor>(
+      std::move(executor), shared, std::move(callbacks), coalesce_bytes);
   shared->sender = call;
   ClientCalls::instance().started();
   start(&shared->context, call);

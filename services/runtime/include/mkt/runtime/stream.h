@@ -3,11 +3,16 @@
 // bidirectional (serve_bidi_on) calls whose state lives on a strand.
 //
 // The owner gets a Stream<Message> handle on the strand and sends through it; messages are shared
-// pointers, so one market data message can go to many subscribers without a copy. Each stream has
-// a bounded write queue: a client that does not keep up is finished with RESOURCE_EXHAUSTED
-// instead of growing memory. Every callback (on_read, on_close) runs on the strand, and on_close
-// runs exactly once, after which the handle is closed and sends do nothing. Only the strand may
-// touch a Stream.
+// pointers, so one market data message can go to many subscribers without a copy. A stream of
+// batches (a message type that is one repeated field of small items) may coalesce: what queued
+// while a write was under way goes out as one message. Each stream has a bounded write queue: a
+// client that does not keep up is finished with RESOURCE_EXHAUSTED instead of growing memory. Every
+// callback (on_read, on_close) runs on the strand, and on_close runs exactly once, after which the
+// handle is closed and sends do nothing. Only the strand may touch a Stream.
+//
+// Coalescing adds no wait: a write starts as soon as the last one is done, with whatever is queued
+// then. An idle stream sends each message alone at once; a busy one pays gRPC's per-message cost
+// once per batch.
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace mkt::runtime {
 
@@ -27,6 +33,11 @@ struct StreamOptions {
   // What a full queue does: finish the stream with RESOURCE_EXHAUSTED (the default), or drop the
   // message and keep the stream (for streams whose readers can tell, by a gap in a sequence).
   bool drop_when_full = false;
+  // Queued messages go out as one write while together they stay within this many bytes, merged
+  // with protobuf's MergeFrom (repeated fields concatenate, singular ones take the last message's
+  // value). Only for message types made for it: a batch of items, whose merge is the batch of all
+  // their items. The queue still counts the messages sent. 0: each message is written alone.
+  std::size_t coalesce_bytes = 0;
 };
 
 namespace detail {
@@ -126,7 +137,8 @@ class WriteCore : public Base, public StreamCore<Message> {
     {
       std::lock_guard lock(mutex_);
       writing_ = false;
-      queue_.pop_front();
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_));
+      in_flight_ = 0;
       if (!ok) abort_locked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
       step = next_locked();
     }
@@ -157,15 +169,29 @@ class WriteCore : public Base, public StreamCore<Message> {
   // What to do after releasing the lock: gRPC is not called under it.
   struct Step {
     const Message* write = nullptr;
-    bool more = false;  // more messages queued behind `write`
+    bool merge = false;  // `write` is to be merged_, made of batch_
+    bool more = false;   // more messages queued behind `write`
     std::optional<grpc::Status> finish;
     bool accepted = false;
   };
 
   // Drops what is queued (but the write in flight) and finishes.
   void abort_locked(grpc::Status status) {
-    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_), queue_.end());
     if (!status_) status_ = std::move(status);
+  }
+
+  // How many of the queue's front messages the next write takes: the first, and those behind it
+  // that fit within coalesce_bytes together.
+  std::size_t coalescible_locked() const {
+    std::size_t count = 1;
+    if (options_.coalesce_bytes == 0) return count;
+    std::size_t bytes = queue_.front()->ByteSizeLong();
+    for (; count < queue_.size(); ++count) {
+      bytes += queue_[count]->ByteSizeLong();
+      if (bytes > options_.coalesce_bytes) break;
+    }
+    return count;
   }
 
   Step next_locked() {
@@ -173,8 +199,16 @@ class WriteCore : public Base, public StreamCore<Message> {
     if (writing_ || finished_) return step;
     if (!queue_.empty()) {
       writing_ = true;
-      step.write = queue_.front().get();
-      step.more = queue_.size() > 1;
+      in_flight_ = coalescible_locked();
+      if (in_flight_ == 1) {
+        step.write = queue_.front().get();
+      } else {
+        // Merged outside the lock; only the thread that starts a write touches batch_ and merged_.
+        batch_.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_));
+        step.write = &merged_;
+        step.merge = true;
+      }
+      step.more = queue_.size() > in_flight_;
     } else if (status_) {
       finished_ = true;
       step.finish = *status_;
@@ -183,6 +217,11 @@ class WriteCore : public Base, public StreamCore<Message> {
   }
 
   void take(const Step& step) {
+    if (step.merge) {
+      merged_ = *batch_.front();
+      for (std::size_t i = 1; i < batch_.size(); ++i) merged_.MergeFrom(*batch_[i]);
+      batch_.clear();
+    }
     // With more queued behind it, gRPC may hold this message and send them together: fewer
     // writes to the socket under load, and no wait when the queue is empty.
     if (step.write != nullptr) {
@@ -197,6 +236,9 @@ class WriteCore : public Base, public StreamCore<Message> {
   std::shared_ptr<Stream<Message>> handle_;
   mutable std::mutex mutex_;
   std::deque<std::shared_ptr<const Message>> queue_;  // front: the write in flight
+  std::size_t in_flight_ = 0;  // how many of the queue's front messages the write in flight holds
+  std::vector<std::shared_ptr<const Message>> batch_;  // the messages merged_ is made of
+  Message merged_;
   std::optional<grpc::Status> status_;
   bool writing_ = false;
   bool finished_ = false;
@@ -236,9 +278,11 @@ class BidiReactor final
       });
       return;
     }
-    boost::asio::post(this->executor_, [this, request = request_] {
+    // Moved, not copied (a request may be a batch); request_ is emptied for the next read.
+    boost::asio::post(this->executor_, [this, request = std::move(request_)] {
       if (this->handle()->open()) on_read_(*this->handle(), request);
     });
+    request_.Clear();
     this->StartRead(&request_);
   }
 
