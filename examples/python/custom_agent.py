@@ -86,6 +86,8 @@ def main():
           f"best ask {book.asks[0].price_ticks} (ticks)")
 
     # The order session: requests go out from this generator; events come back on the stream.
+    # Both directions carry batches: a message here holds one request, and the exchange may put
+    # several events into one message.
     answered = threading.Semaphore(0)
     done = threading.Event()
 
@@ -97,7 +99,8 @@ def main():
                 symbol=args.symbol, side=common_pb2.SIDE_BUY, type=exchange_pb2.ORDER_TYPE_LIMIT,
                 time_in_force=exchange_pb2.TIME_IN_FORCE_IOC,
                 price_ticks=book.asks[0].price_ticks + 5, quantity_lots=args.lots)
-            yield exchange_pb2.SessionRequest(request_id=i, submit=submit)
+            yield exchange_pb2.SessionRequests(
+                requests=[exchange_pb2.SessionRequest(request_id=i, submit=submit)])
             answered.acquire()  # one order at a time: the next after this one's answer
         done.wait()
 
@@ -105,7 +108,7 @@ def main():
     finished = 0
     session = stub.OrderSession(requests(), metadata=[("x-api-key", key)], timeout=args.timeout)
     try:
-        for event in session:
+        for event in (event for message in session for event in message.events):
             kind = event.event.WhichOneof("event")
             if kind == "fill":
                 f = event.event.fill

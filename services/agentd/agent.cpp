@@ -41,7 +41,7 @@ struct Agent::Venue {
   std::unique_ptr<pb::Exchange::Stub> stub;
   std::vector<std::string> symbols;
   std::shared_ptr<runtime::ClientCall<pb::MarketDataRequest>> market_data;
-  std::shared_ptr<runtime::ClientCall<pb::SessionRequest>> session;
+  std::shared_ptr<runtime::ClientCall<pb::SessionRequests>> session;
   boost::asio::steady_timer market_retry;
   boost::asio::steady_timer session_retry;
   boost::asio::steady_timer leftovers_retry;
@@ -222,10 +222,14 @@ void Agent::open_market_data(Venue& venue) {
 void Agent::open_session(Venue& venue) {
   Venue* v = &venue;
   const std::string key = options_.api_key;
-  venue.session = runtime::open_bidi<pb::SessionRequest, pb::SessionEvent>(
+  // Requests that queue while one is being written go out together, up to 64 KiB.
+  venue.session = runtime::open_bidi<pb::SessionRequests, pb::SessionEvents>(
       strand_, [key](grpc::ClientContext& context) { context.AddMetadata("x-api-key", key); },
       [v](auto* context, auto* reactor) { v->stub->async()->OrderSession(context, reactor); },
-      {.on_read = [this, v](const pb::SessionEvent& event) { on_session_event(*v, event); },
+      {.on_read =
+           [this, v](const pb::SessionEvents& events) {
+             for (const pb::SessionEvent& event : events.events()) on_session_event(*v, event);
+           },
        .on_done =
            [this, v](const grpc::Status& status) {
              v->session.reset();
@@ -235,7 +239,8 @@ void Agent::open_session(Venue& venue) {
              spdlog::warn("order session with {} ended: {} {}", v->id,
                           static_cast<int>(status.error_code()), status.error_message());
              retry_later(*v, true);
-           }});
+           }},
+      64 << 10);
 }
 
 void Agent::cancel_leftovers(Venue& venue) {
@@ -451,7 +456,8 @@ void Agent::send_order(const agents::OwnOrder& order, std::int64_t now_ns) {
 bool Agent::send_submit(const agents::OwnOrder& order) {
   Venue* v = venue(order.request.venue);
   if (v == nullptr || !v->session) return false;
-  pb::SessionRequest request;
+  pb::SessionRequests message;
+  pb::SessionRequest& request = *message.add_requests();
   request.set_request_id(order.id);
   auto& submit = *request.mutable_submit();
   runtime::stamp(*submit.mutable_header(), options_.node_id);
@@ -469,7 +475,7 @@ bool Agent::send_submit(const agents::OwnOrder& order) {
                                                                    : pb::TIME_IN_FORCE_GTC);
     submit.set_post_only(order.request.post_only);
   }
-  if (!v->session->send(std::move(request))) return false;
+  if (!v->session->send(std::move(message))) return false;
   metrics_.orders_sent.add();
   return true;
 }
@@ -477,12 +483,13 @@ bool Agent::send_submit(const agents::OwnOrder& order) {
 void Agent::send_cancel(const agents::OwnOrder& order) {
   Venue* v = venue(order.request.venue);
   if (v == nullptr || !v->session || order.exchange_id == 0) return;
-  pb::SessionRequest request;
+  pb::SessionRequests message;
+  pb::SessionRequest& request = *message.add_requests();
   request.set_request_id(order.id | cancel_bit);
   auto& cancel = *request.mutable_cancel();
   runtime::stamp(*cancel.mutable_header(), options_.node_id);
   cancel.set_order_id(order.exchange_id);
-  if (v->session->send(std::move(request))) metrics_.cancels_sent.add();
+  if (v->session->send(std::move(message))) metrics_.cancels_sent.add();
 }
 
 Agent::Venue* Agent::venue(const std::string& id) {

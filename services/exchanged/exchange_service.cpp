@@ -33,7 +33,7 @@ grpc::ServerUnaryReactor* answer_now(grpc::CallbackServerContext* context, grpc:
 
 struct ExchangeService::Session {
   AccountId account = 0;
-  std::shared_ptr<runtime::Stream<pb::SessionEvent>> stream;
+  std::shared_ptr<runtime::Stream<pb::SessionEvents>> stream;
   std::uint64_t next_seq = 1;
 };
 
@@ -217,24 +217,26 @@ grpc::ServerUnaryReactor* ExchangeService::GetAccount(grpc::CallbackServerContex
       });
 }
 
-grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionEvent>* ExchangeService::OrderSession(
+grpc::ServerBidiReactor<pb::SessionRequests, pb::SessionEvents>* ExchangeService::OrderSession(
     grpc::CallbackServerContext* context) {
   const AccountId* account = authenticate(context);
   if (account == nullptr) {
-    return runtime::refuse_bidi<pb::SessionRequest, pb::SessionEvent>(unauthenticated());
+    return runtime::refuse_bidi<pb::SessionRequests, pb::SessionEvents>(unauthenticated());
   }
   auto session = std::make_shared<Session>();
   session->account = *account;
-  using Stream = runtime::Stream<pb::SessionEvent>;
-  return runtime::serve_bidi_on<pb::SessionRequest, pb::SessionEvent>(
+  using Stream = runtime::Stream<pb::SessionEvents>;
+  return runtime::serve_bidi_on<pb::SessionRequests, pb::SessionEvents>(
       strand_, options_.session_stream,
       [this, session](std::shared_ptr<Stream> stream) {
         session->stream = std::move(stream);
         sessions_[session->account].push_back(session);
         metrics_.sessions->add(1);
       },
-      [this, session](Stream&, const pb::SessionRequest& request) {
-        on_session_request(session, request);
+      [this, session](Stream&, const pb::SessionRequests& requests) {
+        for (const pb::SessionRequest& request : requests.requests()) {
+          on_session_request(session, request);
+        }
       },
       [this, session](Stream&) {
         // The client has sent everything: end once its last answers are out.
@@ -351,11 +353,13 @@ void ExchangeService::release(const Origin& origin, Released& released) {
 
 void ExchangeService::send_to_session(Session& session, std::uint64_t request_id,
                                       const pb::OrderEvent& event) {
-  auto message = std::make_shared<pb::SessionEvent>();
+  // One event per message; the stream merges those that queue up (ServiceOptions::session_stream).
+  auto message = std::make_shared<pb::SessionEvents>();
   runtime::stamp(*message->mutable_header(), venue_.config().exchange_id);
-  message->set_session_seq(session.next_seq++);
-  message->set_request_id(request_id);
-  *message->mutable_event() = event;
+  pb::SessionEvent& item = *message->add_events();
+  item.set_session_seq(session.next_seq++);
+  item.set_request_id(request_id);
+  *item.mutable_event() = event;
   session.stream->send(std::move(message));
 }
 

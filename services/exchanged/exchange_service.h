@@ -32,7 +32,8 @@ namespace mkt::exchanged {
 struct ServiceOptions {
   std::unordered_map<std::string, exchange::AccountId> account_by_key;
   pb::ListSymbolsResponse symbols;
-  runtime::StreamOptions session_stream;
+  // A session's events are batches: what queues while a message is written goes out together.
+  runtime::StreamOptions session_stream{.coalesce_bytes = 64 << 10};
   runtime::StreamOptions market_data_stream;
   // Called on the strand after a command made trades (which are in the settlement by then).
   std::function<void()> on_trades;
@@ -66,7 +67,7 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* context,
                                        const pb::GetAccountRequest* request,
                                        pb::AccountState* response) override;
-  grpc::ServerBidiReactor<pb::SessionRequest, pb::SessionEvent>* OrderSession(
+  grpc::ServerBidiReactor<pb::SessionRequests, pb::SessionEvents>* OrderSession(
       grpc::CallbackServerContext* context) override;
   grpc::ServerWriteReactor<pb::MarketDataEvent>* StreamMarketData(
       grpc::CallbackServerContext* context, const pb::MarketDataRequest* request) override;

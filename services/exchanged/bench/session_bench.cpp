@@ -7,12 +7,14 @@
 //
 //   ping-pong: one session, one request in flight: the latency of an idle venue;
 //   sustained: N sessions (4 by default), each with W requests in flight, for S seconds: the
-//              throughput, and the latency under that load.
+//              throughput, and the latency under that load. Twice: with one request per message,
+//              and with the requests that queued while a message was written sent together in
+//              the next (up to B, as agentd's sessions do). The exchange batches its acks alike.
 //
 // Both journal modes (fsync, none) run side by side, each against its own exchanged, with the
 // journal in --dir (default: a new directory under /var/tmp, which is on disk, unlike a tmpfs).
-// First, the floor: the same two loads against a gRPC echo stream in this process, which is what
-// gRPC itself costs on this machine. Clients and servers share the machine's cores.
+// First, the floor: the same loads (one request per message) against a gRPC echo stream in this
+// process, which is what gRPC itself costs on this machine. Clients and servers share the cores.
 // A benchmark reports; it never fails on timing.
 
 #include <grpcpp/grpcpp.h>
@@ -49,6 +51,7 @@ struct Options {
   int window = 32;
   int seconds = 5;
   int ping_pong_requests = 20000;
+  int batch = 64;  // requests per message at most, in the coalescing run
   std::string dir;
   // Further exchanged binaries to measure beside this build's, in the same run (an A/B).
   std::vector<std::string> others;
@@ -60,17 +63,19 @@ std::string key_of(int account) {
 }
 
 // The order session as a load: submits far from the market, each accepted order cancelled next.
-// The request id rides in request_id; an answer carrying it is the ack.
+// The request id rides in request_id; an event carrying it is the ack.
 struct SessionProtocol {
-  using Request = pb::SessionRequest;
-  using Response = pb::SessionEvent;
+  using Request = pb::SessionRequests;
+  using Response = pb::SessionEvents;
   using Stub = pb::Exchange::Stub;
   static void open(Stub& stub, grpc::ClientContext& context, int account,
                    grpc::ClientBidiReactor<Request, Response>* reactor) {
     context.AddMetadata("x-api-key", key_of(account));
     stub.async()->OrderSession(&context, reactor);
   }
-  void fill(Request& request, std::uint64_t id) {
+  // Adds request `id` to a message.
+  void fill(Request& message, std::uint64_t id) {
+    pb::SessionRequest& request = *message.add_requests();
     request.set_request_id(id);
     if (!cancels.empty()) {
       request.mutable_cancel()->set_order_id(cancels.front());
@@ -85,13 +90,16 @@ struct SessionProtocol {
     submit.set_quantity_lots(1);
     price = price == 1100 ? 1000 : price + 1;
   }
-  // The request id an answer acknowledges (0: none); false to stop.
-  bool take(const Response& event, std::uint64_t& id) {
-    id = event.request_id();
-    if (event.event().has_accepted()) cancels.push_back(event.event().accepted().order_id());
-    if (event.event().has_rejected()) {
-      std::fprintf(stderr, "rejected: %s\n", event.event().rejected().detail().c_str());
-      return false;
+  // Calls ack(id) for each request a message acknowledges; false to stop.
+  template <class Ack>
+  bool take(const Response& message, Ack ack) {
+    for (const pb::SessionEvent& event : message.events()) {
+      if (event.event().has_accepted()) cancels.push_back(event.event().accepted().order_id());
+      if (event.event().has_rejected()) {
+        std::fprintf(stderr, "rejected: %s\n", event.event().rejected().detail().c_str());
+        return false;
+      }
+      if (event.request_id() != 0) ack(event.request_id());
     }
     return true;
   }
@@ -100,7 +108,7 @@ struct SessionProtocol {
 };
 
 // The floor's protocol: the echo service's Chat, the request id in the text, about the size of a
-// submit.
+// submit. One request per message.
 struct EchoProtocol {
   using Request = mkt::test::v1::SayRequest;
   using Response = mkt::test::v1::SayReply;
@@ -114,14 +122,17 @@ struct EchoProtocol {
     text.resize(60, ' ');
     request.set_text(std::move(text));
   }
-  bool take(const Response& reply, std::uint64_t& id) {
-    id = std::stoull(reply.text());
+  template <class Ack>
+  bool take(const Response& reply, Ack ack) {
+    ack(std::stoull(reply.text()));
     return true;
   }
 };
 
 // One bidi stream on gRPC's callback API (no threads of its own): it keeps `window` requests in
-// flight and times each from its write to the answer that carries its id.
+// flight and times each from the write of its message to the answer that carries its id. New
+// requests join the last queued message while it holds fewer than `batch` (no message waits for
+// more: one is written as soon as the last write is done).
 template <class Protocol>
 class WindowLoad final
     : public grpc::ClientBidiReactor<typename Protocol::Request, typename Protocol::Response> {
@@ -129,7 +140,8 @@ class WindowLoad final
   using Response = typename Protocol::Response;
 
  public:
-  WindowLoad(typename Protocol::Stub& stub, int account, int window) : window_(window) {
+  WindowLoad(typename Protocol::Stub& stub, int account, int window, int batch)
+      : window_(window), batch_(batch) {
     Protocol::open(stub, context_, account, this);
   }
 
@@ -160,8 +172,12 @@ class WindowLoad final
         stopping_ = true;
         break;
       }
-      protocol_.fill(outbox_.emplace_back(), sent_.size() + 1);
-      sent_.push_back(Clock::now());
+      // The front is being written once a write has started; the others may take more requests.
+      const std::size_t written = writing_ ? 1 : 0;
+      if (outbox_.size() == written || outbox_.back().requests >= batch_) outbox_.emplace_back();
+      protocol_.fill(outbox_.back().message, sent_.size() + 1);
+      ++outbox_.back().requests;
+      sent_.emplace_back();
       ++in_flight_;
     }
   }
@@ -175,9 +191,10 @@ class WindowLoad final
       std::lock_guard lock(mutex_);
       if (writing_) return;
       if (!outbox_.empty()) {
-        next = &outbox_.front();
+        next = &outbox_.front().message;
         more = outbox_.size() > 1;
-        sent_[sent_.size() - outbox_.size()] = Clock::now();
+        const auto now = Clock::now();
+        for (int i = 0; i < outbox_.front().requests; ++i) sent_[written_++] = now;
         writing_ = true;
       } else if (stopping_ && in_flight_ == 0 && !writes_done_) {
         writes_done_ = true;
@@ -206,14 +223,13 @@ class WindowLoad final
     const auto now = Clock::now();
     {
       std::lock_guard lock(mutex_);
-      std::uint64_t id = 0;
-      if (!protocol_.take(answer_, id)) stopping_ = true;
-      if (id != 0) {
+      const bool go_on = protocol_.take(answer_, [&](std::uint64_t id) {
         latencies_us_.push_back(
             std::chrono::duration<double, std::micro>(now - sent_[id - 1]).count());
         --in_flight_;
-        top_up();
-      }
+      });
+      if (!go_on) stopping_ = true;
+      top_up();
     }
     write_next();
     this->StartRead(&answer_);
@@ -230,18 +246,24 @@ class WindowLoad final
   Protocol protocol_;
   Response answer_;
   int window_;
+  int batch_;
   Clock::time_point until_;
   std::size_t max_requests_ = 0;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<Request> outbox_;  // front: being written; the newest requests, in id order
+  struct Queued {
+    Request message;
+    int requests = 0;
+  };
+  std::deque<Queued> outbox_;  // front: being written once writing_; the newest requests, in order
+  std::size_t written_ = 0;    // requests whose message has been written
   bool writing_ = false;
   bool stopping_ = false;
   bool writes_done_ = false;
   bool done_ = false;
   grpc::Status status_;
   int in_flight_ = 0;
-  std::vector<Clock::time_point> sent_;  // by request id - 1: when its write started
+  std::vector<Clock::time_point> sent_;  // by request id - 1: when its message's write started
   std::vector<double> latencies_us_;
 };
 
@@ -252,13 +274,13 @@ struct Figures {
 };
 
 template <class Protocol>
-Figures measure(const std::string& address, int sessions, int window, Clock::duration length,
-                std::size_t max_requests) {
+Figures measure(const std::string& address, int sessions, int window, int batch,
+                Clock::duration length, std::size_t max_requests) {
   auto channel = mkt::runtime::make_channel(address, {"bench", "", 4 << 20});
   typename Protocol::Stub stub(channel);
   std::vector<std::unique_ptr<WindowLoad<Protocol>>> loads;
   for (int s = 0; s < sessions; ++s) {
-    loads.push_back(std::make_unique<WindowLoad<Protocol>>(stub, s, window));
+    loads.push_back(std::make_unique<WindowLoad<Protocol>>(stub, s, window, batch));
   }
   const auto start = Clock::now();
   for (auto& load : loads) load->start(start + length, max_requests);
@@ -285,11 +307,21 @@ Figures measure(const std::string& address, int sessions, int window, Clock::dur
   return f;
 }
 
-void print(const char* what, const std::string& mode, const Figures& f) {
+// One line of figures; with the server's CPU seconds over the run, its CPU per ack too.
+void print(const std::string& what, const std::string& mode, const Figures& f,
+           double server_cpu_seconds = -1) {
   std::printf(
-      "%-17s %-36s %7zu acks in %5.2f s = %8.0f /s;  p50 %7.1f us  p99 %7.1f us  p99.9 %7.1f us\n",
-      what, mode.c_str(), f.requests, f.seconds, static_cast<double>(f.requests) / f.seconds, f.p50,
-      f.p99, f.p999);
+      "%-17s %-39s %7zu acks in %5.2f s = %8.0f /s;  p50 %7.1f us  p99 %7.1f us  p99.9 "
+      "%7.1f us",
+      what.c_str(), mode.c_str(), f.requests, f.seconds,
+      static_cast<double>(f.requests) / f.seconds, f.p50, f.p99, f.p999);
+  if (server_cpu_seconds >= 0) {
+    std::printf(
+        ";  exchanged CPU %.1f us/ack",
+        server_cpu_seconds * 1e6 / static_cast<double>(std::max<std::size_t>(f.requests, 1)));
+  }
+  std::printf("\n");
+  std::fflush(stdout);
 }
 
 // CPU seconds (user + system) the process has used so far.
@@ -305,9 +337,11 @@ double cpu_seconds(pid_t pid) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-std::string load_mode(const Options& options) {
-  return "sustained, " + std::to_string(options.sessions) + " sessions x " +
-         std::to_string(options.window) + " in flight:";
+const char* const ping_pong_mode = "ping-pong, 1 x 1 in flight:";
+
+std::string load_mode(const Options& options, int batch) {
+  return std::to_string(options.sessions) + " sessions x " + std::to_string(options.window) + ", " +
+         (batch == 1 ? "1" : "up to " + std::to_string(batch)) + " per message:";
 }
 
 void report(const Options& options, const std::string& sync, const std::string& binary,
@@ -331,25 +365,21 @@ void report(const Options& options, const std::string& sync, const std::string& 
     std::exit(1);
   }
   const std::string address = "127.0.0.1:" + (*line)[1];
-  measure<SessionProtocol>(address, 1, 1, 1s, 2000);  // warm up: connections, page cache, malloc
+  measure<SessionProtocol>(address, 1, 1, 1, 1s, 2000);  // warm up: connections, page cache, malloc
 
   const std::string what = "journal " + sync + label;
-  const double cpu_before_ping = cpu_seconds(exchanged.pid());
-  const Figures ping = measure<SessionProtocol>(
-      address, 1, 1, 60s, static_cast<std::size_t>(options.ping_pong_requests));
-  print(what.c_str(), "ping-pong, 1 session x 1 in flight:", ping);
-  const double cpu_before_load = cpu_seconds(exchanged.pid());
-  const Figures load = measure<SessionProtocol>(address, options.sessions, options.window,
-                                                std::chrono::seconds(options.seconds), SIZE_MAX);
-  print(what.c_str(), load_mode(options), load);
-  const double cpu_after_load = cpu_seconds(exchanged.pid());
-  std::printf(
-      "%-17s exchanged's own CPU: %.1f us per ack in ping-pong, %.1f us per ack sustained (%.0f%% "
-      "of one core)\n",
-      what.c_str(), (cpu_before_load - cpu_before_ping) * 1e6 / static_cast<double>(ping.requests),
-      (cpu_after_load - cpu_before_load) * 1e6 / static_cast<double>(load.requests),
-      100 * (cpu_after_load - cpu_before_load) / load.seconds);
-  std::fflush(stdout);
+  auto run = [&](const std::string& mode, int sessions, int window, int batch,
+                 Clock::duration length, std::size_t max_requests) {
+    const double cpu_before = cpu_seconds(exchanged.pid());
+    const Figures f =
+        measure<SessionProtocol>(address, sessions, window, batch, length, max_requests);
+    print(what, mode, f, cpu_seconds(exchanged.pid()) - cpu_before);
+  };
+  run(ping_pong_mode, 1, 1, 1, 60s, static_cast<std::size_t>(options.ping_pong_requests));
+  for (const int batch : {1, options.batch}) {
+    run(load_mode(options, batch), options.sessions, options.window, batch,
+        std::chrono::seconds(options.seconds), SIZE_MAX);
+  }
   exchanged.terminate();
   std::filesystem::remove_all(dir);
 }
@@ -426,14 +456,13 @@ void report_floor(const Options& options) {
   const auto port = server.start();
   if (!port) return;
   const std::string address = "127.0.0.1:" + std::to_string(*port);
-  measure<EchoProtocol>(address, 1, 1, 1s, 2000);  // warm up
-  print("gRPC floor", "echo ping-pong, 1 stream x 1 in flight:",
-        measure<EchoProtocol>(address, 1, 1, 60s,
+  measure<EchoProtocol>(address, 1, 1, 1, 1s, 2000);  // warm up
+  print("gRPC floor (echo)", ping_pong_mode,
+        measure<EchoProtocol>(address, 1, 1, 1, 60s,
                               static_cast<std::size_t>(options.ping_pong_requests)));
-  print("gRPC floor", "echo " + load_mode(options),
-        measure<EchoProtocol>(address, options.sessions, options.window,
+  print("gRPC floor (echo)", load_mode(options, 1),
+        measure<EchoProtocol>(address, options.sessions, options.window, 1,
                               std::chrono::seconds(options.seconds), SIZE_MAX));
-  std::fflush(stdout);
   server.shutdown(1s);
 }
 
@@ -452,6 +481,7 @@ int main(int argc, char** argv) {
   options.window = flag(argc, argv, "--window", options.window);
   options.seconds = flag(argc, argv, "--seconds", options.seconds);
   options.ping_pong_requests = flag(argc, argv, "--ping-pong", options.ping_pong_requests);
+  options.batch = std::max(flag(argc, argv, "--batch", options.batch), 1);
   std::random_device seed;
   options.dir = "/var/tmp/exchanged-bench-" + std::to_string(seed());
   for (int i = 1; i + 1 < argc; ++i) {

@@ -1,7 +1,7 @@
 #pragma once
 // The exchanged tests' venue and clients: an ExchangeService over tests/venue.yaml served on a free
 // port with its journal in a temporary directory, and blocking clients that authenticate as alice
-// or bob. Every wait has a deadline.
+// or bob, with their order sessions. Every wait has a deadline.
 
 #include <grpcpp/grpcpp.h>
 
@@ -196,6 +196,45 @@ class Client {
  private:
   std::unique_ptr<pb::Exchange::Stub> stub_;
   std::string key_;
+};
+
+// A blocking order session of a client: requests go one per message (or several in one with
+// send_batch), and next() hands out the events one by one, however the exchange batched them.
+class BlockingSession {
+ public:
+  explicit BlockingSession(Client& client, std::chrono::milliseconds timeout = 10s) {
+    client.prepare(context_, timeout);
+    stream_ = client.stub().OrderSession(&context_);
+  }
+  bool send(pb::SessionRequest request) {
+    pb::SessionRequests message;
+    *message.add_requests() = std::move(request);
+    return stream_->Write(message);
+  }
+  bool send_batch(const pb::SessionRequests& requests) { return stream_->Write(requests); }
+  // The next event; false once the stream has ended.
+  bool read(pb::SessionEvent& event) {
+    while (next_ == batch_.events_size()) {
+      if (!stream_->Read(&batch_)) return false;
+      next_ = 0;
+    }
+    event = batch_.events(next_++);
+    return true;
+  }
+  pb::SessionEvent next() {
+    pb::SessionEvent event;
+    REQUIRE(read(event));
+    return event;
+  }
+  // The header of the message the last event came in.
+  const market::common::v1::Header& header() const { return batch_.header(); }
+  grpc::ClientReaderWriter<pb::SessionRequests, pb::SessionEvents>& stream() { return *stream_; }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::SessionRequests, pb::SessionEvents>> stream_;
+  pb::SessionEvents batch_;
+  int next_ = 0;
 };
 
 inline pb::SubmitOrderRequest limit(const std::string& symbol, market::common::v1::Side side,

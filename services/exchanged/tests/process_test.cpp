@@ -87,20 +87,15 @@ TEST_CASE("exchanged process: a cross with fills on both sides, gap-free market 
   followed.apply(md_event);
   CHECK(followed.seq == 0);
 
-  grpc::ClientContext session_context;
-  alice.prepare(session_context, 30s);
-  auto session = alice.stub().OrderSession(&session_context);
+  BlockingSession session(alice, 30s);
   pb::SessionRequest request;
   for (int i = 0; i < 5; ++i) {
     request.set_request_id(static_cast<std::uint64_t>(i + 1));
     *request.mutable_submit() = limit("STOCK_A", sell, 10000 + i, 10);
-    REQUIRE(session->Write(request));
+    REQUIRE(session.send(request));
   }
   pb::SessionEvent event;
-  for (int i = 0; i < 5; ++i) {
-    REQUIRE(session->Read(&event));
-    CHECK(event.event().has_accepted());
-  }
+  for (int i = 0; i < 5; ++i) CHECK(session.next().event().has_accepted());
 
   pb::OrderResponse response;
   REQUIRE(bob.submit(limit("STOCK_A", buy, 10002, 25), response).ok());
@@ -109,7 +104,7 @@ TEST_CASE("exchanged process: a cross with fills on both sides, gap-free market 
   CHECK(bob_filled == 25);
   int alice_filled = 0;
   for (int i = 0; i < 3; ++i) {
-    REQUIRE(session->Read(&event));
+    event = session.next();
     REQUIRE(event.event().has_fill());
     CHECK(event.event().fill().liquidity() == pb::LIQUIDITY_MAKER);
     alice_filled += static_cast<int>(event.event().fill().quantity_lots());

@@ -26,12 +26,10 @@ TEST_CASE("order entry needs a known API key and the symbol list does not") {
             .error_code() == StatusCode::UNAUTHENTICATED);
 
   Client anonymous(venue.address(), "");
-  grpc::ClientContext context;
-  anonymous.prepare(context);
-  auto session = anonymous.stub().OrderSession(&context);
+  BlockingSession session(anonymous);
   pb::SessionEvent event;
-  CHECK_FALSE(session->Read(&event));
-  CHECK(session->Finish().error_code() == StatusCode::UNAUTHENTICATED);
+  CHECK_FALSE(session.read(event));
+  CHECK(session.stream().Finish().error_code() == StatusCode::UNAUTHENTICATED);
 
   grpc::ClientContext list_context;
   anonymous.prepare(list_context);
@@ -178,38 +176,25 @@ TEST_CASE("bad input gets a precise status and changes nothing") {
 TEST_CASE("order sessions push acks and fills to both sides with gap-free sequence numbers") {
   TempDir dir;
   TestVenue venue(dir.file("journal"));
-  struct Session {
-    grpc::ClientContext context;
-    std::unique_ptr<grpc::ClientReaderWriter<pb::SessionRequest, pb::SessionEvent>> stream;
-    Session(Client& client) {
-      client.prepare(context, 10s);
-      stream = client.stub().OrderSession(&context);
-    }
-    pb::SessionEvent next() {
-      pb::SessionEvent event;
-      REQUIRE(stream->Read(&event));
-      return event;
-    }
-  };
   Client alice_client(venue.address(), alice_key);
   Client bob_client(venue.address(), bob_key);
-  Session alice(alice_client);
-  Session bob(bob_client);
+  BlockingSession alice(alice_client);
+  BlockingSession bob(bob_client);
 
   pb::SessionRequest request;
   request.set_request_id(7);
   *request.mutable_submit() = limit("STOCK_B", sell, 5000, 10, "s-1");
-  REQUIRE(alice.stream->Write(request));
+  REQUIRE(alice.send(request));
   pb::SessionEvent event = alice.next();
   CHECK(event.session_seq() == 1);
   CHECK(event.request_id() == 7);
   REQUIRE(event.event().has_accepted());
-  CHECK(event.header().sender() == "ex-1");
+  CHECK(alice.header().sender() == "ex-1");
   const std::uint64_t resting = event.event().accepted().order_id();
 
   request.set_request_id(9);
   *request.mutable_submit() = limit("STOCK_B", buy, 5000, 4, "b-1");
-  REQUIRE(bob.stream->Write(request));
+  REQUIRE(bob.send(request));
   event = bob.next();
   CHECK((event.session_seq() == 1 && event.request_id() == 9 && event.event().has_accepted()));
   event = bob.next();
@@ -228,13 +213,13 @@ TEST_CASE("order sessions push acks and fills to both sides with gap-free sequen
   // Rejections come back on the session, to the requester only.
   request.set_request_id(10);
   request.mutable_cancel()->set_order_id(resting);
-  REQUIRE(bob.stream->Write(request));
+  REQUIRE(bob.send(request));
   event = bob.next();
   CHECK((event.session_seq() == 3 && event.request_id() == 10));
   CHECK(event.event().rejected().reason() == pb::REJECT_REASON_NOT_OWNER);
   request.set_request_id(11);
   *request.mutable_submit() = limit("NOPE", buy, 5000, 1);
-  REQUIRE(bob.stream->Write(request));
+  REQUIRE(bob.send(request));
   event = bob.next();
   CHECK(event.session_seq() == 4);
   CHECK(event.event().rejected().reason() == pb::REJECT_REASON_UNKNOWN_SYMBOL);
@@ -246,9 +231,64 @@ TEST_CASE("order sessions push acks and fills to both sides with gap-free sequen
   CHECK(event.session_seq() == 3);
   CHECK(event.event().cancelled().cancelled_quantity_lots() == 6);
 
-  REQUIRE(bob.stream->WritesDone());
-  CHECK_FALSE(bob.stream->Read(&event));
-  CHECK(bob.stream->Finish().ok());
+  REQUIRE(bob.stream().WritesDone());
+  CHECK_FALSE(bob.read(event));
+  CHECK(bob.stream().Finish().ok());
+}
+
+TEST_CASE("an order session answers each request of a batch as if it had come alone, in order") {
+  TempDir dir;
+  TestVenue venue(dir.file("journal"));
+  Client alice_client(venue.address(), alice_key);
+  BlockingSession alice(alice_client);
+
+  pb::SessionRequests batch;
+  auto add = [&](std::uint64_t id, pb::SubmitOrderRequest submit) {
+    pb::SessionRequest& request = *batch.add_requests();
+    request.set_request_id(id);
+    *request.mutable_submit() = std::move(submit);
+  };
+  add(1, limit("STOCK_A", buy, 9000, 1, "x-1"));
+  add(2, limit("NOPE", buy, 9000, 1));
+  add(3, limit("STOCK_A", buy, 9001, 2, "x-1"));
+  add(4, limit("STOCK_A", buy, 9001, 2, "x-2"));
+  REQUIRE(alice.send_batch(batch));
+  REQUIRE(alice.send_batch({}));  // an empty message asks nothing and gets nothing
+  pb::SessionEvent event = alice.next();
+  CHECK((event.session_seq() == 1 && event.request_id() == 1 && event.event().has_accepted()));
+  event = alice.next();
+  CHECK((event.session_seq() == 2 && event.request_id() == 2));
+  CHECK(event.event().rejected().reason() == pb::REJECT_REASON_UNKNOWN_SYMBOL);
+  event = alice.next();
+  CHECK((event.session_seq() == 3 && event.request_id() == 3));
+  CHECK(event.event().rejected().reason() == pb::REJECT_REASON_DUPLICATE_CLIENT_ID);
+  event = alice.next();
+  CHECK((event.session_seq() == 4 && event.request_id() == 4 && event.event().has_accepted()));
+
+  // 200 submits and their cancels written without waiting (the venue numbers orders one by one):
+  // every answer comes once, in order, however the exchange puts them into messages.
+  const auto first_order = venue.on_strand([](auto& v) { return v.last_order_id(); }) + 1;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    pb::SessionRequest request;
+    request.set_request_id(100 + 2 * i);
+    *request.mutable_submit() = limit("STOCK_A", buy, 8000 + static_cast<std::int64_t>(i % 50), 1);
+    REQUIRE(alice.send(request));
+    request.set_request_id(101 + 2 * i);
+    request.mutable_cancel()->set_order_id(first_order + i);
+    REQUIRE(alice.send(request));
+  }
+  int out_of_order = 0;
+  for (std::uint64_t n = 0; n < 400; ++n) {
+    event = alice.next();
+    const bool expected =
+        event.session_seq() == 5 + n && event.request_id() == 100 + n &&
+        (n % 2 == 0 ? event.event().has_accepted() : event.event().has_cancelled());
+    if (!expected) ++out_of_order;
+  }
+  CHECK(out_of_order == 0);
+  pb::AccountState account;
+  REQUIRE(alice_client.account(account).ok());
+  CHECK(account.open_orders_size() == 2);
 }
 
 TEST_CASE("market data: a snapshot, then every change in sequence, agreeing with new snapshots") {
