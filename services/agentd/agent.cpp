@@ -222,7 +222,8 @@ void Agent::open_market_data(Venue& venue) {
 void Agent::open_session(Venue& venue) {
   Venue* v = &venue;
   const std::string key = options_.api_key;
-  // Requests that queue while one is being written go out together, up to 64 KiB.
+  // Requests that queue while one is being written go out together, up to 16 KiB: well within
+  // exchanged's message limit (--max-message-bytes, 64 KiB by default).
   venue.session = runtime::open_bidi<pb::SessionRequests, pb::SessionEvents>(
       strand_, [key](grpc::ClientContext& context) { context.AddMetadata("x-api-key", key); },
       [v](auto* context, auto* reactor) { v->stub->async()->OrderSession(context, reactor); },
@@ -240,7 +241,7 @@ void Agent::open_session(Venue& venue) {
                           static_cast<int>(status.error_code()), status.error_message());
              retry_later(*v, true);
            }},
-      64 << 10);
+      16 << 10);
 }
 
 void Agent::cancel_leftovers(Venue& venue) {
