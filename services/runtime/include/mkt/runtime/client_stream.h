@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "mkt/runtime/client_calls.h"
+#include "mkt/runtime/coalesce.h"
 
 namespace mkt::runtime {
 
@@ -151,14 +152,9 @@ class BidiCall final : public grpc::ClientBidiReactor<Request, Response>, public
   // Merges the requests queued behind the front into it while they fit in coalesce_bytes_ (the
   // requests are this call's own, and none is being written).
   void coalesce_locked() {
-    if (coalesce_bytes_ == 0) return;
-    std::size_t bytes = queue_.front().ByteSizeLong();
-    std::size_t merged = 1;
-    for (; merged < queue_.size(); ++merged) {
-      bytes += queue_[merged].ByteSizeLong();
-      if (bytes > coalesce_bytes_) break;
-      queue_.front().MergeFrom(queue_[merged]);
-    }
+    const std::size_t merged =
+        coalescible(queue_, coalesce_bytes_, [](const Request& r) -> const Request& { return r; });
+    for (std::size_t i = 1; i < merged; ++i) queue_.front().MergeFrom(queue_[i]);
     queue_.erase(queue_.begin() + 1, queue_.begin() + static_cast<std::ptrdiff_t>(merged));
   }
 

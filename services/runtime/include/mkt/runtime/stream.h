@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "mkt/runtime/coalesce.h"
+
 namespace mkt::runtime {
 
 struct StreamOptions {
@@ -181,25 +183,13 @@ class WriteCore : public Base, public StreamCore<Message> {
     if (!status_) status_ = std::move(status);
   }
 
-  // How many of the queue's front messages the next write takes: the first, and those behind it
-  // that fit within coalesce_bytes together.
-  std::size_t coalescible_locked() const {
-    std::size_t count = 1;
-    if (options_.coalesce_bytes == 0) return count;
-    std::size_t bytes = queue_.front()->ByteSizeLong();
-    for (; count < queue_.size(); ++count) {
-      bytes += queue_[count]->ByteSizeLong();
-      if (bytes > options_.coalesce_bytes) break;
-    }
-    return count;
-  }
-
   Step next_locked() {
     Step step;
     if (writing_ || finished_) return step;
     if (!queue_.empty()) {
       writing_ = true;
-      in_flight_ = coalescible_locked();
+      in_flight_ = coalescible(queue_, options_.coalesce_bytes,
+                               [](const auto& message) -> const Message& { return *message; });
       if (in_flight_ == 1) {
         step.write = queue_.front().get();
       } else {
