@@ -127,8 +127,7 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
   if (const auto* params = trader_.strategy().coordination()) {
     coordination_.emplace(options_.node_id, std::move(setup.coalition), *params,
                           trader_.config().seed);
-    for (const char* event : {"proposed", "committed", "aborted", "timed_out", "legs_missed",
-                              "joined", "refused", "joined_committed", "joined_aborted"}) {
+    for (const auto& [event, count] : coordination_events({})) {
       metrics_.coordination[event] = &registry.gauge(
           "agent_coordination_events", "Coordinated trades, by what happened (see Coordination).",
           {{"event", event}});

@@ -2,11 +2,14 @@
 // The agent's peer connections and subscribers (peers.cpp); a header so that agent.cpp sees
 // complete types where Agent is destroyed.
 
+#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent.h"
@@ -17,6 +20,20 @@
 namespace mkt::agentd {
 
 inline constexpr std::chrono::milliseconds subscribe_retry_first{200};
+
+// The coalition's counts under their metric labels (agent_coordination_events{event=...}).
+inline std::array<std::pair<const char*, std::uint64_t>, 9> coordination_events(
+    const agents::Coordination::Counts& c) {
+  return {{{"proposed", c.proposed},
+           {"committed", c.committed},
+           {"aborted", c.aborted},
+           {"timed_out", c.timed_out},
+           {"legs_missed", c.legs_missed},
+           {"joined", c.joined},
+           {"refused", c.refused},
+           {"joined_committed", c.joined_committed},
+           {"joined_aborted", c.joined_aborted}}};
+}
 
 // A peer's service, reached through the proxy; signal copies wait here for it.
 struct Agent::PeerLink {

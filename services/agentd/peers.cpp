@@ -484,18 +484,7 @@ void Agent::refresh_peer_gauges() {
   std::erase_if(subscribers_, [](const auto& s) { return !s->stream->open(); });
   metrics_.subscribers.set(static_cast<std::int64_t>(subscribers_.size()));
   if (coordination_) {
-    const auto& c = coordination_->counts();
-    const std::pair<const char*, std::uint64_t> events[] = {
-        {"proposed", c.proposed},
-        {"committed", c.committed},
-        {"aborted", c.aborted},
-        {"timed_out", c.timed_out},
-        {"legs_missed", c.legs_missed},
-        {"joined", c.joined},
-        {"refused", c.refused},
-        {"joined_committed", c.joined_committed},
-        {"joined_aborted", c.joined_aborted}};
-    for (const auto& [event, count] : events) {
+    for (const auto& [event, count] : coordination_events(coordination_->counts())) {
       metrics_.coordination.at(event)->set(static_cast<std::int64_t>(count));
     }
   }
