@@ -53,8 +53,7 @@ ProcessRunner::~ProcessRunner() {
   }
 }
 
-void ProcessRunner::on_stop_in(boost::asio::strand<boost::asio::io_context::executor_type> strand,
-                               std::function<void()> hook) {
+void ProcessRunner::on_stop_in(boost::asio::any_io_executor strand, std::function<void()> hook) {
   on_stop([strand = std::move(strand), hook = std::move(hook)] {
     std::promise<void> done;
     boost::asio::post(strand, [&] {

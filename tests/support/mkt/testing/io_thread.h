@@ -32,12 +32,16 @@ class IoThread {
   boost::asio::io_context& io() { return io_; }
   const Strand& strand() const { return strand_; }
 
-  // Runs fn on the strand and returns its result, waiting for it.
+  // Runs fn on the strand (or on `executor`) and returns its result, waiting for it.
   template <class Fn>
   auto run(Fn fn) {
+    return run_on(strand_, std::move(fn));
+  }
+  template <class Executor, class Fn>
+  auto run_on(const Executor& executor, Fn fn) {
     std::packaged_task<decltype(fn())()> task(std::move(fn));
     auto result = task.get_future();
-    boost::asio::post(strand_, [&task] { task(); });
+    boost::asio::post(executor, [&task] { task(); });
     return result.get();
   }
 

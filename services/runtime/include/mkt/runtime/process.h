@@ -6,6 +6,7 @@
 // RpcServer::shutdown draining calls whose handlers need the io_context), then stops the
 // io_context. run() returns 0 after a clean stop.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
@@ -32,9 +33,9 @@ class ProcessRunner {
 
   // Before run(). Hooks run in order, on the stopping thread.
   void on_stop(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
-  // Adds a hook that runs `hook` on `strand` (the owner of what it stops) and waits for it.
-  void on_stop_in(boost::asio::strand<boost::asio::io_context::executor_type> strand,
-                  std::function<void()> hook);
+  // Adds a hook that runs `hook` on `strand` (the owner of what it stops: a strand, or a
+  // runtime::Serial) and waits for it.
+  void on_stop_in(boost::asio::any_io_executor strand, std::function<void()> hook);
   // Adds a hook that shuts the server down, draining calls for up to `drain`.
   void stop_server_on_stop(RpcServer& server, std::chrono::milliseconds drain);
 

@@ -2,6 +2,9 @@
 // The gRPC-to-Asio bridge for server streams: server-streaming (serve_stream_on) and
 // bidirectional (serve_bidi_on) calls whose state lives on a strand.
 //
+// The executor is a strand, or a runtime::Serial, on which a bidirectional call's reads run in
+// place on gRPC's thread while the Serial is idle (serial.h).
+//
 // The owner gets a Stream<Message> handle on the strand and sends through it; messages are shared
 // pointers, so one market data message can go to many subscribers without a copy. A stream of
 // batches (a message type that is one repeated field of small items) may coalesce: what queued
@@ -263,17 +266,34 @@ class BidiReactor final
  private:
   void OnReadDone(bool ok) override {
     if (!ok) {
-      boost::asio::post(this->executor_, [this] {
+      run_read([this] {
         if (on_read_end_) on_read_end_(*this->handle());
       });
       return;
     }
-    // Moved, not copied (a request may be a batch); request_ is emptied for the next read.
-    boost::asio::post(this->executor_, [this, request = std::move(request_)] {
-      if (this->handle()->open()) on_read_(*this->handle(), request);
-    });
-    request_.Clear();
-    this->StartRead(&request_);
+    // Moved, not copied (a request may be a batch); request_ is emptied for the next read, which
+    // starts once this one has its place on the executor, so that reads reach the owner in order.
+    run_read(
+        [this, request = std::move(request_)] {
+          if (this->handle()->open()) on_read_(*this->handle(), request);
+        },
+        [this] {
+          request_.Clear();
+          this->StartRead(&request_);
+        });
+  }
+
+  // An executor that can run work in place when idle (runtime::Serial) takes the read on this
+  // gRPC thread: no wake-up of another thread before the owner sees it. Others get a post.
+  template <class Fn, class Placed = void (*)()>
+  void run_read(
+      Fn fn, Placed placed = [] {}) {
+    if constexpr (requires { this->executor_.run_here_or_post(std::move(fn), placed); }) {
+      this->executor_.run_here_or_post(std::move(fn), placed);
+    } else {
+      boost::asio::post(this->executor_, std::move(fn));
+      placed();
+    }
   }
 
   Request request_;

@@ -7,8 +7,7 @@
 // events (the proto's contract: it sees a gap in seq) rather than slowing the process. Publishing
 // with nobody subscribed costs a branch: check wants() before building an event.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <list>
 #include <memory>
 #include <string>
@@ -21,7 +20,8 @@ namespace mkt::runtime {
 
 class TelemetryService final : public market::telemetry::v1::Telemetry::CallbackService {
  public:
-  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  // The owner's strand (or runtime::Serial): anything that runs its work one piece at a time.
+  using Strand = boost::asio::any_io_executor;
   using Event = market::telemetry::v1::Event;
 
   // The registry must outlive the service.
