@@ -11,7 +11,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <expected>
 #include <functional>
@@ -22,10 +21,14 @@
 
 #include "mkt/exchange/journal.h"
 #include "mkt/metrics/registry.h"
+#include "mkt/runtime/serial.h"
 
 namespace mkt::exchanged {
 
-using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+// What the venue runs on: everything that touches it runs one piece at a time on this. A Serial
+// rather than an Asio strand, so that an order session's request runs on the gRPC thread that read
+// it when the venue is idle (mkt/runtime/serial.h).
+using Strand = runtime::Serial;
 
 struct JournalOptions {
   std::string path;

@@ -102,7 +102,7 @@ int run(const mkt::runtime::CommonOptions& options) {
   if (!ledger.empty()) settlement.emplace(scenario.consensus.batch_trades_max);
   mkt::exchange::Settlement* settled = settlement ? &*settlement : nullptr;
   mkt::runtime::ProcessRunner runner;
-  auto strand = runner.make_strand();
+  const mkt::exchanged::Strand strand(runner.io());
   mkt::exchanged::ReplayStats replay;
   std::size_t diverged = 0;
   const auto started = std::chrono::steady_clock::now();

@@ -109,7 +109,7 @@ class TestVenue {
   }
 
   ~TestVenue() {
-    io_.run([&] {
+    io_.run_on(strand_, [&] {
       if (reporter_) reporter_->stop();
       service_->close_streams();
       telemetry_.close_streams();
@@ -128,12 +128,12 @@ class TestVenue {
   // Runs fn on the strand and waits for it, to look at the venue.
   template <class Fn>
   auto on_strand(Fn fn) {
-    return io_.run([&] { return fn(*venue_); });
+    return io_.run_on(strand_, [&] { return fn(*venue_); });
   }
 
  private:
   mkt::testing::IoThread io_;
-  Strand strand_ = io_.strand();
+  Strand strand_{io_.io()};
   ReplayStats replay_;
   metrics::Registry registry_;
   runtime::TelemetryService telemetry_{strand_, "ex-1", registry_};

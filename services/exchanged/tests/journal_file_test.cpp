@@ -28,7 +28,7 @@ std::vector<std::uint64_t> replay(const std::string& path, ReplayStats& stats,
   Loop loop;
   std::vector<std::uint64_t> ids;
   auto file = JournalFile::open(
-      {path}, loop.strand(),
+      {path}, mkt::exchanged::Strand(loop.io()),
       [&](const mkt::exchange::Record& r) {
         ids.push_back(
             std::get<mkt::exchange::CancelCommand>(std::get<mkt::exchange::Command>(r)).order_id);
@@ -51,11 +51,12 @@ TEST_CASE("durable callbacks run in order, once each, in every sync mode") {
       Loop loop;
       ReplayStats stats;
       JournalOptions options{path, sync, delay};
+      const mkt::exchanged::Strand strand(loop.io());
       auto file = JournalFile::open(
-          options, loop.strand(), [](const auto&) {}, stats);
+          options, strand, [](const auto&) {}, stats);
       REQUIRE(file);
       std::promise<void> done;
-      boost::asio::post(loop.strand(), [&] {
+      boost::asio::post(strand, [&] {
         for (std::uint64_t id = 1; id <= 500; ++id) {
           (*file)->append(cancel(id), [&durable, id] { durable.push_back(id); });
           if (id == 250) (*file)->after_pending([&] { durable.push_back(0); });
