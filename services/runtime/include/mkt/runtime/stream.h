@@ -266,9 +266,11 @@ class BidiReactor final
  private:
   void OnReadDone(bool ok) override {
     if (!ok) {
-      run_read([this] {
-        if (on_read_end_) on_read_end_(*this->handle());
-      });
+      run_read(
+          [this] {
+            if (on_read_end_) on_read_end_(*this->handle());
+          },
+          [] {});
       return;
     }
     // Moved, not copied (a request may be a batch); request_ is emptied for the next read, which
@@ -285,9 +287,9 @@ class BidiReactor final
 
   // An executor that can run work in place when idle (runtime::Serial) takes the read on this
   // gRPC thread: no wake-up of another thread before the owner sees it. Others get a post.
-  template <class Fn, class Placed = void (*)()>
-  void run_read(
-      Fn fn, Placed placed = [] {}) {
+  // `placed` runs once the read has its place in the order.
+  template <class Fn, class Placed>
+  void run_read(Fn fn, Placed placed) {
     if constexpr (requires { this->executor_.run_here_or_post(std::move(fn), placed); }) {
       this->executor_.run_here_or_post(std::move(fn), placed);
     } else {
