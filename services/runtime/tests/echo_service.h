@@ -1,7 +1,8 @@
 #pragma once
 // The Echo service the runtime tests serve: answers after request.delay_ms on its strand (through
 // an Asio timer, never a sleep), or keeps the call unanswered when the delay is negative. It
-// counts calls received so a test can wait until a call is in flight before acting on it.
+// counts calls received so a test can wait until a call is in flight before acting on it. The
+// strand is an Asio strand, or a runtime::Serial (BasicEchoService<Serial>).
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -9,9 +10,11 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "echo.grpc.pb.h"
+#include "mkt/runtime/serial.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::test {
@@ -19,9 +22,10 @@ namespace mkt::test {
 using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 using EchoResponder = runtime::Responder<mkt::test::v1::SayReply>;
 
-class EchoService final : public mkt::test::v1::Echo::CallbackService {
+template <class Executor>
+class BasicEchoService final : public mkt::test::v1::Echo::CallbackService {
  public:
-  explicit EchoService(Strand strand) : strand_(std::move(strand)) {}
+  explicit BasicEchoService(Executor strand) : strand_(std::move(strand)) {}
 
   grpc::ServerUnaryReactor* Say(grpc::CallbackServerContext* context,
                                 const mkt::test::v1::SayRequest* request,
@@ -39,6 +43,11 @@ class EchoService final : public mkt::test::v1::Echo::CallbackService {
   }
   // Whether the handler ran on its strand every time.
   bool always_on_strand() const { return always_on_strand_; }
+  // The thread the last handler ran on.
+  std::thread::id handler_thread() {
+    std::lock_guard lock(mutex_);
+    return handler_thread_;
+  }
   // The unanswered calls (delay < 0), to look at their cancellation flags.
   std::vector<std::shared_ptr<EchoResponder>> parked() {
     std::lock_guard lock(mutex_);
@@ -73,17 +82,21 @@ class EchoService final : public mkt::test::v1::Echo::CallbackService {
     {
       std::lock_guard lock(mutex_);
       ++received_;
+      handler_thread_ = std::this_thread::get_id();
     }
     cv_.notify_all();
   }
 
-  Strand strand_;
+  Executor strand_;
   std::mutex mutex_;  // test code: shared with the test thread
   std::condition_variable cv_;
   int received_ = 0;
+  std::thread::id handler_thread_;
   bool always_on_strand_ = true;
   std::vector<std::shared_ptr<EchoResponder>> parked_;
 };
+
+using EchoService = BasicEchoService<Strand>;
 
 // Makes a Say call through the bridge and returns a future of (status, reply text).
 struct CallResult {

@@ -1,7 +1,10 @@
 // Checks the unary gRPC-to-Asio bridge with a real server and client over loopback on port 0:
 // handlers run on their strand, deadlines expire, clients cancel, a dropped handler still answers,
 // health reports SERVING, and shutdown drains a call in flight or cancels it after the drain bound.
+// The call cases run twice: on an Asio strand, and on a runtime::Serial, whose idle handlers run
+// in place on gRPC's thread (and may answer before the method returns).
 #include <boost/asio/post.hpp>
+#include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <future>
 #include <thread>
@@ -13,15 +16,27 @@
 #include "mkt/testing/io_thread.h"
 
 using namespace std::chrono_literals;
+using mkt::runtime::Serial;
 using mkt::test::CallResult;
-using mkt::test::EchoService;
+using mkt::test::Strand;
 
 namespace {
 
+template <class Executor>
+Executor executor_on(boost::asio::io_context& io) {
+  if constexpr (std::is_same_v<Executor, Serial>) {
+    return Serial(io);
+  } else {
+    return boost::asio::make_strand(io);
+  }
+}
+
 // A server with the Echo service on its own io_context thread, and a client channel to it.
+template <class Executor = Strand>
 struct Fixture {
   mkt::testing::IoThread io;
-  EchoService service{io.strand()};
+  Executor executor = executor_on<Executor>(io.io());
+  mkt::test::BasicEchoService<Executor> service{executor};
   mkt::runtime::RpcServer server{{}};
   std::unique_ptr<mkt::test::v1::Echo::Stub> stub;
 
@@ -64,23 +79,27 @@ CallResult get(std::future<CallResult>& future) {
 
 }  // namespace
 
-TEST_CASE("a unary call is answered by a handler on its strand") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a unary call is answered by a handler on its strand", "", Strand, Serial) {
+  Fixture<TestType> f;
   auto [call, future] = f.say("hello", 0, 5s);
   const CallResult result = get(future);
   CHECK(result.status.ok());
   CHECK(result.text == "hello");
   CHECK(f.service.always_on_strand());
+  // An idle Serial runs the handler on the gRPC thread that took the call; a strand never does.
+  const auto io_thread = f.io.run([] { return std::this_thread::get_id(); });
+  CHECK((f.service.handler_thread() == io_thread) == std::is_same_v<TestType, Strand>);
 }
 
-TEST_CASE("a handler may answer later, from a timer on its strand") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a handler may answer later, from a timer on its strand", "", Strand, Serial) {
+  Fixture<TestType> f;
   auto [call, future] = f.say("later", 50, 5s);
   CHECK(get(future).text == "later");
 }
 
-TEST_CASE("a call past its deadline fails with DEADLINE_EXCEEDED and the handler sees it") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a call past its deadline fails with DEADLINE_EXCEEDED and the handler sees it",
+                   "", Strand, Serial) {
+  Fixture<TestType> f;
   const auto start = std::chrono::steady_clock::now();
   auto [call, future] = f.say("slow", -1, 200ms);
   const CallResult result = get(future);
@@ -99,13 +118,14 @@ TEST_CASE("a call past its deadline fails with DEADLINE_EXCEEDED and the handler
   CHECK_FALSE(parked[0]->finish(grpc::Status::OK));
 }
 
-TEST_CASE("a call gone before its handler runs leaves the late handler harmless") {
+TEMPLATE_TEST_CASE("a call gone before its handler runs leaves the late handler harmless", "",
+                   Strand, Serial) {
   // The strand is busy while the call's deadline passes and the server finishes and deletes the
   // call; the handler runs after that. (agentd crashed here: the handler's answer side read the
   // deleted call.)
-  Fixture f;
+  Fixture<TestType> f;
   std::promise<void> gate;
-  boost::asio::post(f.io.strand(), [waiting = gate.get_future().share()] { waiting.wait(); });
+  boost::asio::post(f.executor, [waiting = gate.get_future().share()] { waiting.wait(); });
   // A blocking call: the bridge's client side would complete on the blocked io_context.
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + 100ms);
@@ -123,16 +143,17 @@ TEST_CASE("a call gone before its handler runs leaves the late handler harmless"
   CHECK_FALSE(parked[0]->finish(grpc::Status::OK));
 }
 
-TEST_CASE("a client can cancel a call in flight") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a client can cancel a call in flight", "", Strand, Serial) {
+  Fixture<TestType> f;
   auto [call, future] = f.say("cancel me", -1, 10s);
   REQUIRE(f.service.wait_for_calls(1, 5s));
   call->cancel();
   CHECK(get(future).status.error_code() == grpc::StatusCode::CANCELLED);
 }
 
-TEST_CASE("a handler that drops its call still answers, with INTERNAL") {
-  Fixture f;
+TEMPLATE_TEST_CASE("a handler that drops its call still answers, with INTERNAL", "", Strand,
+                   Serial) {
+  Fixture<TestType> f;
   auto [call, future] = f.say("drop", 0, 5s);
   const CallResult result = get(future);
   CHECK(result.status.error_code() == grpc::StatusCode::INTERNAL);
@@ -140,7 +161,7 @@ TEST_CASE("a handler that drops its call still answers, with INTERNAL") {
 }
 
 TEST_CASE("the health service reports SERVING") {
-  Fixture f;
+  Fixture<> f;
   auto health = grpc::health::v1::Health::NewStub(mkt::runtime::make_channel(
       "127.0.0.1:" + std::to_string(f.server.port()), {"tester", "", 4 << 20}));
   grpc::ClientContext ctx;
@@ -151,8 +172,9 @@ TEST_CASE("the health service reports SERVING") {
   CHECK(response.status() == grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-TEST_CASE("shutdown lets a call in flight finish, then refuses new ones") {
-  Fixture f;
+TEMPLATE_TEST_CASE("shutdown lets a call in flight finish, then refuses new ones", "", Strand,
+                   Serial) {
+  Fixture<TestType> f;
   auto [call, future] = f.say("in flight", 300, 10s);
   REQUIRE(f.service.wait_for_calls(1, 5s));
   std::thread stopper([&] { f.server.shutdown(10s); });
@@ -164,8 +186,8 @@ TEST_CASE("shutdown lets a call in flight finish, then refuses new ones") {
   CHECK(get(late_future).status.error_code() == grpc::StatusCode::UNAVAILABLE);
 }
 
-TEST_CASE("shutdown cancels a call that outlives the drain bound") {
-  Fixture f;
+TEMPLATE_TEST_CASE("shutdown cancels a call that outlives the drain bound", "", Strand, Serial) {
+  Fixture<TestType> f;
   auto [call, future] = f.say("never", -1, 30s);
   REQUIRE(f.service.wait_for_calls(1, 5s));
   const auto start = std::chrono::steady_clock::now();
@@ -178,7 +200,7 @@ TEST_CASE("shutdown cancels a call that outlives the drain bound") {
 }
 
 TEST_CASE("a port in use is a clear error") {
-  Fixture f;
+  Fixture<> f;
   mkt::runtime::RpcServer second({"127.0.0.1:" + std::to_string(f.server.port())});
   const auto started = second.start();
   REQUIRE_FALSE(started.has_value());

@@ -25,9 +25,11 @@
 
 #include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace mkt::runtime {
@@ -85,5 +87,17 @@ class Serial {
   boost::asio::io_context* io_;
   std::shared_ptr<detail::SerialState> state_;
 };
+
+// How the gRPC bridge hands a call's work to its owner's executor: in place when that is a Serial
+// (run_here_or_post), posted otherwise. `placed` runs once the work has its place in the order.
+template <class Executor, class Fn, class Placed>
+void run_here_or_post(const Executor& executor, Fn fn, Placed placed) {
+  if constexpr (std::is_same_v<Executor, Serial>) {
+    executor.run_here_or_post(std::move(fn), std::move(placed));
+  } else {
+    boost::asio::post(executor, std::move(fn));
+    placed();
+  }
+}
 
 }  // namespace mkt::runtime

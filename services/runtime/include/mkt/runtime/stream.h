@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "mkt/runtime/coalesce.h"
+#include "mkt/runtime/serial.h"
 
 namespace mkt::runtime {
 
@@ -266,7 +267,8 @@ class BidiReactor final
  private:
   void OnReadDone(bool ok) override {
     if (!ok) {
-      run_read(
+      run_here_or_post(
+          this->executor_,
           [this] {
             if (on_read_end_) on_read_end_(*this->handle());
           },
@@ -275,7 +277,8 @@ class BidiReactor final
     }
     // Moved, not copied (a request may be a batch); request_ is emptied for the next read, which
     // starts once this one has its place on the executor, so that reads reach the owner in order.
-    run_read(
+    run_here_or_post(
+        this->executor_,
         [this, request = std::move(request_)] {
           if (this->handle()->open()) on_read_(*this->handle(), request);
         },
@@ -283,19 +286,6 @@ class BidiReactor final
           request_.Clear();
           this->StartRead(&request_);
         });
-  }
-
-  // An executor that can run work in place when idle (runtime::Serial) takes the read on this
-  // gRPC thread: no wake-up of another thread before the owner sees it. Others get a post.
-  // `placed` runs once the read has its place in the order.
-  template <class Fn, class Placed>
-  void run_read(Fn fn, Placed placed) {
-    if constexpr (requires { this->executor_.run_here_or_post(std::move(fn), placed); }) {
-      this->executor_.run_here_or_post(std::move(fn), placed);
-    } else {
-      boost::asio::post(this->executor_, std::move(fn));
-      placed();
-    }
   }
 
   Request request_;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "mkt/runtime/client_calls.h"
+#include "mkt/runtime/serial.h"
 
 namespace mkt::runtime {
 
@@ -101,16 +102,19 @@ class Responder {
   std::shared_ptr<detail::CallFlags> flags_;
 };
 
-// Runs handler(const Request&, Responder<Response>) on `executor` (a strand). Call from a callback
-// service method and return its result.
+// Runs handler(const Request&, Responder<Response>) on `executor` (a strand, or a Serial, which may
+// run it in place: then the handler may answer before this returns, as gRPC allows). Call from a
+// callback service method and return its result.
 template <class Executor, class Request, class Response, class Handler>
 grpc::ServerUnaryReactor* serve_on(const Executor& executor, grpc::CallbackServerContext* context,
                                    const Request* request, Response* response, Handler handler) {
   auto* reactor = new detail::UnaryReactor<Response>(context, response);
-  boost::asio::post(executor, [reactor, flags = reactor->flags(), copy = *request,
-                               handler = std::move(handler)]() mutable {
-    handler(static_cast<const Request&>(copy), Responder<Response>(reactor, std::move(flags)));
-  });
+  run_here_or_post(
+      executor,
+      [reactor, flags = reactor->flags(), copy = *request, handler = std::move(handler)]() mutable {
+        handler(static_cast<const Request&>(copy), Responder<Response>(reactor, std::move(flags)));
+      },
+      [] {});
   return reactor;
 }
 
