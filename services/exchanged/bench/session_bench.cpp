@@ -6,6 +6,7 @@
 // soon as its ack arrives, so the book stays small and every request is journalled.
 //
 //   ping-pong: one session, one request in flight: the latency of an idle venue;
+//   unary: the same, with SubmitOrder and CancelOrder calls instead of a session;
 //   sustained: N sessions (4 by default), each with W requests in flight, for S seconds: the
 //              throughput, and the latency under that load. Twice: with one request per message,
 //              and with the requests that queued while a message was written sent together in
@@ -32,6 +33,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "echo.grpc.pb.h"
@@ -62,6 +64,16 @@ std::string key_of(int account) {
   return "bench-key-" + std::to_string(account) + "-0123456789";
 }
 
+// A buy of 1 lot far below the market, at the next of 101 prices: it rests until cancelled.
+void fill_submit(pb::SubmitOrderRequest& submit, std::int64_t& price) {
+  submit.set_symbol("STOCK_A");
+  submit.set_side(market::common::v1::SIDE_BUY);
+  submit.set_type(pb::ORDER_TYPE_LIMIT);
+  submit.set_price_ticks(price);
+  submit.set_quantity_lots(1);
+  price = price == 1100 ? 1000 : price + 1;
+}
+
 // The order session as a load: submits far from the market, each accepted order cancelled next.
 // The request id rides in request_id; an event carrying it is the ack.
 struct SessionProtocol {
@@ -82,13 +94,7 @@ struct SessionProtocol {
       cancels.pop_front();
       return;
     }
-    auto& submit = *request.mutable_submit();
-    submit.set_symbol("STOCK_A");
-    submit.set_side(market::common::v1::SIDE_BUY);
-    submit.set_type(pb::ORDER_TYPE_LIMIT);
-    submit.set_price_ticks(price);
-    submit.set_quantity_lots(1);
-    price = price == 1100 ? 1000 : price + 1;
+    fill_submit(*request.mutable_submit(), price);
   }
   // Calls ack(id) for each request a message acknowledges; false to stop.
   template <class Ack>
@@ -273,6 +279,22 @@ struct Figures {
   double p50 = 0, p99 = 0, p999 = 0;
 };
 
+// The figures of a run that took `seconds`, from each request's latency.
+Figures figures_of(std::vector<double> all, double seconds) {
+  Figures f;
+  f.seconds = seconds;
+  f.requests = all.size();
+  if (all.empty()) return f;
+  std::sort(all.begin(), all.end());
+  auto at = [&](double q) {
+    return all[static_cast<std::size_t>(q * static_cast<double>(all.size() - 1))];
+  };
+  f.p50 = at(0.5);
+  f.p99 = at(0.99);
+  f.p999 = at(0.999);
+  return f;
+}
+
 template <class Protocol>
 Figures measure(const std::string& address, int sessions, int window, int batch,
                 Clock::duration length, std::size_t max_requests) {
@@ -289,22 +311,49 @@ Figures measure(const std::string& address, int sessions, int window, int batch,
       std::fprintf(stderr, "session ended: %s\n", status.error_message().c_str());
     }
   }
-  Figures f;
-  f.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> all;
   for (const auto& load : loads) {
     all.insert(all.end(), load->latencies_us().begin(), load->latencies_us().end());
   }
-  f.requests = all.size();
-  if (all.empty()) return f;
-  std::sort(all.begin(), all.end());
-  auto at = [&](double q) {
-    return all[static_cast<std::size_t>(q * static_cast<double>(all.size() - 1))];
-  };
-  f.p50 = at(0.5);
-  f.p99 = at(0.99);
-  f.p999 = at(0.999);
-  return f;
+  return figures_of(std::move(all), seconds);
+}
+
+// Unary calls, one at a time from this thread: SubmitOrder, then CancelOrder of the order it
+// accepted, each timed from its start to its answer.
+Figures measure_unary(const std::string& address, std::size_t requests) {
+  auto stub = pb::Exchange::NewStub(mkt::runtime::make_channel(address, {"bench", "", 4 << 20}));
+  std::vector<double> latencies;
+  std::int64_t price = 1000;
+  std::uint64_t to_cancel = 0;
+  const auto start = Clock::now();
+  while (latencies.size() < requests) {
+    grpc::ClientContext context;
+    context.AddMetadata("x-api-key", key_of(0));
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    pb::OrderResponse response;
+    const auto sent = Clock::now();
+    grpc::Status status;
+    if (to_cancel != 0) {
+      pb::CancelOrderRequest cancel;
+      cancel.set_order_id(std::exchange(to_cancel, 0));
+      status = stub->CancelOrder(&context, cancel, &response);
+    } else {
+      pb::SubmitOrderRequest submit;
+      fill_submit(submit, price);
+      status = stub->SubmitOrder(&context, submit, &response);
+    }
+    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+    if (!status.ok()) {
+      std::fprintf(stderr, "unary call failed: %s\n", status.error_message().c_str());
+      break;
+    }
+    for (const pb::OrderEvent& event : response.events()) {
+      if (event.has_accepted()) to_cancel = event.accepted().order_id();
+    }
+  }
+  return figures_of(std::move(latencies),
+                    std::chrono::duration<double>(Clock::now() - start).count());
 }
 
 // One line of figures; with the server's CPU seconds over the run, its CPU per ack too.
@@ -338,6 +387,7 @@ double cpu_seconds(pid_t pid) {
 }
 
 const char* const ping_pong_mode = "ping-pong, 1 x 1 in flight:";
+const char* const unary_mode = "unary calls, 1 in flight:";
 
 std::string load_mode(const Options& options, int batch) {
   return std::to_string(options.sessions) + " sessions x " + std::to_string(options.window) + ", " +
@@ -368,17 +418,19 @@ void report(const Options& options, const std::string& sync, const std::string& 
   measure<SessionProtocol>(address, 1, 1, 1, 1s, 2000);  // warm up: connections, page cache, malloc
 
   const std::string what = "journal " + sync + label;
-  auto run = [&](const std::string& mode, int sessions, int window, int batch,
-                 Clock::duration length, std::size_t max_requests) {
+  auto run = [&](const std::string& mode, auto measure_it) {
     const double cpu_before = cpu_seconds(exchanged.pid());
-    const Figures f =
-        measure<SessionProtocol>(address, sessions, window, batch, length, max_requests);
+    const Figures f = measure_it();
     print(what, mode, f, cpu_seconds(exchanged.pid()) - cpu_before);
   };
-  run(ping_pong_mode, 1, 1, 1, 60s, static_cast<std::size_t>(options.ping_pong_requests));
+  const auto ping_pongs = static_cast<std::size_t>(options.ping_pong_requests);
+  run(ping_pong_mode, [&] { return measure<SessionProtocol>(address, 1, 1, 1, 60s, ping_pongs); });
+  run(unary_mode, [&] { return measure_unary(address, ping_pongs); });
   for (const int batch : {1, options.batch}) {
-    run(load_mode(options, batch), options.sessions, options.window, batch,
-        std::chrono::seconds(options.seconds), SIZE_MAX);
+    run(load_mode(options, batch), [&] {
+      return measure<SessionProtocol>(address, options.sessions, options.window, batch,
+                                      std::chrono::seconds(options.seconds), SIZE_MAX);
+    });
   }
   exchanged.terminate();
   std::filesystem::remove_all(dir);
