@@ -17,6 +17,23 @@ struct SerialState : std::enable_shared_from_this<SerialState> {
   // and the io_context's thread lets its other handlers in.
   static constexpr std::size_t run_tasks_max = 64;
 
+  // Queues `task`; or, with `may_claim` and the executor idle, sets `active` for the calling thread
+  // instead and returns true (the task is kept, to run there).
+  bool queue_or_claim(Serial::Task& task, bool may_claim) {
+    {
+      std::lock_guard lock(mutex);
+      if (may_claim && !active && std::chrono::steady_clock::now() - idle_since >= in_place_after) {
+        active = true;  // the queue is empty: nothing is owed to run before this
+        return true;
+      }
+      queue.push_back(std::move(task));
+      if (active) return false;  // its holder will run it
+      active = true;
+    }
+    post_run();
+    return false;
+  }
+
   // By the thread that just set `active`: hands the queue to the io_context.
   void post_run() {
     boost::asio::post(io, [self = shared_from_this()] { self->run_queue(); });
@@ -53,7 +70,7 @@ struct SerialState : std::enable_shared_from_this<SerialState> {
   boost::asio::io_context& io;
   const std::chrono::nanoseconds in_place_after;
   std::mutex mutex;
-  std::chrono::steady_clock::time_point idle_since;
+  std::chrono::steady_clock::time_point idle_since;  // when the queue last ran dry
   std::deque<Serial::Task> queue;
   // Someone runs the queue: a thread in run_queue, or a run_queue posted to the io_context. Only
   // its holder takes tasks from the queue, so they run one at a time, in order.
@@ -69,31 +86,11 @@ Serial::Serial(boost::asio::io_context& io, std::chrono::nanoseconds in_place_af
     : io_(&io), state_(std::make_shared<detail::SerialState>(io, in_place_after)) {}
 
 void Serial::post(Task task) const {
-  {
-    std::lock_guard lock(state_->mutex);
-    state_->queue.push_back(std::move(task));
-    if (state_->active) return;
-    state_->active = true;
-  }
-  state_->post_run();
+  state_->queue_or_claim(task, false);
 }
 
 bool Serial::claim_or_queue(Task& task) const {
-  {
-    std::lock_guard lock(state_->mutex);
-    if (!state_->active &&
-        std::chrono::steady_clock::now() - state_->idle_since >= state_->in_place_after) {
-      state_->active = true;  // the queue is empty: nothing is owed to run before this
-      return true;
-    }
-    // Someone runs the queue (perhaps this thread), or the executor is busy by spells: behind what
-    // waits.
-    state_->queue.push_back(std::move(task));
-    if (state_->active) return false;
-    state_->active = true;
-  }
-  state_->post_run();
-  return false;
+  return state_->queue_or_claim(task, true);
 }
 
 void Serial::run_claimed(Task& task) const {

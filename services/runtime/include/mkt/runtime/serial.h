@@ -7,15 +7,16 @@
 // before anything looks at it. When the owner (the exchange's venue, say) is idle, the reading
 // thread can run it at once, and the answer's write starts on that gRPC thread, as in gRPC's own
 // echo. On this project's 2-core VM that takes about 30 us off an idle order session's round trip
-// (README, Benchmarks).
+// (exchanged_session_bench, ping-pong).
 //
 // Idle means nothing runs or waits here, and nothing has for `in_place_after` (20 us unless
 // given). Under a steady load, requests come every few microseconds; running each in place then
 // costs throughput (a gRPC thread that runs the owner's work is not reading, and the io thread no
 // longer works beside it): one request per message gave 71-80k acks/s in place against 100-123k
-// through the io thread. An idle session's next request comes a client's round trip after the
-// last answer, tens of microseconds, so it still goes in place. Work that does not go in place
-// queues behind what waits, and the order is always the order of arrival.
+// through the io thread (exchanged_session_bench, in the same runs). An idle session's next request
+// comes a client's round trip after the last answer, tens of microseconds, so it still goes in
+// place. Work that does not go in place queues behind what waits, and the order is always the order
+// of arrival.
 //
 // Everything else is as with a strand: boost::asio::post, timers and any_io_executor all work, and
 // their work goes to the queue (never run inside the call that submits it). The queue is run by
