@@ -343,11 +343,12 @@ Figures measure_unary(const std::string& address, std::size_t requests) {
       fill_submit(submit, price);
       status = stub->SubmitOrder(&context, submit, &response);
     }
-    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+    const auto answered = Clock::now();
     if (!status.ok()) {
       std::fprintf(stderr, "unary call failed: %s\n", status.error_message().c_str());
       break;
     }
+    latencies.push_back(std::chrono::duration<double, std::micro>(answered - sent).count());
     for (const pb::OrderEvent& event : response.events()) {
       if (event.has_accepted()) to_cancel = event.accepted().order_id();
     }
