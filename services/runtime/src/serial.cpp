@@ -83,7 +83,11 @@ thread_local const SerialState* SerialState::running_here = nullptr;
 }  // namespace detail
 
 Serial::Serial(boost::asio::io_context& io, std::chrono::nanoseconds in_place_after)
-    : io_(&io), state_(std::make_shared<detail::SerialState>(io, in_place_after)) {}
+    : state_(std::make_shared<detail::SerialState>(io, in_place_after)) {}
+
+boost::asio::io_context& Serial::query(boost::asio::execution::context_t) const noexcept {
+  return state_->io;
+}
 
 void Serial::post(Task task) const {
   state_->queue_or_claim(task, false);

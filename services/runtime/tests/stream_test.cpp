@@ -104,6 +104,16 @@ struct Fixture {
   auto on_strand(Fn fn) {
     return io.run(std::move(fn));
   }
+
+  // A blocking Count call with a 10 s deadline: `replies` replies of `size` bytes of padding.
+  std::unique_ptr<grpc::ClientReader<SayReply>> count(grpc::ClientContext& context, int replies,
+                                                      int size = 0) {
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    CountRequest request;
+    request.set_count(replies);
+    request.set_size(size);
+    return stub->Count(&context, request);
+  }
 };
 
 }  // namespace
@@ -111,10 +121,7 @@ struct Fixture {
 TEST_CASE("a server stream arrives whole and in order") {
   Fixture f;
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 10s);
-  CountRequest request;
-  request.set_count(500);
-  auto reader = f.stub->Count(&context, request);
+  auto reader = f.count(context, 500);
   SayReply reply;
   int n = 0;
   while (reader->Read(&reply)) {
@@ -148,11 +155,7 @@ TEST_CASE("a bidi stream echoes each request and ends when the client is done") 
 TEST_CASE("a client that does not read is cut off when the queue is full") {
   Fixture f(8);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 10s);
-  CountRequest request;
-  request.set_count(2000);
-  request.set_size(64 * 1024);  // well past gRPC's flow-control windows
-  auto reader = f.stub->Count(&context, request);
+  auto reader = f.count(context, 2000, 64 * 1024);  // well past gRPC's flow-control windows
   // The server queues everything at once on its strand. Writes complete meanwhile on gRPC's
   // threads until the transport's flow-control windows are full (a few 64 KiB messages), and then
   // the queue fills before we read.
@@ -188,10 +191,7 @@ TEST_CASE("a cancelled stream closes on the strand and refuses later sends") {
 TEST_CASE("a stream of batches sends what queued behind a write as one message, in order") {
   Fixture f(10'000, 1000);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 10s);
-  CountRequest request;
-  request.set_count(3000);
-  auto reader = f.stub->Count(&context, request);
+  auto reader = f.count(context, 3000);
   // The strand queues all 3000 at once; each write takes what queued while the last was written.
   SayReply reply;
   std::vector<std::string> lines;

@@ -68,7 +68,7 @@ class Serial {
   void execute(F&& f) const {
     post(Task(std::forward<F>(f)));
   }
-  boost::asio::io_context& query(boost::asio::execution::context_t) const noexcept { return *io_; }
+  boost::asio::io_context& query(boost::asio::execution::context_t) const noexcept;
   static constexpr boost::asio::execution::blocking_t query(
       boost::asio::execution::blocking_t) noexcept {
     return boost::asio::execution::blocking.never;
@@ -85,7 +85,6 @@ class Serial {
   // With the right held: runs the task, then the queue (bounded), then lets go.
   void run_claimed(Task& task) const;
 
-  boost::asio::io_context* io_;
   std::shared_ptr<detail::SerialState> state_;
 };
 
@@ -99,6 +98,10 @@ void run_here_or_post(const Executor& executor, Fn fn, Placed placed) {
     boost::asio::post(executor, std::move(fn));
     placed();
   }
+}
+template <class Executor, class Fn>
+void run_here_or_post(const Executor& executor, Fn fn) {
+  run_here_or_post(executor, std::move(fn), [] {});
 }
 
 }  // namespace mkt::runtime

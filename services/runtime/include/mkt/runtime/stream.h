@@ -267,12 +267,9 @@ class BidiReactor final
  private:
   void OnReadDone(bool ok) override {
     if (!ok) {
-      run_here_or_post(
-          this->executor_,
-          [this] {
-            if (on_read_end_) on_read_end_(*this->handle());
-          },
-          [] {});
+      run_here_or_post(this->executor_, [this] {
+        if (on_read_end_) on_read_end_(*this->handle());
+      });
       return;
     }
     // Moved, not copied (a request may be a batch); request_ is emptied for the next read, which

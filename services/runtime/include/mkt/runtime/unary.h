@@ -109,12 +109,10 @@ template <class Executor, class Request, class Response, class Handler>
 grpc::ServerUnaryReactor* serve_on(const Executor& executor, grpc::CallbackServerContext* context,
                                    const Request* request, Response* response, Handler handler) {
   auto* reactor = new detail::UnaryReactor<Response>(context, response);
-  run_here_or_post(
-      executor,
-      [reactor, flags = reactor->flags(), copy = *request, handler = std::move(handler)]() mutable {
-        handler(static_cast<const Request&>(copy), Responder<Response>(reactor, std::move(flags)));
-      },
-      [] {});
+  run_here_or_post(executor, [reactor, flags = reactor->flags(), copy = *request,
+                              handler = std::move(handler)]() mutable {
+    handler(static_cast<const Request&>(copy), Responder<Response>(reactor, std::move(flags)));
+  });
   return reactor;
 }
 
