@@ -4,7 +4,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "convert.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/agents/strategies.h"
 #include "mkt/core/hash.h"
@@ -12,6 +11,7 @@
 #include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/unary.h"
+#include "mkt/wire/exchange.h"
 #include "peer_parts.h"
 
 namespace mkt::agentd {
@@ -317,7 +317,7 @@ void Agent::on_market_data(Venue& venue, const pb::MarketDataEvent& event) {
       const auto& d = event.delta();
       agents::LocalBook* book = trader_.book(venue.id, d.symbol());
       if (book == nullptr) return;
-      const auto side = exchanged::side_of(d.side());
+      const auto side = wire::from_proto(d.side());
       if (!side) return;
       update = book->apply_level(
           d.seq(), *side,
@@ -463,7 +463,7 @@ bool Agent::send_submit(const agents::OwnOrder& order) {
   runtime::stamp(*submit.mutable_header(), options_.node_id);
   submit.set_client_order_id(trader_.client_order_id(order.id));
   submit.set_symbol(order.request.symbol);
-  submit.set_side(exchanged::to_proto(order.request.side));
+  submit.set_side(wire::to_proto(order.request.side));
   submit.set_quantity_lots(order.request.quantity_lots);
   if (order.request.price_ticks == 0) {
     submit.set_type(pb::ORDER_TYPE_MARKET);

@@ -4,34 +4,27 @@
 #include <iostream>
 
 #include "agent.h"
+#include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/address_book.h"
 #include "mkt/runtime/clock.h"
-#include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/node.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
 #include "peer_service.h"
-#include "setup.h"
 
 namespace po = boost::program_options;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t accounts_bytes_max = 4 << 20;
-
 // The agent's API key: its line of the accounts file.
 std::expected<std::string, std::string> api_key_of(const std::string& path,
                                                    const std::string& node) {
-  const auto text = mkt::runtime::read_file(path, accounts_bytes_max);
-  if (!text) return std::unexpected("accounts file: " + text.error());
-  auto keys = mkt::exchanged::parse_accounts(*text, path);
+  const auto keys = mkt::runtime::read_accounts_file(path);
   if (!keys) return std::unexpected(keys.error());
-  for (const auto& key : *keys) {
-    if (key.account == node) return key.api_key;
-  }
+  if (auto key = mkt::accounts::key_of(*keys, node)) return *key;
   return std::unexpected("accounts file " + path + " has no key for " + node);
 }
 

@@ -5,13 +5,13 @@
 #include <algorithm>
 
 #include "agent.h"
-#include "convert.h"
 #include "market/peer/v1/peer.grpc.pb.h"
 #include "mkt/agents/strategies.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/unary.h"
+#include "mkt/wire/exchange.h"
 #include "peer_parts.h"
 
 namespace mkt::agentd {
@@ -333,7 +333,7 @@ void Agent::propose(const agents::CoordinatedTrade& trade) {
     l.set_agent_id(leg.agent);
     l.set_exchange_id(leg.venue);
     l.set_symbol(leg.symbol);
-    l.set_side(exchanged::to_proto(leg.side));
+    l.set_side(wire::to_proto(leg.side));
     l.set_quantity_lots(leg.quantity_lots);
     l.set_limit_price_ticks(leg.limit_price_ticks);
   }
@@ -429,7 +429,7 @@ grpc::Status Agent::on_coordinate(const pb::CoordinationMessage& message,
                                 .deadline_ns = p.deadline_ns()};
       std::string refusal;
       for (const auto& l : p.legs()) {
-        const auto side = exchanged::side_of(l.side());
+        const auto side = wire::from_proto(l.side());
         if (!side) refusal = "a leg without a side";
         proposal.legs.push_back({.agent = l.agent_id(),
                                  .venue = l.exchange_id(),

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mkt/matching/text.h"
+#include "mkt/wire/exchange.h"
 
 namespace mkt::exchanged {
 
@@ -18,76 +19,19 @@ Refusal refuse(Code code, pb::RejectReason reason, std::string detail) {
   return Refusal{code, reason, std::move(detail)};
 }
 
-std::optional<matching::OrderType> type_of(pb::OrderType type) {
-  switch (type) {
-    case pb::ORDER_TYPE_LIMIT:
-      return matching::OrderType::limit;
-    case pb::ORDER_TYPE_MARKET:
-      return matching::OrderType::market;
-    case pb::ORDER_TYPE_STOP:
-      return matching::OrderType::stop;
-    case pb::ORDER_TYPE_STOP_LIMIT:
-      return matching::OrderType::stop_limit;
-    default:
-      return std::nullopt;
-  }
-}
-
-pb::OrderType to_proto(matching::OrderType type) {
-  switch (type) {
-    case matching::OrderType::limit:
-      return pb::ORDER_TYPE_LIMIT;
-    case matching::OrderType::market:
-      return pb::ORDER_TYPE_MARKET;
-    case matching::OrderType::stop:
-      return pb::ORDER_TYPE_STOP;
-    case matching::OrderType::stop_limit:
-      return pb::ORDER_TYPE_STOP_LIMIT;
-  }
-  return pb::ORDER_TYPE_UNSPECIFIED;
-}
-
 // Unspecified means GTC for orders with a limit price and IOC for the others, which cannot rest.
 std::optional<matching::TimeInForce> tif_of(pb::TimeInForce tif, matching::OrderType type) {
-  switch (tif) {
-    case pb::TIME_IN_FORCE_UNSPECIFIED:
-      return matching::has_limit_price(type) ? matching::TimeInForce::gtc
-                                             : matching::TimeInForce::ioc;
-    case pb::TIME_IN_FORCE_GTC:
-      return matching::TimeInForce::gtc;
-    case pb::TIME_IN_FORCE_IOC:
-      return matching::TimeInForce::ioc;
-    case pb::TIME_IN_FORCE_FOK:
-      return matching::TimeInForce::fok;
-    default:
-      return std::nullopt;
+  if (tif == pb::TIME_IN_FORCE_UNSPECIFIED) {
+    return matching::has_limit_price(type) ? matching::TimeInForce::gtc
+                                           : matching::TimeInForce::ioc;
   }
+  return wire::from_proto(tif);
 }
 
+// Unspecified means cancel the newest, the engine's default.
 std::optional<matching::SelfTrade> self_trade_of(pb::SelfTradePrevention stp) {
-  switch (stp) {
-    case pb::STP_UNSPECIFIED:
-    case pb::STP_CANCEL_NEWEST:
-      return matching::SelfTrade::cancel_newest;
-    case pb::STP_CANCEL_OLDEST:
-      return matching::SelfTrade::cancel_oldest;
-    case pb::STP_CANCEL_BOTH:
-      return matching::SelfTrade::cancel_both;
-    default:
-      return std::nullopt;
-  }
-}
-
-pb::OrderCancelled::Reason to_proto(matching::CancelReason reason) {
-  switch (reason) {
-    case matching::CancelReason::requested:
-      return pb::OrderCancelled::REASON_REQUESTED;
-    case matching::CancelReason::ioc_remainder:
-      return pb::OrderCancelled::REASON_IOC_REMAINDER;
-    case matching::CancelReason::self_trade:
-      return pb::OrderCancelled::REASON_SELF_TRADE;
-  }
-  return pb::OrderCancelled::REASON_UNSPECIFIED;
+  if (stp == pb::STP_UNSPECIFIED) return matching::SelfTrade::cancel_newest;
+  return wire::from_proto(stp);
 }
 
 Refusal book_refusal(const matching::Event& e) {
@@ -136,21 +80,6 @@ const std::string& client_id(const Venue& venue, matching::OrderId id) {
 
 }  // namespace
 
-std::optional<matching::Side> side_of(market::common::v1::Side side) {
-  switch (side) {
-    case market::common::v1::SIDE_BUY:
-      return matching::Side::buy;
-    case market::common::v1::SIDE_SELL:
-      return matching::Side::sell;
-    default:
-      return std::nullopt;
-  }
-}
-
-market::common::v1::Side to_proto(matching::Side side) {
-  return side == matching::Side::buy ? market::common::v1::SIDE_BUY : market::common::v1::SIDE_SELL;
-}
-
 std::expected<exchange::SubmitCommand, Refusal> to_submit(const Venue& venue, AccountId account,
                                                           const pb::SubmitOrderRequest& request,
                                                           std::int64_t now_ns) {
@@ -160,12 +89,12 @@ std::expected<exchange::SubmitCommand, Refusal> to_submit(const Venue& venue, Ac
                                   fmt::format("symbol '{}' is not listed on {}", request.symbol(),
                                               venue.config().exchange_id)));
   }
-  const auto side = side_of(request.side());
+  const auto side = wire::from_proto(request.side());
   if (!side) {
     return std::unexpected(refuse(Code::INVALID_ARGUMENT, pb::REJECT_REASON_INVALID_ORDER,
                                   "side must be SIDE_BUY or SIDE_SELL"));
   }
-  const auto type = type_of(request.type());
+  const auto type = wire::from_proto(request.type());
   if (!type) {
     return std::unexpected(refuse(Code::INVALID_ARGUMENT, pb::REJECT_REASON_INVALID_ORDER,
                                   "type must be limit, market, stop or stop-limit"));
@@ -313,7 +242,7 @@ std::vector<AccountEvent> order_events(const Venue& venue, const Outcome& outcom
           fill.set_client_order_id(client_id(venue, s.order));
           fill.set_trade_id(item.trade_id);
           fill.set_symbol(symbol);
-          fill.set_side(to_proto(s.side));
+          fill.set_side(wire::to_proto(s.side));
           fill.set_price_ticks(e.price);
           fill.set_quantity_lots(e.quantity);
           fill.set_remaining_quantity_lots(s.remaining);
@@ -327,7 +256,7 @@ std::vector<AccountEvent> order_events(const Venue& venue, const Outcome& outcom
         cancelled.set_order_id(e.order_id);
         cancelled.set_client_order_id(client_id(venue, e.order_id));
         cancelled.set_cancelled_quantity_lots(e.quantity);
-        cancelled.set_reason(to_proto(e.cancel));
+        cancelled.set_reason(wire::to_proto(e.cancel));
         break;
       }
       case EventKind::modified: {
@@ -362,7 +291,7 @@ std::vector<SymbolMarketData> market_data(const Venue& venue, const Outcome& out
       auto& delta = *out.emplace_back(SymbolMarketData{item.symbol, {}}).event.mutable_delta();
       delta.set_symbol(venue.config().symbols[item.symbol].name);
       delta.set_seq(item.md_seq);
-      delta.set_side(to_proto(e.side));
+      delta.set_side(wire::to_proto(e.side));
       delta.mutable_level()->set_price_ticks(e.price);
       delta.mutable_level()->set_quantity_lots(e.quantity);
       delta.mutable_level()->set_order_count(e.level_orders);
@@ -373,7 +302,7 @@ std::vector<SymbolMarketData> market_data(const Venue& venue, const Outcome& out
       trade.set_trade_id(item.trade_id);
       trade.set_price_ticks(e.price);
       trade.set_quantity_lots(e.quantity);
-      trade.set_aggressor_side(to_proto(e.side));
+      trade.set_aggressor_side(wire::to_proto(e.side));
       trade.set_executed_at_ns(now_ns);
     }
   }
@@ -411,7 +340,7 @@ std::vector<market::telemetry::v1::Event> telemetry_events(
       order.set_order_id(e.order_id);
       order.set_symbol(venue.config().symbols[item.symbol].name);
       order.set_what(what);
-      order.set_side(to_proto(e.side));
+      order.set_side(wire::to_proto(e.side));
       order.set_price_ticks(e.price);
       order.set_quantity_lots(e.kind == EventKind::cancelled ? e.quantity : e.remaining);
     }
@@ -448,8 +377,8 @@ pb::OrderState order_state(const Venue& venue, const exchange::OrderInfo& order)
   out.set_order_id(order.id);
   out.set_client_order_id(order.client_order_id);
   out.set_symbol(venue.config().symbols[order.symbol].name);
-  out.set_side(to_proto(order.side));
-  out.set_type(to_proto(order.type));
+  out.set_side(wire::to_proto(order.side));
+  out.set_type(wire::to_proto(order.type));
   out.set_price_ticks(order.price);
   out.set_original_quantity_lots(order.original);
   out.set_filled_quantity_lots(order.filled);

@@ -82,8 +82,4 @@ market::telemetry::v1::Event rejection_telemetry(const exchange::Venue& venue,
 pb::OrderState order_state(const exchange::Venue& venue, const exchange::OrderInfo& order);
 pb::AccountState account_state(const exchange::Venue& venue, exchange::AccountId account);
 
-market::common::v1::Side to_proto(matching::Side side);
-// Nullopt for SIDE_UNSPECIFIED (or a value this build does not know).
-std::optional<matching::Side> side_of(market::common::v1::Side side);
-
 }  // namespace mkt::exchanged

@@ -7,6 +7,7 @@
 #include "convert.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/clock.h"
+#include "mkt/wire/exchange.h"
 
 namespace mkt::exchanged {
 
@@ -113,7 +114,7 @@ void LedgerReporter::send(const exchange::Batch& batch) {
     report.set_seller_account(venue_.account(t.seller).id);
     report.set_buy_order_id(t.buy_order);
     report.set_sell_order_id(t.sell_order);
-    report.set_aggressor_side(to_proto(t.aggressor));
+    report.set_aggressor_side(wire::to_proto(t.aggressor));
     report.set_executed_at_ns(t.executed_at_ns);
   }
   auto& target = stub(target_);

@@ -7,6 +7,7 @@
 
 #include "exchange_service.h"
 #include "ledger_reporter.h"
+#include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/node.h"
@@ -20,8 +21,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The accounts file and the manifest are a line per account: far below this.
-constexpr std::size_t small_file_bytes_max = 4 << 20;
+// The manifest is a line per account: far below this.
+constexpr std::size_t manifest_bytes_max = 4 << 20;
 
 // Ties the journal to the venue's numbering (see setup.h): writes the manifest of a new journal,
 // checks that of an existing one, and records accounts added since.
@@ -29,7 +30,7 @@ std::string check_manifest(const std::string& journal, const std::string& curren
   const std::string path = journal + ".manifest";
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
-    const auto recorded = mkt::runtime::read_file(path, small_file_bytes_max);
+    const auto recorded = mkt::runtime::read_file(path, manifest_bytes_max);
     if (!recorded) return recorded.error();
     if (auto why = mkt::exchanged::manifest_mismatch(*recorded, current); !why.empty()) {
       return "journal " + journal + " does not fit this venue: " + why;
@@ -49,15 +50,9 @@ int run(const mkt::runtime::CommonOptions& options) {
     std::cerr << "exchanged: --journal <file> is required (see exchanged --help)\n";
     return 2;
   }
-  std::vector<mkt::exchanged::AccountKey> keys;
+  std::vector<mkt::accounts::AccountKey> keys;
   if (flags.count("accounts")) {
-    const std::string path = flags["accounts"].as<std::string>();
-    const auto text = mkt::runtime::read_file(path, small_file_bytes_max);
-    if (!text) {
-      spdlog::error("accounts file: {}", text.error());
-      return 1;
-    }
-    auto parsed = mkt::exchanged::parse_accounts(*text, path);
+    auto parsed = mkt::runtime::read_accounts_file(flags["accounts"].as<std::string>());
     if (!parsed) {
       spdlog::error("{}", parsed.error());
       return 1;

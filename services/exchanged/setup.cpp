@@ -12,13 +12,6 @@ namespace mkt::exchanged {
 
 namespace {
 
-constexpr std::size_t key_length_min = 16;
-constexpr std::size_t key_length_max = 256;
-
-bool printable_without_space(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 127; });
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -28,48 +21,9 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-std::expected<std::vector<AccountKey>, std::string> parse_accounts(const std::string& text,
-                                                                   const std::string& file) {
-  std::vector<AccountKey> out;
-  std::unordered_set<std::string> accounts;
-  std::unordered_set<std::string> keys;
-  const auto lines = lines_of(text);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    std::istringstream fields(lines[i]);
-    AccountKey entry;
-    std::string extra;
-    if (!(fields >> entry.account) || entry.account.starts_with('#')) continue;
-    const auto where = fmt::format("{}:{}", file, i + 1);
-    if (!(fields >> entry.api_key) || (fields >> extra)) {
-      return std::unexpected(where + ": expected '<account id> <api key>'");
-    }
-    if (!core::is_valid_node_id(entry.account)) {
-      return std::unexpected(fmt::format(
-          "{}: account id '{}' must be 1-64 characters of [a-z0-9_-] starting with a letter", where,
-          entry.account));
-    }
-    if (entry.api_key.size() < key_length_min || entry.api_key.size() > key_length_max ||
-        !printable_without_space(entry.api_key)) {
-      return std::unexpected(
-          fmt::format("{}: the API key of '{}' must be {} to {} printable "
-                      "characters",
-                      where, entry.account, key_length_min, key_length_max));
-    }
-    if (!accounts.insert(entry.account).second) {
-      return std::unexpected(fmt::format("{}: account '{}' is listed twice", where, entry.account));
-    }
-    if (!keys.insert(entry.api_key).second) {
-      return std::unexpected(
-          fmt::format("{}: the API key of '{}' is another account's too", where, entry.account));
-    }
-    out.push_back(std::move(entry));
-  }
-  return out;
-}
-
 std::expected<VenueSetup, std::string> venue_setup(const scenario::Scenario& scenario,
                                                    const scenario::Node& node,
-                                                   const std::vector<AccountKey>& keys) {
+                                                   const std::vector<accounts::AccountKey>& keys) {
   if (node.role != scenario::Role::exchange || !node.exchange) {
     return std::unexpected(fmt::format("node '{}' is not an exchange (its role is {})", node.id,
                                        scenario::to_string(node.role)));
@@ -103,11 +57,11 @@ std::expected<VenueSetup, std::string> venue_setup(const scenario::Scenario& sce
     return std::any_of(config.accounts.begin(), config.accounts.end(),
                        [&](const auto& a) { return a.id == id; });
   };
-  for (const AccountKey& key : keys) {
+  for (const accounts::AccountKey& key : keys) {
     if (!known(key.account)) config.accounts.push_back({key.account, 0});
   }
   for (exchange::AccountId a = 0; a < config.accounts.size(); ++a) {
-    for (const AccountKey& key : keys) {
+    for (const accounts::AccountKey& key : keys) {
       if (key.account == config.accounts[a].id) setup.account_by_key.emplace(key.api_key, a);
     }
   }

@@ -9,22 +9,11 @@
 #include <vector>
 
 #include "market/exchange/v1/exchange.pb.h"
+#include "mkt/accounts/accounts.h"
 #include "mkt/exchange/venue.h"
 #include "mkt/scenario/scenario.h"
 
 namespace mkt::exchanged {
-
-// One line of an accounts file: `<account id> <api key>`.
-struct AccountKey {
-  std::string account;
-  std::string api_key;
-};
-
-// Parses an accounts file: one account per line, the account id (a node id's characters) and its
-// API key (16 to 256 printable characters without spaces), separated by white space. Blank lines
-// and lines starting with '#' are skipped. A repeated account or key is an error.
-std::expected<std::vector<AccountKey>, std::string> parse_accounts(const std::string& text,
-                                                                   const std::string& file);
 
 struct VenueSetup {
   exchange::VenueConfig config;
@@ -38,7 +27,7 @@ struct VenueSetup {
 // has an account but cannot log in.
 std::expected<VenueSetup, std::string> venue_setup(const scenario::Scenario& scenario,
                                                    const scenario::Node& node,
-                                                   const std::vector<AccountKey>& keys);
+                                                   const std::vector<accounts::AccountKey>& keys);
 
 // The manifest is the text form of the numbering a journal depends on (exchange id, symbols,
 // accounts in index order). A journal may be replayed by a venue whose manifest is the same, or

@@ -14,7 +14,7 @@
 
 namespace mkt::marketctl {
 
-std::expected<std::string, std::string> control_request(const RunPaths& run,
+std::expected<std::string, std::string> control_request(const runtime::RunPaths& run,
                                                         const std::string& request,
                                                         std::chrono::seconds timeout) {
   const auto path = run.control_socket().string();
@@ -69,14 +69,15 @@ double metric_sum(const std::string& text, const std::string& name) {
   return sum;
 }
 
-std::expected<const NodeRecord*, std::string> Market::running(const std::string& id) const {
+std::expected<const runtime::NodeRecord*, std::string> Market::running(
+    const std::string& id) const {
   const auto* node = state.find(id);
   if (!node) {
     std::string known;
     for (const auto& n : state.nodes) known += " " + n.id;
     return std::unexpected("no process '" + id + "' in this run; its processes are:" + known);
   }
-  if (node->state != NodeState::running) {
+  if (node->state != runtime::NodeState::running) {
     return std::unexpected(id + " is not running (" + std::string(to_string(node->state)) +
                            "): `marketctl restart " + id + "` starts it again");
   }
@@ -84,7 +85,8 @@ std::expected<const NodeRecord*, std::string> Market::running(const std::string&
 }
 
 std::shared_ptr<grpc::Channel> direct_channel(int port) {
-  return runtime::make_channel(loopback(port), {.node_id = "marketctl", .proxy_address = {}});
+  return runtime::make_channel(runtime::loopback(port),
+                               {.node_id = "marketctl", .proxy_address = {}});
 }
 
 std::chrono::system_clock::time_point deadline_in(std::chrono::milliseconds timeout) {
@@ -97,9 +99,9 @@ std::string rpc_error(const grpc::Status& status) {
 
 std::expected<Market, std::string> open_market(const std::string& run_dir) {
   Market market{.run = {std::filesystem::absolute(run_dir)}, .state = {}, .scenario = {}};
-  auto state = read_state(market.run);
+  auto state = runtime::read_state(market.run);
   if (!state) return std::unexpected(state.error());
-  if (!process_alive(state->supervisor) || state->phase == "stopped") {
+  if (!runtime::process_alive(state->supervisor) || state->phase == "stopped") {
     return std::unexpected("the market in " + run_dir + " is not running (its supervisor, pid " +
                            std::to_string(state->supervisor) +
                            ", is gone): start it with `marketctl up`");

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "mkt/runtime/run_folder.h"
 #include "mkt/scenario/scenario.h"
-#include "run.h"
 
 namespace grpc {
 class Channel;
@@ -19,7 +19,7 @@ class Status;
 namespace mkt::marketctl {
 
 // Sends one request line to the supervisor and returns its answer (first word "ok" or "error").
-std::expected<std::string, std::string> control_request(const RunPaths& run,
+std::expected<std::string, std::string> control_request(const runtime::RunPaths& run,
                                                         const std::string& request,
                                                         std::chrono::seconds timeout);
 
@@ -37,14 +37,15 @@ double metric_sum(const std::string& metrics_text, const std::string& name);
 
 // A running market as the commands see it: its state and its scenario.
 struct Market {
-  RunPaths run;
-  RunState state;
+  runtime::RunPaths run;
+  runtime::RunState state;
   scenario::Scenario scenario;
 
   // The record of a running node, or an error that says what is wrong and what to do.
-  std::expected<const NodeRecord*, std::string> running(const std::string& id) const;
+  std::expected<const runtime::NodeRecord*, std::string> running(const std::string& id) const;
   // A direct channel to a node's gRPC port ("grpc", or "control" for the proxy).
-  std::shared_ptr<grpc::Channel> channel(const NodeRecord& node, const char* port = "grpc") const {
+  std::shared_ptr<grpc::Channel> channel(const runtime::NodeRecord& node,
+                                         const char* port = "grpc") const {
     return direct_channel(node.port(port));
   }
 };

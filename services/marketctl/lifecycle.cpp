@@ -11,10 +11,10 @@
 
 #include "cli.h"
 #include "client.h"
+#include "mkt/accounts/accounts.h"
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
-#include "setup.h"
 #include "supervisor.h"
 
 namespace mkt::marketctl {
@@ -60,13 +60,13 @@ std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir) {
 constexpr const char* run_entries[] = {"scenario.yaml", "state", "addresses", "accounts", "epoch",
                                        "control.sock",  "logs",  "ports",     "data"};
 
-bool has_previous_run(const RunPaths& run) {
+bool has_previous_run(const runtime::RunPaths& run) {
   return fs::exists(run.state()) || fs::exists(run.dir / "data");
 }
 
 // The market's time 0, from which every agent computes the fundamental values: written at the
 // first start of a run (<run>/epoch), read back on --resume so the market's clock goes on.
-std::expected<std::int64_t, std::string> market_epoch(const RunPaths& run) {
+std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& run) {
   if (fs::exists(run.epoch())) {
     const auto text = runtime::read_file(run.epoch().string(), 64);
     if (!text) return std::unexpected(text.error());
@@ -84,11 +84,11 @@ std::expected<std::int64_t, std::string> market_epoch(const RunPaths& run) {
 
 // Writes <run>/accounts with a fresh key for every agent and the operator; an existing file
 // (--resume) keeps its keys and gains lines for accounts it lacks.
-std::expected<void, std::string> write_accounts(const RunPaths& run,
+std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
                                                 const scenario::Scenario& scenario) {
   std::string text;
   if (fs::exists(run.accounts())) {
-    auto existing = runtime::read_file(run.accounts().string(), 1 << 20);
+    auto existing = runtime::read_file(run.accounts().string(), accounts::file_bytes_max);
     if (!existing) return std::unexpected(existing.error());
     text = *existing;
   } else {
@@ -96,18 +96,18 @@ std::expected<void, std::string> write_accounts(const RunPaths& run,
         "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
         "# Clients send the key as gRPC metadata x-api-key.\n";
   }
-  auto existing = exchanged::parse_accounts(text, run.accounts().string());
+  auto existing = accounts::parse(text, run.accounts().string());
   if (!existing) return std::unexpected(existing.error());
   std::vector<std::string> accounts;
   for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
     accounts.push_back(agent->id);
   }
-  accounts.push_back(operator_account);
+  accounts.push_back(runtime::operator_account);
   for (const auto& account : accounts) {
     if (std::ranges::any_of(*existing, [&](const auto& k) { return k.account == account; })) {
       continue;
     }
-    text += account + " " + random_api_key() + "\n";
+    text += account + " " + runtime::random_api_key() + "\n";
   }
   return runtime::write_file_atomically(run.accounts().string(), text, 0600);
 }
@@ -115,7 +115,7 @@ std::expected<void, std::string> write_accounts(const RunPaths& run,
 // Waits until `pid` is gone (it is not our child: poll).
 bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (process_alive(pid)) {
+  while (runtime::process_alive(pid)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(20ms);
   }
@@ -170,7 +170,7 @@ int detach_and_supervise(const scenario::Scenario& scenario, const SupervisorOpt
     std::cout.flush();
   }
   ::close(pipe_fds[0]);
-  const auto state = read_state(run);
+  const auto state = runtime::read_state(run);
   return state && state->phase == "running" ? 0 : 1;
 }
 
@@ -202,7 +202,7 @@ int up_command(int argc, char** argv) {
   const auto vm = parse_command(
       argc, argv,
       "Usage: marketctl up <scenario.yaml> [--detach] [--run DIR] [options]\n\n"
-      "Starts every node of the scenario as a local process on loopback (the proxy, the "
+      "Starts every node of the scenario as a local process on runtime::loopback (the proxy, the "
       "validators,\nthe exchanges, the agents), waits until each serves and a Raft leader is "
       "elected, and\nsupervises them.\nCtrl-C stops everything; with --detach, `marketctl down` "
       "does. Each "
@@ -229,9 +229,9 @@ int up_command(int argc, char** argv) {
     return 1;
   }
   const auto run_dir = flags["run"].as<std::string>();
-  const RunPaths run{fs::absolute(run_dir)};
-  if (auto previous = read_state(run);
-      previous && process_alive(previous->supervisor) && previous->phase != "stopped") {
+  const runtime::RunPaths run{fs::absolute(run_dir)};
+  if (auto previous = runtime::read_state(run);
+      previous && runtime::process_alive(previous->supervisor) && previous->phase != "stopped") {
     return fail("up", "a market (" + previous->scenario + ") is already running in " + run_dir +
                           " (supervisor pid " + std::to_string(previous->supervisor) +
                           "): stop it with `marketctl down --run " + run_dir +
@@ -299,13 +299,13 @@ int down_command(int argc, char** argv) {
       options, {});
   if (!vm) return vm.error();
   const auto run_dir = (*vm)["run"].as<std::string>();
-  const RunPaths run{fs::absolute(run_dir)};
-  auto state = read_state(run);
+  const runtime::RunPaths run{fs::absolute(run_dir)};
+  auto state = runtime::read_state(run);
   if (!state) {
     return fail("down", state.error());
   }
   const auto timeout = std::chrono::seconds((*vm)["timeout"].as<int>());
-  if (process_alive(state->supervisor)) {
+  if (runtime::process_alive(state->supervisor)) {
     auto answer = control_request(run, "stop", 5s);
     if (!answer) ::kill(state->supervisor, SIGTERM);  // the socket is gone: the signal stops it too
     if (!wait_gone(state->supervisor, timeout)) {
@@ -321,7 +321,7 @@ int down_command(int argc, char** argv) {
   // Children die with their supervisor (PR_SET_PDEATHSIG); make sure of it.
   int left = 0;
   for (const auto& node : state->nodes) {
-    if (node.pid > 0 && process_alive(node.pid)) {
+    if (node.pid > 0 && runtime::process_alive(node.pid)) {
       std::cerr << "marketctl down: " << node.id << " (pid " << node.pid
                 << ") outlived its supervisor: SIGKILL\n";
       ::kill(node.pid, SIGKILL);

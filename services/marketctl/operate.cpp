@@ -12,6 +12,7 @@
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
 #include "mkt/agents/setup.h"
+#include "mkt/core/enum_table.h"
 #include "mkt/runtime/http_client.h"
 #include "units.h"
 
@@ -44,11 +45,11 @@ struct Sample {
   std::size_t links = 0;       // proxy
 };
 
-std::expected<std::string, std::string> metrics_of(const NodeRecord& node) {
+std::expected<std::string, std::string> metrics_of(const runtime::NodeRecord& node) {
   return runtime::http_get("127.0.0.1", node.port("metrics"), "/metrics", 1s);
 }
 
-Sample probe(const Market& market, const NodeRecord& node) {
+Sample probe(const Market& market, const runtime::NodeRecord& node) {
   Sample sample;
   if (node.role == "validator") {
     auto stub = lpb::Ledger::NewStub(market.channel(node));
@@ -150,7 +151,8 @@ int status_command(int argc, char** argv) {
   const auto look = [&] {
     std::vector<Sample> samples;
     for (const auto& node : nodes) {
-      samples.push_back(node.state == NodeState::running ? probe(*market, node) : Sample{});
+      samples.push_back(node.state == runtime::NodeState::running ? probe(*market, node)
+                                                                  : Sample{});
     }
     return samples;
   };
@@ -171,11 +173,13 @@ int status_command(int argc, char** argv) {
     const auto& a = first[i];
     const auto& b = second[i];
     std::string state(to_string(node.state));
-    if (node.state == NodeState::exited || node.state == NodeState::killed) {
+    if (node.state == runtime::NodeState::exited || node.state == runtime::NodeState::killed) {
       state += " (" + std::to_string(node.exit) + ")";
     }
     if (node.restarts != 0) state += ", " + std::to_string(node.restarts) + " restarts";
-    std::string health = node.state != NodeState::running ? "-" : b.answered ? "ok" : "no answer";
+    std::string health = node.state != runtime::NodeState::running ? "-"
+                         : b.answered                              ? "ok"
+                                                                   : "no answer";
     std::string raft = "-";
     std::string rates;
     if (b.answered && node.role == "validator") {
@@ -440,16 +444,16 @@ int link_command(int argc, char** argv) {
             [&](std::int64_t v) { changes.set_bandwidth_bps(v); });
     if (!ok) return 2;
     if (flags.count("distribution")) {
-      static const std::map<std::string, npb::Distribution> kinds{
-          {"uniform", npb::DISTRIBUTION_UNIFORM},
-          {"normal", npb::DISTRIBUTION_NORMAL},
-          {"exponential", npb::DISTRIBUTION_EXPONENTIAL},
-          {"pareto", npb::DISTRIBUTION_PARETO}};
-      auto it = kinds.find(flags["distribution"].as<std::string>());
-      if (it == kinds.end()) {
+      constexpr auto kinds = core::enum_table<npb::Distribution, std::string_view>(
+          {{npb::DISTRIBUTION_UNIFORM, "uniform"},
+           {npb::DISTRIBUTION_NORMAL, "normal"},
+           {npb::DISTRIBUTION_EXPONENTIAL, "exponential"},
+           {npb::DISTRIBUTION_PARETO, "pareto"}});
+      const auto kind = kinds.first_of(flags["distribution"].as<std::string>());
+      if (!kind) {
         return fail("link set", "--distribution must be uniform, normal, exponential or pareto", 2);
       }
-      changes.set_jitter_distribution(it->second);
+      changes.set_jitter_distribution(*kind);
     }
   }
   auto stub = netcontrol(flags, "link");

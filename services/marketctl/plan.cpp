@@ -50,15 +50,15 @@ StartPlan start_plan(const scenario::Scenario& scenario, PlanOptions options) {
 
 std::vector<std::string> command_line(const scenario::Scenario& scenario,
                                       const scenario::Node& node, const LaunchOptions& options,
-                                      const Ports& listen,
+                                      const runtime::Ports& listen,
                                       const std::map<std::string, std::string>& addresses,
                                       const std::string& proxy) {
   const auto& run = options.run;
   const auto listen_flag = [&](const std::string& name) {
     for (const auto& [n, port] : listen) {
-      if (n == name) return loopback(port);
+      if (n == name) return runtime::loopback(port);
     }
-    return loopback(0);
+    return runtime::loopback(0);
   };
   std::vector<std::string> args;
   switch (node.role) {
@@ -111,8 +111,8 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
   return args;
 }
 
-std::map<std::string, Ports> fixed_ports(const StartPlan& plan, int base_port) {
-  std::map<std::string, Ports> ports;
+std::map<std::string, runtime::Ports> fixed_ports(const StartPlan& plan, int base_port) {
+  std::map<std::string, runtime::Ports> ports;
   int next = base_port;
   for (const auto& stage : plan.stages) {
     for (const auto* node : stage) {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "mkt/runtime/run_folder.h"
 #include "mkt/scenario/scenario.h"
-#include "run.h"
 
 namespace mkt::marketctl {
 
@@ -26,7 +26,7 @@ struct Binaries {
 };
 
 struct LaunchOptions {
-  RunPaths run;
+  runtime::RunPaths run;
   Binaries binaries;
   std::string sync = "fsync";  // journals and write-ahead logs: fsync or none
   std::string topology;        // the scenario's topology override, passed on
@@ -54,11 +54,11 @@ StartPlan start_plan(const scenario::Scenario& scenario, PlanOptions options = {
 // from it); `proxy` is the proxy's host:port, or empty without one.
 std::vector<std::string> command_line(const scenario::Scenario& scenario,
                                       const scenario::Node& node, const LaunchOptions& options,
-                                      const Ports& listen,
+                                      const runtime::Ports& listen,
                                       const std::map<std::string, std::string>& addresses,
                                       const std::string& proxy);
 
 // With --base-port N, the ports of every node, N, N+1, ... in start order.
-std::map<std::string, Ports> fixed_ports(const StartPlan& plan, int base_port);
+std::map<std::string, runtime::Ports> fixed_ports(const StartPlan& plan, int base_port);
 
 }  // namespace mkt::marketctl

@@ -85,12 +85,13 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-bool live(const NodeRecord& rec) {
-  return rec.pid > 0 && (rec.state == NodeState::starting || rec.state == NodeState::running);
+bool live(const runtime::NodeRecord& rec) {
+  return rec.pid > 0 &&
+         (rec.state == runtime::NodeState::starting || rec.state == runtime::NodeState::running);
 }
 
 // Signals a supervised process. Never with pid <= 0: kill(0) would signal our own group.
-void signal_process(const NodeRecord& rec, int sig) {
+void signal_process(const runtime::NodeRecord& rec, int sig) {
   if (rec.pid > 0) ::kill(rec.pid, sig);
 }
 
@@ -211,7 +212,8 @@ class Supervisor {
   }
 
   void write_state() {
-    if (auto ok = runtime::write_file_atomically(run_.state().string(), format_state(state_));
+    if (auto ok =
+            runtime::write_file_atomically(run_.state().string(), runtime::format_state(state_));
         !ok) {
       progress_.line("marketctl: " + ok.error());
     }
@@ -219,7 +221,7 @@ class Supervisor {
 
   void write_addresses() {
     if (auto ok = runtime::write_file_atomically(run_.addresses().string(),
-                                                 format_addresses(state_.nodes));
+                                                 runtime::format_addresses(state_.nodes));
         !ok) {
       progress_.line("marketctl: " + ok.error());
     }
@@ -230,7 +232,7 @@ class Supervisor {
     write_state();
   }
 
-  NodeRecord& record(std::size_t i) { return state_.nodes[i]; }
+  runtime::NodeRecord& record(std::size_t i) { return state_.nodes[i]; }
 
   std::optional<std::size_t> find(const std::string& id) const {
     for (std::size_t i = 0; i < procs_.size(); ++i) {
@@ -241,7 +243,8 @@ class Supervisor {
 
   std::string proxy_address() const {
     for (const auto& node : state_.nodes) {
-      if (node.role == "proxy" && node.port("proxy") != 0) return loopback(node.port("proxy"));
+      if (node.role == "proxy" && node.port("proxy") != 0)
+        return runtime::loopback(node.port("proxy"));
     }
     return {};
   }
@@ -260,12 +263,12 @@ class Supervisor {
     auto& rec = record(i);
     // A restart reuses the ports the process had, so that everyone's addresses stay true (the
     // exchanges' --ledger list is fixed at their start).
-    Ports listen = rec.ports;
+    runtime::Ports listen = rec.ports;
     if (listen.empty()) {
       if (auto it = fixed_.find(rec.id); it != fixed_.end()) listen = it->second;
     }
     const auto args = command_line(scenario_, *proc.node, options_.launch, listen,
-                                   grpc_addresses(state_.nodes), proxy_address());
+                                   runtime::grpc_addresses(state_.nodes), proxy_address());
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -312,7 +315,7 @@ class Supervisor {
     }
     proc.stop_requested = false;
     rec.pid = pid;
-    rec.state = NodeState::starting;
+    rec.state = runtime::NodeState::starting;
     rec.exit = 0;
     write_state();
     return true;
@@ -330,9 +333,10 @@ class Supervisor {
         if (rec.pid != pid) continue;
         rec.exit = code;
         const bool expected = procs_[i].stop_requested;
-        rec.state = !expected                                             ? NodeState::exited
-                    : code == 128 + SIGKILL && state_.phase != "stopping" ? NodeState::killed
-                                                                          : NodeState::stopped;
+        rec.state = !expected ? runtime::NodeState::exited
+                    : code == 128 + SIGKILL && state_.phase != "stopping"
+                        ? runtime::NodeState::killed
+                        : runtime::NodeState::stopped;
         if (!expected && state_.phase == "running") {
           progress_.line(rec.id + " exited (" + describe_exit(code) +
                          "); it is not restarted: `marketctl restart " + rec.id + "`");
@@ -373,19 +377,19 @@ class Supervisor {
       for (std::size_t k = 0; k < which.size(); ++k) {
         if (ready[k]) continue;
         auto& rec = record(which[k]);
-        if (rec.state != NodeState::starting) {
+        if (rec.state != runtime::NodeState::starting) {
           report_exit(which[k], "while starting");
           return false;
         }
         auto text = runtime::read_file(run_.ports_file(rec.id).string(), 4096);
-        auto ports = text ? parse_ports(*text) : std::unexpected(std::string());
+        auto ports = text ? runtime::parse_ports(*text) : std::unexpected(std::string());
         if (!ports) {
           ++left;
           continue;
         }
         ready[k] = true;
         rec.ports = *ports;
-        rec.state = NodeState::running;
+        rec.state = runtime::NodeState::running;
         write_state();
         write_addresses();
         std::string where;
@@ -420,7 +424,7 @@ class Supervisor {
     }
     while (!stop_requested_) {
       for (std::size_t k = 0; k < stubs.size(); ++k) {
-        if (record(validators[k]).state != NodeState::running) continue;
+        if (record(validators[k]).state != runtime::NodeState::running) continue;
         grpc::ClientContext context;
         context.set_deadline(deadline_in(250ms));
         market::ledger::v1::ClusterStatus status;
@@ -437,7 +441,7 @@ class Supervisor {
       }
       reap();
       for (auto i : validators) {
-        if (record(i).state != NodeState::running) {
+        if (record(i).state != runtime::NodeState::running) {
           report_exit(i, "before a leader was elected");
           return false;
         }
@@ -475,12 +479,13 @@ class Supervisor {
                    " processes, logs in " + run_.logs().string());
     for (const auto& rec : state_.nodes) {
       if (rec.role == "proxy") {
-        progress_.line("  network: http://" + loopback(rec.port("http")) +
+        progress_.line("  network: http://" + runtime::loopback(rec.port("http")) +
                        "/v1/links (links), /v1/stats, /metrics; control gRPC on port " +
                        std::to_string(rec.port("control")));
       } else if (rec.role == "exchange") {
-        progress_.line("  " + rec.id + ": orders at " + loopback(rec.port("grpc")) +
-                       ", metrics at http://" + loopback(rec.port("metrics")) + "/metrics");
+        progress_.line("  " + rec.id + ": orders at " + runtime::loopback(rec.port("grpc")) +
+                       ", metrics at http://" + runtime::loopback(rec.port("metrics")) +
+                       "/metrics");
       }
     }
     progress_.line(
@@ -598,12 +603,12 @@ class Supervisor {
 
   const scenario::Scenario& scenario_;
   const SupervisorOptions& options_;
-  RunPaths run_;
+  runtime::RunPaths run_;
   Progress& progress_;
   StartPlan plan_;
-  std::map<std::string, Ports> fixed_;
+  std::map<std::string, runtime::Ports> fixed_;
   std::vector<Proc> procs_;  // parallel to state_.nodes
-  RunState state_;
+  runtime::RunState state_;
   int signal_fd_ = -1;
   int listen_fd_ = -1;
   bool stop_requested_ = false;

@@ -9,9 +9,9 @@
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "mkt/core/decimal.h"
+#include "mkt/core/enum_table.h"
+#include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/clock.h"
-#include "mkt/runtime/files.h"
-#include "setup.h"
 
 namespace mkt::marketctl {
 namespace {
@@ -45,8 +45,8 @@ std::string side_text(cpb::Side side) {
 }
 
 // The exchange named by --venue, or the only one.
-std::expected<const NodeRecord*, std::string> venue_of(const Market& market,
-                                                       const std::string& venue) {
+std::expected<const runtime::NodeRecord*, std::string> venue_of(const Market& market,
+                                                                const std::string& venue) {
   if (!venue.empty()) return market.running(venue);
   const auto exchanges = market.scenario.nodes_with_role(scenario::Role::exchange);
   if (exchanges.size() != 1) {
@@ -58,15 +58,11 @@ std::expected<const NodeRecord*, std::string> venue_of(const Market& market,
 }
 
 std::expected<std::string, std::string> api_key(const Market& market, const std::string& account) {
-  auto text = runtime::read_file(market.run.accounts().string(), 1 << 20);
-  if (!text) return std::unexpected(text.error());
-  auto accounts = exchanged::parse_accounts(*text, market.run.accounts().string());
-  if (!accounts) return std::unexpected(accounts.error());
-  for (const auto& entry : *accounts) {
-    if (entry.account == account) return entry.api_key;
-  }
+  const auto keys = runtime::read_accounts_file(market.run.accounts().string());
+  if (!keys) return std::unexpected(keys.error());
+  if (auto key = accounts::key_of(*keys, account)) return *key;
   return std::unexpected("no account '" + account + "' in " + market.run.accounts().string() +
-                         " (the scenario's agents and '" + operator_account + "')");
+                         " (the scenario's agents and '" + runtime::operator_account + "')");
 }
 
 void print_events(const epb::OrderResponse& response, const scenario::Symbol* symbol) {
@@ -102,7 +98,7 @@ int order_command(int argc, char** argv) {
       ("action", po::value<std::string>()->required(), "submit or cancel")
       ("venue", po::value<std::string>()->default_value(""),
        "the exchange (default: the only one)")
-      ("account", po::value<std::string>()->default_value(operator_account),
+      ("account", po::value<std::string>()->default_value(runtime::operator_account),
        "trade as this account (its key is in <run>/accounts)")
       ("symbol", po::value<std::string>()->default_value(""), "submit: the symbol")
       ("side", po::value<std::string>()->default_value(""), "submit: buy or sell")
@@ -192,14 +188,16 @@ int order_command(int argc, char** argv) {
       return *result;
     };
     const auto type = flags["type"].as<std::string>();
-    const std::map<std::string, epb::OrderType> types{{"limit", epb::ORDER_TYPE_LIMIT},
-                                                      {"market", epb::ORDER_TYPE_MARKET},
-                                                      {"stop", epb::ORDER_TYPE_STOP},
-                                                      {"stop-limit", epb::ORDER_TYPE_STOP_LIMIT}};
-    if (!types.contains(type)) {
+    constexpr auto types = core::enum_table<epb::OrderType, std::string_view>(
+        {{epb::ORDER_TYPE_LIMIT, "limit"},
+         {epb::ORDER_TYPE_MARKET, "market"},
+         {epb::ORDER_TYPE_STOP, "stop"},
+         {epb::ORDER_TYPE_STOP_LIMIT, "stop-limit"}});
+    const auto wire_type = types.first_of(type);
+    if (!wire_type) {
       return fail("order submit", "--type must be limit, market, stop or stop-limit", 2);
     }
-    request.set_type(types.at(type));
+    request.set_type(*wire_type);
     const bool priced = type == "limit" || type == "stop-limit";
     if (priced) {
       if (flags["price"].as<std::string>().empty()) {
@@ -218,11 +216,13 @@ int order_command(int argc, char** argv) {
       request.set_stop_price_ticks(*stop);
     }
     const auto tif = flags["tif"].as<std::string>();
-    const std::map<std::string, epb::TimeInForce> tifs{{"gtc", epb::TIME_IN_FORCE_GTC},
-                                                       {"ioc", epb::TIME_IN_FORCE_IOC},
-                                                       {"fok", epb::TIME_IN_FORCE_FOK}};
-    if (!tifs.contains(tif)) return fail("order submit", "--tif must be gtc, ioc or fok", 2);
-    if (type != "market") request.set_time_in_force(tifs.at(tif));
+    constexpr auto tifs =
+        core::enum_table<epb::TimeInForce, std::string_view>({{epb::TIME_IN_FORCE_GTC, "gtc"},
+                                                              {epb::TIME_IN_FORCE_IOC, "ioc"},
+                                                              {epb::TIME_IN_FORCE_FOK, "fok"}});
+    const auto wire_tif = tifs.first_of(tif);
+    if (!wire_tif) return fail("order submit", "--tif must be gtc, ioc or fok", 2);
+    if (type != "market") request.set_time_in_force(*wire_tif);
     request.set_post_only(flags.count("post-only") != 0);
     auto client_id = flags["client-id"].as<std::string>();
     if (client_id.empty()) client_id = "marketctl-" + std::to_string(runtime::wall_clock_ns());
@@ -336,9 +336,9 @@ int ledger_command(int argc, char** argv) {
   if (!market) return fail("ledger", market.error());
   // Ask any validator for the cluster's status; read from the leader unless told otherwise.
   lpb::ClusterStatus cluster;
-  const NodeRecord* source = nullptr;
+  const runtime::NodeRecord* source = nullptr;
   for (const auto& node : market->state.nodes) {
-    if (node.role != "validator" || node.state != NodeState::running) continue;
+    if (node.role != "validator" || node.state != runtime::NodeState::running) continue;
     auto stub = lpb::Ledger::NewStub(market->channel(node));
     grpc::ClientContext context;
     context.set_deadline(deadline_in(2s));

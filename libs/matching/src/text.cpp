@@ -2,94 +2,66 @@
 
 #include <fmt/format.h>
 
+#include "mkt/core/enum_table.h"
+
 namespace mkt::matching {
 
+namespace {
+
+using core::enum_table;
+
+constexpr auto side_names =
+    enum_table<Side, std::string_view>({{Side::buy, "buy"}, {Side::sell, "sell"}});
+constexpr auto order_type_names =
+    enum_table<OrderType, std::string_view>({{OrderType::limit, "limit"},
+                                             {OrderType::market, "market"},
+                                             {OrderType::stop, "stop"},
+                                             {OrderType::stop_limit, "stop_limit"}});
+constexpr auto tif_names = enum_table<TimeInForce, std::string_view>(
+    {{TimeInForce::gtc, "gtc"}, {TimeInForce::ioc, "ioc"}, {TimeInForce::fok, "fok"}});
+constexpr auto reject_names = enum_table<RejectReason, std::string_view>(
+    {{RejectReason::invalid_quantity, "invalid_quantity"},
+     {RejectReason::invalid_price, "invalid_price"},
+     {RejectReason::invalid_order_type, "invalid_order_type"},
+     {RejectReason::duplicate_order_id, "duplicate_order_id"},
+     {RejectReason::unknown_order, "unknown_order"},
+     {RejectReason::not_owner, "not_owner"},
+     {RejectReason::fok_unfillable, "fok_unfillable"},
+     {RejectReason::post_only_would_take, "post_only_would_take"},
+     {RejectReason::no_liquidity, "no_liquidity"},
+     {RejectReason::book_full, "book_full"}});
+constexpr auto cancel_names =
+    enum_table<CancelReason, std::string_view>({{CancelReason::requested, "requested"},
+                                                {CancelReason::ioc_remainder, "ioc_remainder"},
+                                                {CancelReason::self_trade, "self_trade"}});
+constexpr auto event_kind_names =
+    enum_table<EventKind, std::string_view>({{EventKind::accepted, "accepted"},
+                                             {EventKind::rejected, "rejected"},
+                                             {EventKind::fill, "fill"},
+                                             {EventKind::cancelled, "cancelled"},
+                                             {EventKind::modified, "modified"},
+                                             {EventKind::triggered, "triggered"},
+                                             {EventKind::level, "level"}});
+
+}  // namespace
+
 std::string_view to_string(Side side) {
-  return side == Side::buy ? "buy" : "sell";
+  return core::name_in(side_names, side);
 }
-
 std::string_view to_string(OrderType type) {
-  switch (type) {
-    case OrderType::limit:
-      return "limit";
-    case OrderType::market:
-      return "market";
-    case OrderType::stop:
-      return "stop";
-    case OrderType::stop_limit:
-      return "stop_limit";
-  }
-  return "?";
+  return core::name_in(order_type_names, type);
 }
-
 std::string_view to_string(TimeInForce tif) {
-  switch (tif) {
-    case TimeInForce::gtc:
-      return "gtc";
-    case TimeInForce::ioc:
-      return "ioc";
-    case TimeInForce::fok:
-      return "fok";
-  }
-  return "?";
+  return core::name_in(tif_names, tif);
 }
-
 std::string_view to_string(RejectReason reason) {
-  switch (reason) {
-    case RejectReason::invalid_quantity:
-      return "invalid_quantity";
-    case RejectReason::invalid_price:
-      return "invalid_price";
-    case RejectReason::invalid_order_type:
-      return "invalid_order_type";
-    case RejectReason::duplicate_order_id:
-      return "duplicate_order_id";
-    case RejectReason::unknown_order:
-      return "unknown_order";
-    case RejectReason::not_owner:
-      return "not_owner";
-    case RejectReason::fok_unfillable:
-      return "fok_unfillable";
-    case RejectReason::post_only_would_take:
-      return "post_only_would_take";
-    case RejectReason::no_liquidity:
-      return "no_liquidity";
-    case RejectReason::book_full:
-      return "book_full";
-  }
-  return "?";
+  return core::name_in(reject_names, reason);
 }
-
 std::string_view to_string(CancelReason reason) {
-  switch (reason) {
-    case CancelReason::requested:
-      return "requested";
-    case CancelReason::ioc_remainder:
-      return "ioc_remainder";
-    case CancelReason::self_trade:
-      return "self_trade";
-  }
-  return "?";
+  return core::name_in(cancel_names, reason);
 }
-
 std::string_view to_string(EventKind kind) {
-  switch (kind) {
-    case EventKind::accepted:
-      return "accepted";
-    case EventKind::rejected:
-      return "rejected";
-    case EventKind::fill:
-      return "fill";
-    case EventKind::cancelled:
-      return "cancelled";
-    case EventKind::modified:
-      return "modified";
-    case EventKind::triggered:
-      return "triggered";
-    case EventKind::level:
-      return "level";
-  }
-  return "?";
+  return core::name_in(event_kind_names, kind);
 }
 
 std::string to_string(const Event& e) {

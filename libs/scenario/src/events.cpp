@@ -4,9 +4,6 @@
 namespace mkt::scenario::detail {
 namespace {
 
-const std::vector<std::string> protocol_names = {"raft", "streamlet", "pow"};
-const std::vector<std::string> disruption_names = {"congestion", "node_failure", "regional_outage",
-                                                   "partition"};
 const std::vector<std::string> attack_names = {"silent", "equivocate", "double_spend",
                                                "fake_orders"};
 const std::vector<std::string> log_levels = {"trace", "debug", "info", "warn", "error"};
@@ -45,9 +42,7 @@ void read_groups(const MapReader& map, Disruption& out) {
 Consensus read_consensus(const MapReader& map) {
   Diagnostics& d = map.diagnostics();
   Consensus c;
-  if (auto p = map.choice("protocol", protocol_names, "consensus protocol")) {
-    c.protocol = static_cast<ConsensusProtocol>(*p);
-  }
+  c.protocol = map.choice("protocol", protocol_names, "consensus protocol").value_or(c.protocol);
   c.heartbeat_ms = map.integer_or("heartbeat_ms", c.heartbeat_ms, 1, 60'000);
   c.election_timeout_ms = map.integer_or("election_timeout_ms", c.election_timeout_ms, 2, 600'000);
   if (c.election_timeout_ms < 2 * c.heartbeat_ms) {
@@ -88,18 +83,15 @@ Disruption read_disruption(Diagnostics& d, const YAML::Node& node, const std::st
   out.name = name;
   out.line = line_of(node);
   const YAML::Node type_node = node.IsMap() ? node["type"] : YAML::Node();
-  std::optional<std::size_t> type;
-  if (type_node.IsDefined() && type_node.IsScalar()) {
-    const auto it = std::find(disruption_names.begin(), disruption_names.end(), type_node.Scalar());
-    if (it != disruption_names.end())
-      type = static_cast<std::size_t>(it - disruption_names.begin());
-  }
+  std::optional<DisruptionType> type;
+  if (type_node.IsDefined() && type_node.IsScalar())
+    type = disruption_names.first_of(type_node.Scalar());
   if (!type) {
     MapReader map(d, node, path, {"type"});
     map.choice("type", disruption_names, "disruption type", true);
     return out;
   }
-  out.type = static_cast<DisruptionType>(*type);
+  out.type = *type;
   std::vector<std::string_view> keys = {"type", "start_seconds", "duration_seconds"};
   switch (out.type) {
     case DisruptionType::congestion:

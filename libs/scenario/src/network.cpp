@@ -7,11 +7,6 @@
 namespace mkt::scenario::detail {
 namespace {
 
-const std::vector<std::string> topology_type_names = {
-    "star", "ring", "mesh", "hierarchical", "random", "geographic", "explicit"};
-const std::vector<std::string> distribution_names = {"constant", "uniform", "normal", "exponential",
-                                                     "pareto"};
-
 std::vector<std::string> numbered_sites(std::int64_t count) {
   std::vector<std::string> sites;
   for (std::int64_t i = 0; i < count; ++i) sites.push_back("node_" + std::to_string(i));
@@ -198,8 +193,7 @@ LinkSpec read_link_spec(const MapReader& map, bool latency_required) {
     const auto kind = map.choice("latency_distribution", distribution_names, "distribution");
     const YAML::Node params = map.child("latency_params", true);
     if (kind && params.IsDefined()) {
-      spec.latency = read_distribution(d, params, map.path_of("latency_params"),
-                                       static_cast<DistributionKind>(*kind));
+      spec.latency = read_distribution(d, params, map.path_of("latency_params"), *kind);
     }
   } else if (has_constant) {
     spec.latency.value_us = map.scaled("latency_ms", 3, 0, latency_us_max).value_or(0);
@@ -226,7 +220,7 @@ Topology read_topology(Diagnostics& d, const YAML::Node& node, const std::string
   t.name = name;
   const auto type = map.choice("type", topology_type_names, "topology type", true);
   if (!type) return t;
-  t.type = static_cast<TopologyType>(*type);
+  t.type = *type;
   const bool generated =
       t.type != TopologyType::geographic && t.type != TopologyType::explicit_links;
   if (generated) {

@@ -83,6 +83,15 @@ class MapReader {
   // One of `names` (matched case-insensitively), as its index.
   std::optional<std::size_t> choice(std::string_view key, const std::vector<std::string>& names,
                                     std::string_view what, bool required = false) const;
+  // One of a table's names, as its enum value.
+  template <class E, std::size_t N>
+  std::optional<E> choice(std::string_view key,
+                          const core::EnumTable<E, std::string_view, N>& names,
+                          std::string_view what, bool required = false) const {
+    const auto index = choice(key, names.seconds(), what, required);
+    if (!index) return std::nullopt;
+    return names.rows[*index].first;
+  }
   std::vector<std::string> text_list(std::string_view key, bool required = false) const;
 
  private:

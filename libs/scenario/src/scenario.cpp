@@ -5,81 +5,19 @@
 namespace mkt::scenario {
 
 std::string_view to_string(Role role) {
-  switch (role) {
-    case Role::exchange:
-      return "exchange";
-    case Role::validator:
-      return "validator";
-    case Role::agent:
-      return "agent";
-    case Role::proxy:
-      return "proxy";
-    case Role::monitor:
-      return "monitor";
-  }
-  return "?";
+  return core::name_in(role_names, role);
 }
-
 std::string_view to_string(TopologyType type) {
-  switch (type) {
-    case TopologyType::star:
-      return "star";
-    case TopologyType::ring:
-      return "ring";
-    case TopologyType::mesh:
-      return "mesh";
-    case TopologyType::hierarchical:
-      return "hierarchical";
-    case TopologyType::random:
-      return "random";
-    case TopologyType::geographic:
-      return "geographic";
-    case TopologyType::explicit_links:
-      return "explicit";
-  }
-  return "?";
+  return core::name_in(topology_type_names, type);
 }
-
 std::string_view to_string(DistributionKind kind) {
-  switch (kind) {
-    case DistributionKind::constant:
-      return "constant";
-    case DistributionKind::uniform:
-      return "uniform";
-    case DistributionKind::normal:
-      return "normal";
-    case DistributionKind::exponential:
-      return "exponential";
-    case DistributionKind::pareto:
-      return "pareto";
-  }
-  return "?";
+  return core::name_in(distribution_names, kind);
 }
-
 std::string_view to_string(ConsensusProtocol protocol) {
-  switch (protocol) {
-    case ConsensusProtocol::raft:
-      return "raft";
-    case ConsensusProtocol::streamlet:
-      return "streamlet";
-    case ConsensusProtocol::pow:
-      return "pow";
-  }
-  return "?";
+  return core::name_in(protocol_names, protocol);
 }
-
 std::string_view to_string(DisruptionType type) {
-  switch (type) {
-    case DisruptionType::congestion:
-      return "congestion";
-    case DisruptionType::node_failure:
-      return "node_failure";
-    case DisruptionType::regional_outage:
-      return "regional_outage";
-    case DisruptionType::partition:
-      return "partition";
-  }
-  return "?";
+  return core::name_in(disruption_names, type);
 }
 
 const Region* Topology::find_region(std::string_view region_name) const {

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "harness.h"
 #include "market/peer/v1/peer.grpc.pb.h"
 #include "mkt/agents/fundamental.h"
 #include "mkt/agents/setup.h"
@@ -17,11 +16,12 @@
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/http_client.h"
 #include "mkt/testing/eventually.h"
+#include "mkt/testing/marketctl.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using namespace mkt::marketctl::testing;
+using namespace mkt::testing::marketctl;
 using mkt::testing::eventually;
 using Clock = std::chrono::steady_clock;
 
@@ -66,7 +66,7 @@ void down(const std::string& run) {
 // A series of a node's metrics (as `agent_fills_total` or `agent_coordination_events{event="x"}`);
 // -1 when the node or the series is not there.
 double metric(const std::string& run, const std::string& node, const std::string& series) {
-  const auto state = mkt::marketctl::read_state({run});
+  const auto state = mkt::runtime::read_state({run});
   const auto* record = state ? state->find(node) : nullptr;
   if (record == nullptr) return -1;
   const auto text = mkt::runtime::http_get("127.0.0.1", record->port("metrics"), "/metrics", 2s);
@@ -184,7 +184,7 @@ TEST_CASE("agentd process: the Python custom agent attaches through the proxy an
                                          mkt::testing::ChildProcess::Capture::stdout_and_stderr);
   INFO(make.output());
   REQUIRE(make.wait() == 0);
-  const auto state = mkt::marketctl::read_state({run});
+  const auto state = mkt::runtime::read_state({run});
   REQUIRE(state.has_value());
   const auto port_of = [&](const std::string& node, const std::string& name) {
     const auto* record = state->find(node);
@@ -230,7 +230,7 @@ namespace peer = market::peer::v1;
 class Outsider {
  public:
   Outsider(const std::string& run, const std::string& node) : node_(node) {
-    const auto state = mkt::marketctl::read_state({run});
+    const auto state = mkt::runtime::read_state({run});
     REQUIRE(state.has_value());
     proxy_ = "127.0.0.1:" + std::to_string(state->find("netproxy")->port("proxy"));
     for (const auto& record : state->nodes) {

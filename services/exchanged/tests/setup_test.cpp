@@ -1,7 +1,6 @@
-// How an exchange is set up from its scenario and files: the accounts file's format and its
-// errors, the venue's symbols and accounts (scenario agents first, in order, then the file's
-// others), and the manifest rule that lets a journal be replayed only by a venue with the same
-// numbering (accounts may be appended).
+// How an exchange is set up from its scenario and files: the venue's symbols and accounts (scenario
+// agents first, in order, then the file's others), and the manifest rule that lets a journal be
+// replayed only by a venue with the same numbering (accounts may be appended).
 
 #include "setup.h"
 
@@ -11,37 +10,11 @@
 
 using namespace mkt::exchanged;
 
-TEST_CASE("accounts file: comments, blank lines and one account per line") {
-  const auto keys = parse_accounts(
-      "# keys\n\nalice  0123456789abcdef\ncarol\t"
-      "fedcba9876543210-x\n",
-      "a.txt");
-  REQUIRE(keys);
-  REQUIRE(keys->size() == 2);
-  CHECK((*keys)[1].account == "carol");
-  CHECK((*keys)[1].api_key == "fedcba9876543210-x");
-}
-
-TEST_CASE("accounts file errors name the line") {
-  CHECK(parse_accounts("alice\n", "a.txt").error() == "a.txt:1: expected '<account id> <api key>'");
-  CHECK(parse_accounts("alice k k2\n", "a.txt").error() ==
-        "a.txt:1: expected '<account id> <api key>'");
-  CHECK(parse_accounts("Alice 0123456789abcdef\n", "a.txt")
-            .error()
-            .starts_with("a.txt:1: account "
-                         "id 'Alice'"));
-  CHECK(parse_accounts("alice short\n", "a.txt").error() ==
-        "a.txt:1: the API key of 'alice' must be 16 to 256 printable characters");
-  CHECK(parse_accounts("alice 0123456789abcdef\nalice 0123456789abcdeX\n", "a.txt").error() ==
-        "a.txt:2: account 'alice' is listed twice");
-  CHECK(parse_accounts("alice 0123456789abcdef\nbob 0123456789abcdef\n", "a.txt").error() ==
-        "a.txt:2: the API key of 'bob' is another account's too");
-}
-
 TEST_CASE("the venue: scenario symbols and agents, then the file's other accounts") {
   auto scenario = mkt::runtime::load_scenario_file(NETMARKET_EXCHANGED_TESTS "/venue.yaml");
   REQUIRE(scenario);
-  const auto keys = parse_accounts("zed 0123456789abcdef-z\nbob 0123456789abcdef-b\n", "a.txt");
+  const auto keys =
+      mkt::accounts::parse("zed 0123456789abcdef-z\nbob 0123456789abcdef-b\n", "a.txt");
   const auto setup = venue_setup(*scenario, *scenario->find_node("ex-1"), *keys);
   REQUIRE(setup);
   const auto& config = setup->config;

@@ -142,9 +142,10 @@ TEST_CASE("marketctl: command lines carry the run folder, the proxy and the vali
 TEST_CASE("marketctl: fixed ports count up from the base in start order") {
   const auto s = load();
   const auto ports = fixed_ports(start_plan(s), 40000);
-  CHECK(ports.at("netproxy") == Ports{{"proxy", 40000}, {"control", 40001}, {"http", 40002}});
-  CHECK(ports.at("val-0") == Ports{{"grpc", 40003}, {"metrics", 40004}});
-  CHECK(ports.at("ex-b") == Ports{{"grpc", 40013}, {"metrics", 40014}});
-  CHECK(ports.at("alice") == Ports{{"grpc", 40015}, {"metrics", 40016}});
+  CHECK(ports.at("netproxy") ==
+        mkt::runtime::Ports{{"proxy", 40000}, {"control", 40001}, {"http", 40002}});
+  CHECK(ports.at("val-0") == mkt::runtime::Ports{{"grpc", 40003}, {"metrics", 40004}});
+  CHECK(ports.at("ex-b") == mkt::runtime::Ports{{"grpc", 40013}, {"metrics", 40014}});
+  CHECK(ports.at("alice") == mkt::runtime::Ports{{"grpc", 40015}, {"metrics", 40016}});
   CHECK_FALSE(ports.contains("bob"));
 }

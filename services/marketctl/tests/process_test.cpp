@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "harness.h"
+#include "mkt/runtime/run_folder.h"
 #include "mkt/testing/child_process.h"
 #include "mkt/testing/eventually.h"
-#include "run.h"
+#include "mkt/testing/marketctl.h"
 
 namespace {
 
@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using mkt::testing::eventually;
 using Clock = std::chrono::steady_clock;
-using namespace mkt::marketctl::testing;
+using namespace mkt::testing::marketctl;
 
 const std::string scenario_file = std::string(MARKETCTL_TESTS) + "/market.yaml";
 
@@ -232,7 +232,7 @@ TEST_CASE("marketctl process: a supervisor killed with SIGKILL takes its process
   const auto up = marketctl({"up", scenario_file, "--run", run, "--detach", "--sync", "none"});
   INFO(up.output);
   REQUIRE(up.code == 0);
-  const auto state = mkt::marketctl::read_state({run});
+  const auto state = mkt::runtime::read_state({run});
   REQUIRE(state.has_value());
   ::kill(state->supervisor, SIGKILL);
   CHECK(eventually([&] { return leftovers(run).empty(); }, 10s));
@@ -288,10 +288,10 @@ TEST_CASE(
       if (!line.empty() && line[0] != '#') accounts.push_back(line.substr(0, line.find(' ')));
     }
     REQUIRE(accounts.size() >= 3);  // two agents at least, and the operator
-    const auto state = mkt::marketctl::read_state({run});
+    const auto state = mkt::runtime::read_state({run});
     REQUIRE(state.has_value());
     CHECK(std::any_of(state->nodes.begin(), state->nodes.end(), [](const auto& node) {
-      return node.role == "agent" && node.state == mkt::marketctl::NodeState::running;
+      return node.role == "agent" && node.state == mkt::runtime::NodeState::running;
     }));
     std::string venue;
     for (const auto& node : state->nodes) {

@@ -13,7 +13,7 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <set>
 
-#include "harness.h"
+#include "mkt/testing/exchange_client.h"
 #include "processes.h"
 
 using namespace mkt::validatord::test;
@@ -294,7 +294,7 @@ TEST_CASE("validatord: bad submissions get precise statuses and change nothing")
 }
 
 TEST_CASE("validatord: a real exchange reports its trades to the ledger, end to end") {
-  using namespace mkt::exchanged::test;
+  using namespace mkt::testing::exchange_client;
   Cluster cluster({.validators = 3, .wal_sync = "none"});
   cluster.wait_for_leader();
   const std::string dir = temp_dir("exchange");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mkt/core/decimal.h"
+#include "mkt/core/enum_table.h"
 
 namespace mkt::scenario {
 
@@ -28,13 +29,34 @@ inline constexpr std::size_t sites_max = 1024;
 inline constexpr std::size_t symbols_per_market_max = 256;
 inline constexpr std::size_t errors_reported_max = 20;
 
+// Each enum's names in the file, one table read both ways (parsing and to_string).
 enum class Role { exchange, validator, agent, proxy, monitor };
+inline constexpr auto role_names =
+    core::enum_table<Role, std::string_view>({{Role::exchange, "exchange"},
+                                              {Role::validator, "validator"},
+                                              {Role::agent, "agent"},
+                                              {Role::proxy, "proxy"},
+                                              {Role::monitor, "monitor"}});
 std::string_view to_string(Role role);
 
 enum class TopologyType { star, ring, mesh, hierarchical, random, geographic, explicit_links };
+inline constexpr auto topology_type_names =
+    core::enum_table<TopologyType, std::string_view>({{TopologyType::star, "star"},
+                                                      {TopologyType::ring, "ring"},
+                                                      {TopologyType::mesh, "mesh"},
+                                                      {TopologyType::hierarchical, "hierarchical"},
+                                                      {TopologyType::random, "random"},
+                                                      {TopologyType::geographic, "geographic"},
+                                                      {TopologyType::explicit_links, "explicit"}});
 std::string_view to_string(TopologyType type);
 
 enum class DistributionKind { constant, uniform, normal, exponential, pareto };
+inline constexpr auto distribution_names = core::enum_table<DistributionKind, std::string_view>(
+    {{DistributionKind::constant, "constant"},
+     {DistributionKind::uniform, "uniform"},
+     {DistributionKind::normal, "normal"},
+     {DistributionKind::exponential, "exponential"},
+     {DistributionKind::pareto, "pareto"}});
 std::string_view to_string(DistributionKind kind);
 
 // A delay distribution. Which fields are used depends on the kind:
@@ -163,6 +185,10 @@ struct Node {
 };
 
 enum class ConsensusProtocol { raft, streamlet, pow };
+inline constexpr auto protocol_names = core::enum_table<ConsensusProtocol, std::string_view>(
+    {{ConsensusProtocol::raft, "raft"},
+     {ConsensusProtocol::streamlet, "streamlet"},
+     {ConsensusProtocol::pow, "pow"}});
 std::string_view to_string(ConsensusProtocol protocol);
 
 struct Consensus {
@@ -178,6 +204,11 @@ struct Consensus {
 };
 
 enum class DisruptionType { congestion, node_failure, regional_outage, partition };
+inline constexpr auto disruption_names = core::enum_table<DisruptionType, std::string_view>(
+    {{DisruptionType::congestion, "congestion"},
+     {DisruptionType::node_failure, "node_failure"},
+     {DisruptionType::regional_outage, "regional_outage"},
+     {DisruptionType::partition, "partition"}});
 std::string_view to_string(DisruptionType type);
 
 // Something that happens to the network at a time: applied by the proxy (and, for node failures,

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "mkt/runtime/run_folder.h"
 #include "mkt/testing/child_process.h"
-#include "run.h"
 
-namespace mkt::marketctl::testing {
+namespace mkt::testing::marketctl {
 
 namespace fs = std::filesystem;
 using mkt::testing::ChildProcess;
@@ -47,10 +47,10 @@ inline std::string run_dir(const std::string& name) {
 // any process whose command line names the folder.
 inline std::map<pid_t, std::string> leftovers(const std::string& run) {
   std::map<pid_t, std::string> found;
-  if (auto state = mkt::marketctl::read_state({run})) {
-    if (mkt::marketctl::process_alive(state->supervisor)) found[state->supervisor] = "supervisor";
+  if (auto state = mkt::runtime::read_state({run})) {
+    if (mkt::runtime::process_alive(state->supervisor)) found[state->supervisor] = "supervisor";
     for (const auto& node : state->nodes) {
-      if (mkt::marketctl::process_alive(node.pid)) found[node.pid] = node.id;
+      if (mkt::runtime::process_alive(node.pid)) found[node.pid] = node.id;
     }
   }
   for (const auto& entry : fs::directory_iterator("/proc")) {
@@ -60,7 +60,7 @@ inline std::map<pid_t, std::string> leftovers(const std::string& run) {
     std::ifstream in(entry.path() / "cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (pid != ::getpid() && cmdline.find(run) != std::string::npos &&
-        mkt::marketctl::process_alive(pid) && !found.contains(pid)) {
+        mkt::runtime::process_alive(pid) && !found.contains(pid)) {
       found[pid] = cmdline.substr(0, cmdline.find('\0'));
     }
   }
@@ -70,16 +70,16 @@ inline std::map<pid_t, std::string> leftovers(const std::string& run) {
 // Whether every node of the run's state stopped (on SIGTERM) with exit code 0; names the first
 // that did not on stderr.
 inline bool stopped_cleanly(const std::string& run) {
-  const auto state = mkt::marketctl::read_state({run});
+  const auto state = mkt::runtime::read_state({run});
   if (!state) return false;
   for (const auto& node : state->nodes) {
-    if (node.state != NodeState::stopped || node.exit != 0) {
+    if (node.state != runtime::NodeState::stopped || node.exit != 0) {
       std::fprintf(stderr, "%s: %s, exit %d\n", node.id.c_str(),
-                   std::string(to_string(node.state)).c_str(), node.exit);
+                   std::string(runtime::to_string(node.state)).c_str(), node.exit);
       return false;
     }
   }
   return true;
 }
 
-}  // namespace mkt::marketctl::testing
+}  // namespace mkt::testing::marketctl

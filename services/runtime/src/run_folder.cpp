@@ -1,4 +1,4 @@
-#include "run.h"
+#include "mkt/runtime/run_folder.h"
 
 #include <sys/random.h>
 
@@ -11,7 +11,7 @@
 
 #include "mkt/runtime/files.h"
 
-namespace mkt::marketctl {
+namespace mkt::runtime {
 namespace {
 
 constexpr std::array<std::string_view, 6> state_names{"pending", "starting", "running",
@@ -207,4 +207,4 @@ std::string random_api_key() {
   return key;
 }
 
-}  // namespace mkt::marketctl
+}  // namespace mkt::runtime

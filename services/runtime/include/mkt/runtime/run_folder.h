@@ -1,5 +1,6 @@
 #pragma once
 // The run folder of a market started by `marketctl up`: everything one run writes, in one place.
+// Here in the runtime because more than marketctl reads it (tests, and the tools that watch a run).
 //
 //   <run>/scenario.yaml      the scenario as started (every process reads this copy)
 //   <run>/state              what the supervisor knows: its pid, and every node's pid and ports
@@ -26,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-namespace mkt::marketctl {
+namespace mkt::runtime {
 
 struct RunPaths {
   std::filesystem::path dir;
@@ -100,4 +101,4 @@ std::string format_addresses(const std::vector<NodeRecord>& nodes);
 // A fresh API key: 32 hex digits from the kernel's random source.
 std::string random_api_key();
 
-}  // namespace mkt::marketctl
+}  // namespace mkt::runtime

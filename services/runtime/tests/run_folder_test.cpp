@@ -1,10 +1,10 @@
-#include "run.h"
+#include "mkt/runtime/run_folder.h"
 
 #include <unistd.h>
 
 #include <catch2/catch_test_macros.hpp>
 
-using namespace mkt::marketctl;
+using namespace mkt::runtime;
 
 TEST_CASE("marketctl: the state file reads back what was written") {
   RunState state;
