@@ -222,7 +222,7 @@ void Agent::open_session(Venue& venue) {
   Venue* v = &venue;
   const std::string key = options_.api_key;
   // Requests that queue while one is being written go out together, up to 16 KiB: well within
-  // exchanged's message limit (--max-message-bytes, 64 KiB by default).
+  // exchanged's message limit (--message-bytes-max, 64 KiB by default).
   venue.session = runtime::open_bidi<pb::SessionRequests, pb::SessionEvents>(
       strand_, [key](grpc::ClientContext& context) { context.AddMetadata("x-api-key", key); },
       [v](auto* context, auto* reactor) { v->stub->async()->OrderSession(context, reactor); },

@@ -26,6 +26,7 @@
 #include "mkt/agents/coordination.h"
 #include "mkt/agents/setup.h"
 #include "mkt/metrics/registry.h"
+#include "mkt/runtime/process.h"
 #include "mkt/runtime/stream.h"
 
 namespace market::exchange::v1 {
@@ -46,7 +47,7 @@ class AdaptiveTrader;
 
 namespace mkt::agentd {
 
-using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using runtime::Strand;
 
 struct AgentOptions {
   std::string node_id;

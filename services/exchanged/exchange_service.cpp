@@ -51,7 +51,7 @@ struct ExchangeService::Released {
 
 ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
                                  exchange::Settlement* settlement, JournalFile& journal,
-                                 Strand strand, metrics::Registry& registry)
+                                 runtime::Serial strand, metrics::Registry& registry)
     : options_(std::move(options)),
       venue_(venue),
       settlement_(settlement),

@@ -46,7 +46,7 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   // The venue, settlement and journal belong to `strand`; they and the registry must outlive the
   // service. Without a settlement (no ledger), trades are not kept for reporting.
   ExchangeService(ServiceOptions options, exchange::Venue& venue, exchange::Settlement* settlement,
-                  JournalFile& journal, Strand strand, metrics::Registry& metrics);
+                  JournalFile& journal, runtime::Serial strand, metrics::Registry& metrics);
   ~ExchangeService() override;
 
   grpc::ServerUnaryReactor* ListSymbols(grpc::CallbackServerContext* context,
@@ -130,7 +130,7 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   exchange::Venue& venue_;
   exchange::Settlement* settlement_;
   JournalFile& journal_;
-  Strand strand_;
+  runtime::Serial strand_;
   // All below on the strand.
   std::unordered_map<exchange::AccountId, std::vector<std::shared_ptr<Session>>> sessions_;
   std::list<Subscriber> subscribers_;

@@ -41,7 +41,7 @@ std::expected<std::string, std::string> read_all(int fd, const std::string& path
 }  // namespace
 
 std::expected<std::unique_ptr<JournalFile>, std::string> JournalFile::open(
-    JournalOptions options, Strand strand,
+    JournalOptions options, runtime::Serial strand,
     const std::function<void(const exchange::Record&)>& replay, ReplayStats& stats) {
   const int fd = ::open(options.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return std::unexpected("cannot open journal " + options.path + ": " + errno_text());
@@ -76,7 +76,7 @@ std::expected<std::unique_ptr<JournalFile>, std::string> JournalFile::open(
   return std::unique_ptr<JournalFile>(new JournalFile(std::move(options), std::move(strand), fd));
 }
 
-JournalFile::JournalFile(JournalOptions options, Strand strand, int fd)
+JournalFile::JournalFile(JournalOptions options, runtime::Serial strand, int fd)
     : options_(std::move(options)),
       strand_(std::move(strand)),
       fd_(fd),
@@ -131,7 +131,7 @@ void JournalFile::start_batch() {
   gathering_.clear();
   writing_callbacks_.swap(gathering_callbacks_);
   gathering_callbacks_.clear();
-  if (writing_.empty() || options_.sync == JournalOptions::Sync::none) {
+  if (writing_.empty() || options_.sync == runtime::SyncMode::none) {
     // Nothing to write (only after_pending callbacks, to run in order), or a write to the page
     // cache, which takes microseconds: done here, without a trip to the writer thread and back.
     // The callbacks still run from a post, after the requests already queued on the strand, which
@@ -154,7 +154,7 @@ void JournalFile::write_batch() {
     if (n <= 0) die("write to " + options_.path + " failed: " + errno_text());
     done += static_cast<std::size_t>(n);
   }
-  if (options_.sync == JournalOptions::Sync::fsync && ::fdatasync(fd_) != 0) {
+  if (options_.sync == runtime::SyncMode::fsync && ::fdatasync(fd_) != 0) {
     die("fdatasync of " + options_.path + " failed: " + errno_text());
   }
 }

@@ -2,12 +2,12 @@
 // The exchange's journal on disk: replayed on start, appended before anything is acknowledged.
 //
 // append() runs on the strand: it encodes the command into the batch being gathered and keeps the
-// callback. With Sync::fsync a writer thread writes each batch with write() and fdatasync(); with
-// Sync::none the strand writes it itself (to the page cache). Then the batch's callbacks run on the
-// strand, in order. While the writer is busy the next batch
-// gathers (group commit); with batch_delay > 0 a batch also waits that long before it is written,
-// to gather more. A failed write or sync ends the process: the venue would be ahead of its journal,
-// and nothing unwritten has been acknowledged.
+// callback. With SyncMode::fsync a writer thread writes each batch with write() and fdatasync();
+// with SyncMode::none the strand writes it itself (to the page cache). Then the batch's callbacks
+// run on the strand, in order. While the writer is busy the next batch gathers (group commit); with
+// batch_delay > 0 a batch also waits that long before it is written, to gather more. A failed write
+// or sync ends the process: the venue would be ahead of its journal, and nothing unwritten has been
+// acknowledged.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +21,7 @@
 
 #include "mkt/exchange/journal.h"
 #include "mkt/metrics/registry.h"
+#include "mkt/runtime/files.h"
 #include "mkt/runtime/serial.h"
 
 namespace mkt::exchanged {
@@ -28,11 +29,10 @@ namespace mkt::exchanged {
 // What the venue runs on: everything that touches it runs one piece at a time on this. A Serial
 // rather than an Asio strand, so that an order session's request runs on the gRPC thread that read
 // it when the venue is idle (mkt/runtime/serial.h).
-using Strand = runtime::Serial;
 
 struct JournalOptions {
   std::string path;
-  enum class Sync { fsync, none } sync = Sync::fsync;  // none: survives kill -9, not power loss
+  runtime::SyncMode sync = runtime::SyncMode::fsync;
   std::chrono::microseconds batch_delay{0};
   // Optional: each batch's time from starting its write to written (and synced), and its bytes.
   metrics::Histogram* batch_latency = nullptr;
@@ -49,7 +49,7 @@ class JournalFile {
   // Opens (creating) the file and replays every record through `replay`, before returning. A torn
   // last record is cut off; damage before the end is an error and the file is left untouched.
   static std::expected<std::unique_ptr<JournalFile>, std::string> open(
-      JournalOptions options, Strand strand,
+      JournalOptions options, runtime::Serial strand,
       const std::function<void(const exchange::Record&)>& replay, ReplayStats& stats);
   ~JournalFile();
 
@@ -61,14 +61,14 @@ class JournalFile {
   void close();
 
  private:
-  JournalFile(JournalOptions options, Strand strand, int fd);
+  JournalFile(JournalOptions options, runtime::Serial strand, int fd);
   void schedule();
   void start_batch();
   void write_batch();  // writing_ to the file, synced as configured; ends the process on failure
   void on_batch_written(std::size_t bytes);
 
   JournalOptions options_;
-  Strand strand_;
+  runtime::Serial strand_;
   int fd_;
   std::string gathering_;  // the next batch's bytes
   std::vector<std::function<void()>> gathering_callbacks_;

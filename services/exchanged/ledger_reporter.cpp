@@ -25,7 +25,7 @@ std::string trailing(const grpc::ClientContext& context, const std::string& key)
 
 LedgerReporter::LedgerReporter(ReporterOptions options, const exchange::Venue& venue,
                                exchange::Settlement& settlement, JournalFile& journal,
-                               Strand strand, metrics::Registry& registry)
+                               runtime::Serial strand, metrics::Registry& registry)
     : options_(std::move(options)),
       venue_(venue),
       settlement_(settlement),

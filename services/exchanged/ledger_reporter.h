@@ -37,7 +37,7 @@ class LedgerReporter {
  public:
   // The venue, settlement and journal belong to `strand`; all must outlive the reporter.
   LedgerReporter(ReporterOptions options, const exchange::Venue& venue,
-                 exchange::Settlement& settlement, JournalFile& journal, Strand strand,
+                 exchange::Settlement& settlement, JournalFile& journal, runtime::Serial strand,
                  metrics::Registry& registry);
   ~LedgerReporter();
 
@@ -59,7 +59,7 @@ class LedgerReporter {
   const exchange::Venue& venue_;
   exchange::Settlement& settlement_;
   JournalFile& journal_;
-  Strand strand_;
+  runtime::Serial strand_;
   std::map<std::string, std::unique_ptr<market::ledger::v1::Ledger::Stub>> stubs_;
   std::string target_;
   std::size_t next_address_ = 0;

@@ -24,13 +24,14 @@
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
 #include "mkt/netmodel/links.h"
 #include "mkt/runtime/http_server.h"
+#include "mkt/runtime/process.h"
 #include "mkt/runtime/telemetry.h"
 #include "proxy.h"
 
 namespace mkt::netproxy {
 
 namespace pb = market::netcontrol::v1;
-using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using runtime::Strand;
 
 // proto <-> model, with what is wrong with a request.
 std::expected<netmodel::LinkParams, std::string> to_params(const pb::LinkParams& in);

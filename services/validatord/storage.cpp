@@ -190,7 +190,7 @@ std::expected<void, std::string> RaftStorage::append(const std::string& bytes) {
     preallocated_to_ = wal_bytes_;
     preallocate(fd_, wal_bytes_);
   }
-  if (options_.fsync && ::fdatasync(fd_) != 0) {
+  if (options_.sync == runtime::SyncMode::fsync && ::fdatasync(fd_) != 0) {
     return std::unexpected(system_error(options_.dir + "/wal: fdatasync"));
   }
   return {};

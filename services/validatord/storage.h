@@ -16,12 +16,13 @@
 #include <string>
 
 #include "mkt/raft/node.h"
+#include "mkt/runtime/files.h"
 
 namespace mkt::validatord {
 
 struct StorageOptions {
   std::string dir;
-  bool fsync = true;  // false: the page cache only (survives kill -9, not a power cut)
+  runtime::SyncMode sync = runtime::SyncMode::fsync;
 };
 
 struct RecoveryStats {

@@ -647,7 +647,7 @@ void Validator::flush(Peer& peer) {
     }
     peer.address = *address;
     runtime::ChannelConfig channel{options_.node_id, options_.proxy_address,
-                                   options_.peer_max_message_bytes, 500};
+                                   options_.peer_message_bytes_max, 500};
     peer.stub = rpb::Raft::NewStub(runtime::make_channel(peer.address, channel));
   }
   auto envelope = std::make_shared<rpb::Envelope>();

@@ -29,13 +29,14 @@
 #include "mkt/metrics/registry.h"
 #include "mkt/raft/node.h"
 #include "mkt/runtime/address_book.h"
+#include "mkt/runtime/process.h"
 #include "mkt/runtime/stream.h"
 #include "mkt/runtime/unary.h"
 #include "storage.h"
 
 namespace mkt::validatord {
 
-using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+using runtime::Strand;
 
 struct ValidatorOptions {
   std::string node_id;
@@ -54,7 +55,7 @@ struct ValidatorOptions {
   std::size_t waiting_submissions_max = 10'000;
   std::size_t peer_queue_messages_max = 10'000;
   std::size_t envelope_bytes_max = 8 << 20;
-  int peer_max_message_bytes = 256 << 20;
+  int peer_message_bytes_max = 256 << 20;
   std::chrono::milliseconds peer_timeout{2000};
   std::chrono::milliseconds snapshot_timeout{30'000};
 };

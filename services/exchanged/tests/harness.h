@@ -62,14 +62,14 @@ inline VenueSetup test_setup() {
 class TestVenue {
  public:
   // With ledger addresses, trades are reported there in batches of at most `batch_max`.
-  explicit TestVenue(const std::string& journal_path, int max_message_bytes = 64 * 1024,
+  explicit TestVenue(const std::string& journal_path, int message_bytes_max = 64 * 1024,
                      std::vector<std::string> ledger = {}, std::size_t batch_max = 4096) {
     VenueSetup setup = test_setup();
     venue_ = std::make_unique<exchange::Venue>(setup.config);
     if (!ledger.empty()) settlement_.emplace(batch_max);
     JournalOptions options;
     options.path = journal_path;
-    options.sync = JournalOptions::Sync::none;
+    options.sync = runtime::SyncMode::none;
     auto journal = JournalFile::open(
         options, strand_,
         [this](const exchange::Record& record) {
@@ -96,7 +96,7 @@ class TestVenue {
     service_ = std::make_unique<ExchangeService>(service_options, *venue_, settlement(), *journal_,
                                                  strand_, registry_);
     server_ = std::make_unique<runtime::RpcServer>(
-        runtime::ServerOptions{"127.0.0.1:0", max_message_bytes});
+        runtime::ServerOptions{"127.0.0.1:0", message_bytes_max});
     server_->add_service(service_.get());
     server_->add_service(&telemetry_);
     if (auto port = server_->start(); !port) throw std::runtime_error(port.error());
@@ -128,7 +128,7 @@ class TestVenue {
 
  private:
   mkt::testing::IoThread io_;
-  Strand strand_{io_.io()};
+  runtime::Serial strand_{io_.io()};
   ReplayStats replay_;
   metrics::Registry registry_;
   runtime::TelemetryService telemetry_{strand_, "ex-1", registry_};

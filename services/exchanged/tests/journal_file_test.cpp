@@ -28,7 +28,7 @@ std::vector<std::uint64_t> replay(const std::string& path, ReplayStats& stats,
   Loop loop;
   std::vector<std::uint64_t> ids;
   auto file = JournalFile::open(
-      {path}, mkt::exchanged::Strand(loop.io()),
+      {path}, mkt::runtime::Serial(loop.io()),
       [&](const mkt::exchange::Record& r) {
         ids.push_back(
             std::get<mkt::exchange::CancelCommand>(std::get<mkt::exchange::Command>(r)).order_id);
@@ -42,8 +42,8 @@ std::vector<std::uint64_t> replay(const std::string& path, ReplayStats& stats,
 
 TEST_CASE("durable callbacks run in order, once each, in every sync mode") {
   for (const auto& [sync, delay] :
-       {std::pair{JournalOptions::Sync::fsync, 0us}, std::pair{JournalOptions::Sync::none, 0us},
-        std::pair{JournalOptions::Sync::fsync, 200us}}) {
+       {std::pair{mkt::runtime::SyncMode::fsync, 0us}, std::pair{mkt::runtime::SyncMode::none, 0us},
+        std::pair{mkt::runtime::SyncMode::fsync, 200us}}) {
     mkt::exchanged::test::TempDir dir;
     const std::string path = dir.file("journal");
     std::vector<std::uint64_t> durable;
@@ -51,7 +51,7 @@ TEST_CASE("durable callbacks run in order, once each, in every sync mode") {
       Loop loop;
       ReplayStats stats;
       JournalOptions options{path, sync, delay};
-      const mkt::exchanged::Strand strand(loop.io());
+      const mkt::runtime::Serial strand(loop.io());
       auto file = JournalFile::open(
           options, strand, [](const auto&) {}, stats);
       REQUIRE(file);

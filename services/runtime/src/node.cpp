@@ -5,10 +5,9 @@
 namespace mkt::runtime {
 
 std::expected<NodePorts, std::string> serve_node(ProcessRunner& runner, RpcServer& server,
-                                                 HttpServer& metrics,
-                                                 const boost::program_options::variables_map& flags,
+                                                 HttpServer& metrics, const ServiceContext& context,
                                                  std::chrono::milliseconds drain) {
-  const auto metrics_port = metrics.start(flags["metrics-listen"].as<std::string>());
+  const auto metrics_port = metrics.start(context.metrics_listen);
   if (!metrics_port) return std::unexpected(metrics_port.error());
   const auto port = server.start();
   if (!port) {
@@ -17,7 +16,8 @@ std::expected<NodePorts, std::string> serve_node(ProcessRunner& runner, RpcServe
   }
   runner.stop_server_on_stop(server, drain);
   runner.on_stop([&metrics] { metrics.stop(); });
-  if (auto written = write_ports_file(flags, {{"grpc", *port}, {"metrics", *metrics_port}});
+  if (auto written =
+          write_ports_file(context.flags(), {{"grpc", *port}, {"metrics", *metrics_port}});
       !written) {
     return std::unexpected(written.error());
   }

@@ -18,7 +18,7 @@ tpb::Event::KindCase telemetry_kind(const std::string& name) {
   return static_cast<tpb::Event::KindCase>(field->number());
 }
 
-TelemetryService::TelemetryService(Strand strand, std::string node_id,
+TelemetryService::TelemetryService(Executor strand, std::string node_id,
                                    const metrics::Registry& registry, StreamOptions options)
     : strand_(std::move(strand)),
       node_id_(std::move(node_id)),

@@ -35,7 +35,8 @@ raft::Entry entry(std::uint64_t term, std::uint64_t index, std::string data = "x
 std::unique_ptr<RaftStorage> open(const Dir& dir, raft::Restore& restored,
                                   RecoveryStats* stats = nullptr) {
   RecoveryStats ignored;
-  auto storage = RaftStorage::open({dir.str(), true}, restored, stats ? *stats : ignored);
+  auto storage = RaftStorage::open({dir.str(), mkt::runtime::SyncMode::fsync}, restored,
+                                   stats ? *stats : ignored);
   INFO((storage ? std::string() : storage.error()));
   REQUIRE(storage);
   return std::move(*storage);
@@ -100,7 +101,7 @@ TEST_CASE("validator storage: a torn tail is cut, damage before the end is refus
   }
   raft::Restore restored;
   RecoveryStats stats;
-  auto refused = RaftStorage::open({dir.str(), true}, restored, stats);
+  auto refused = RaftStorage::open({dir.str(), mkt::runtime::SyncMode::fsync}, restored, stats);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.error(), ContainsSubstring("checksum"));
 }

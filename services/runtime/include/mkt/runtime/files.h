@@ -8,6 +8,11 @@
 
 namespace mkt::runtime {
 
+// What reaches the disk before an acknowledgement (a journal's, a write-ahead log's): fsync (a
+// power cut loses nothing acknowledged) or none (the page cache: survives kill -9, not a power
+// cut).
+enum class SyncMode { fsync, none };
+
 // The whole file, if it has at most `max_bytes`. Errors: "<path>: cannot open the file",
 // "<path>: the file is larger than N bytes".
 std::expected<std::string, std::string> read_file(const std::string& path, std::size_t max_bytes);

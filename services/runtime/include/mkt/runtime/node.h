@@ -3,7 +3,6 @@
 // (GET /metrics on --metrics-listen), write the ports file (grpc, metrics), and have the runner
 // stop both when it stops.
 
-#include <boost/program_options/variables_map.hpp>
 #include <chrono>
 #include <expected>
 #include <string>
@@ -11,6 +10,7 @@
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
+#include "mkt/runtime/service_main.h"
 
 namespace mkt::runtime {
 
@@ -23,8 +23,7 @@ struct NodePorts {
 // and registers the stops: the server, draining calls for up to `drain`, then the metrics.
 // Register the node's own stop hooks first, so that they run before. The error says what failed.
 std::expected<NodePorts, std::string> serve_node(ProcessRunner& runner, RpcServer& server,
-                                                 HttpServer& metrics,
-                                                 const boost::program_options::variables_map& flags,
+                                                 HttpServer& metrics, const ServiceContext& context,
                                                  std::chrono::milliseconds drain);
 
 }  // namespace mkt::runtime

@@ -19,6 +19,10 @@ namespace mkt::runtime {
 
 class RpcServer;
 
+// The strand that owns a service's core object (a Raft node, an agent, the proxy's control), when
+// it is not a runtime::Serial. One name for it in every service.
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
 class ProcessRunner {
  public:
   ProcessRunner();
@@ -27,9 +31,7 @@ class ProcessRunner {
   ProcessRunner& operator=(const ProcessRunner&) = delete;
 
   boost::asio::io_context& io() { return io_; }
-  boost::asio::strand<boost::asio::io_context::executor_type> make_strand() {
-    return boost::asio::make_strand(io_);
-  }
+  Strand make_strand() { return boost::asio::make_strand(io_); }
 
   // Before run(). Hooks run in order, on the stopping thread.
   void on_stop(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }

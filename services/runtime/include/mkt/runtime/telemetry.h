@@ -21,11 +21,11 @@ namespace mkt::runtime {
 class TelemetryService final : public market::telemetry::v1::Telemetry::CallbackService {
  public:
   // The owner's strand (or runtime::Serial): anything that runs its work one piece at a time.
-  using Strand = boost::asio::any_io_executor;
+  using Executor = boost::asio::any_io_executor;
   using Event = market::telemetry::v1::Event;
 
   // The registry must outlive the service.
-  TelemetryService(Strand strand, std::string node_id, const metrics::Registry& registry,
+  TelemetryService(Executor strand, std::string node_id, const metrics::Registry& registry,
                    StreamOptions options = {.queued_messages_max = 10'000, .drop_when_full = true});
 
   // On the strand: whether any subscriber takes events of this kind.
@@ -48,7 +48,7 @@ class TelemetryService final : public market::telemetry::v1::Telemetry::Callback
     std::vector<bool> kinds;  // by Event::KindCase
   };
 
-  Strand strand_;
+  Executor strand_;
   std::string node_id_;
   const metrics::Registry& registry_;
   StreamOptions options_;

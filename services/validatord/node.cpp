@@ -1,0 +1,114 @@
+#include "node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "mkt/runtime/http_server.h"
+#include "mkt/runtime/node.h"
+#include "mkt/runtime/process.h"
+#include "mkt/runtime/server.h"
+#include "storage.h"
+#include "validator.h"
+
+namespace mkt::validatord {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The validator's options from the scenario and the flags; the error is a bad command line.
+std::expected<ValidatorOptions, std::string> validator_options(
+    const runtime::ServiceContext& context) {
+  const scenario::Scenario& scenario = context.scenario;
+  const auto& flags = context.flags();
+  ValidatorOptions options;
+  options.node_id = context.node_id();
+  for (const auto* node : scenario.nodes_with_role(scenario::Role::validator)) {
+    options.validators.push_back(node->id);
+  }
+  const auto tick_ms = flags.count("tick-ms")
+                           ? flags["tick-ms"].as<unsigned>()
+                           : static_cast<unsigned>(scenario.consensus.heartbeat_ms);
+  const auto election_ms = flags.count("election-timeout-ms")
+                               ? flags["election-timeout-ms"].as<unsigned>()
+                               : static_cast<unsigned>(scenario.consensus.election_timeout_ms);
+  if (tick_ms == 0 || election_ms < 2 * tick_ms) {
+    return std::unexpected(
+        fmt::format("the election timeout ({} ms) must be at least twice the heartbeat ({} ms)",
+                    election_ms, tick_ms));
+  }
+  options.tick = std::chrono::milliseconds(tick_ms);
+  options.election_ticks = static_cast<int>(election_ms / tick_ms);
+  options.seed = scenario.seed ^ std::hash<std::string>{}(context.node_id());
+  options.compact_entries = flags["compact-entries"].as<std::uint64_t>();
+  options.proxy_address = context.proxy.value_or("");
+  return options;
+}
+
+void log_recovery(const RecoveryStats& recovery, const raft::Restore& restore) {
+  spdlog::info("recovered {} log records ({} torn bytes cut): term {}, commit {}, {} entries{}",
+               recovery.records, recovery.torn_bytes_dropped, restore.hard_state.term,
+               restore.hard_state.commit, restore.entries.size(),
+               restore.snapshot
+                   ? fmt::format(" after a snapshot at {}", restore.snapshot->meta.index)
+                   : std::string());
+}
+
+}  // namespace
+
+int run_node(runtime::ServiceContext& context) {
+  if (context.scenario.consensus.protocol != scenario::ConsensusProtocol::raft) {
+    spdlog::error("the scenario's protocol is {}; only raft is implemented",
+                  scenario::to_string(context.scenario.consensus.protocol));
+    return 2;
+  }
+  if (context.flag("data-dir").empty()) {
+    spdlog::error("--data-dir <dir> is required (see validatord --help)");
+    return 2;
+  }
+  auto options = validator_options(context);
+  if (!options) {
+    spdlog::error("{}", options.error());
+    return 2;
+  }
+  if (auto added = context.add_addresses("peer"); !added) {
+    spdlog::error("{}", added.error());
+    return 2;
+  }
+  raft::Restore restore;
+  RecoveryStats recovery;
+  auto storage = RaftStorage::open({context.flag("data-dir"), context.sync}, restore, recovery);
+  if (!storage) {
+    spdlog::error("{}", storage.error());
+    return 1;
+  }
+  log_recovery(recovery, restore);
+
+  metrics::Registry registry;
+  runtime::ProcessRunner runner;
+  auto strand = runner.make_strand();
+  const auto tick = options->tick;
+  const auto election_ticks = options->election_ticks;
+  Validator validator(strand, std::move(*options), context.addresses, **storage, std::move(restore),
+                      registry);
+  runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
+  runtime::RpcServer server(
+      {context.listen, static_cast<int>(context.flags()["message-bytes-max"].as<unsigned>())});
+  server.add_service(validator.ledger_service());
+  server.add_service(validator.raft_service());
+  runner.on_stop_in(strand, [&] { validator.stop(); });
+  const auto ports = runtime::serve_node(runner, server, metrics_server, context, 2s);
+  if (!ports) {
+    spdlog::error("{}", ports.error());
+    return 1;
+  }
+  boost::asio::post(strand, [&] { validator.start(); });
+  spdlog::info(
+      "validator {} listening on port {}; metrics on port {}; heartbeat {} ms, election timeout "
+      "{} ms",
+      context.node_id(), ports->grpc, ports->metrics, tick.count(), tick.count() * election_ticks);
+  return runner.run();
+}
+
+}  // namespace mkt::validatord
