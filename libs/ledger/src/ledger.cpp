@@ -31,6 +31,58 @@ bool read_trade(core::ByteReader& r, Trade& t) {
          r.enumeration(t.aggressor, 3) && r.integer(t.executed_at_ns);
 }
 
+// The state hash is a sum (mod 2^64) of one hash per item of state: an exchange's sequence, an
+// account's cash, a position, a kept trade, and the applied index with the trade count. A change
+// subtracts the item's old hash and adds its new one, so applying a batch costs O(its trades) and
+// hash() is O(1); equal states give equal sums whatever order they were reached in.
+template <class Write>
+std::uint64_t item_hash(char tag, Write write) {
+  std::string bytes(1, tag);
+  core::ByteWriter w(bytes);
+  write(w);
+  return core::mix64(core::fnv1a64(bytes));
+}
+
+std::uint64_t header_hash(std::uint64_t applied_index, std::uint64_t trades_applied) {
+  return item_hash('h', [&](core::ByteWriter& w) {
+    w.integer(applied_index);
+    w.integer(trades_applied);
+  });
+}
+
+std::uint64_t exchange_hash(const std::string& id, std::uint64_t sequence, std::uint64_t index) {
+  return item_hash('e', [&](core::ByteWriter& w) {
+    w.text(id);
+    w.integer(sequence);
+    w.integer(index);
+  });
+}
+
+std::uint64_t cash_hash(const std::string& account, std::int64_t cash) {
+  return item_hash('c', [&](core::ByteWriter& w) {
+    w.text(account);
+    w.integer(cash);
+  });
+}
+
+std::uint64_t position_hash(const std::string& account,
+                            const std::pair<std::string, std::string>& key, std::int64_t quantity) {
+  return item_hash('p', [&](core::ByteWriter& w) {
+    w.text(account);
+    w.text(key.first);
+    w.text(key.second);
+    w.integer(quantity);
+  });
+}
+
+std::uint64_t trade_hash(const StoredTrade& stored) {
+  return item_hash('t', [&](core::ByteWriter& w) {
+    w.text(stored.exchange_id);
+    w.integer(stored.index);
+    write_trade(w, stored.trade);
+  });
+}
+
 }  // namespace
 
 std::expected<void, std::string> check(const Batch& batch) {
@@ -120,26 +172,54 @@ Applied Ledger::apply(std::uint64_t index, const Batch& batch) {
     if (expected == 1) exchanges_.erase(batch.exchange_id);  // leave no trace
     return {Outcome::out_of_order, 0, expected};
   }
+  if (exchange.last_sequence > 0) {
+    items_hash_ -= exchange_hash(batch.exchange_id, exchange.last_sequence, exchange.last_index);
+  }
   exchange.last_sequence = batch.sequence;
   exchange.last_index = index;
+  items_hash_ += exchange_hash(batch.exchange_id, exchange.last_sequence, exchange.last_index);
   for (const Trade& t : batch.trades) {
-    Account& buyer = accounts_[t.buyer];
-    buyer.cash -= t.notional;
-    buyer.positions[{batch.exchange_id, t.symbol}] += t.quantity_lots;
-    Account& seller = accounts_[t.seller];
-    seller.cash += t.notional;
-    seller.positions[{batch.exchange_id, t.symbol}] -= t.quantity_lots;
+    move(t.buyer, -t.notional, {batch.exchange_id, t.symbol}, t.quantity_lots);
+    move(t.seller, t.notional, {batch.exchange_id, t.symbol}, -t.quantity_lots);
     trade_ids_[{batch.exchange_id, t.trade_id}] = first_ordinal_ + trades_.size();
     trades_.push_back({batch.exchange_id, t, index});
+    items_hash_ += trade_hash(trades_.back());
     ++trades_applied_;
     trim();
   }
   return {Outcome::committed, index, 0};
 }
 
+void Ledger::move(const std::string& account_id, std::int64_t cash,
+                  const std::pair<std::string, std::string>& key, std::int64_t quantity) {
+  const auto [found, added] = accounts_.try_emplace(account_id);
+  Account& account = found->second;
+  if (!added) items_hash_ -= cash_hash(account_id, account.cash);
+  account.cash += cash;
+  items_hash_ += cash_hash(account_id, account.cash);
+  const auto [position, opened] = account.positions.try_emplace(key, 0);
+  if (!opened) items_hash_ -= position_hash(account_id, key, position->second);
+  position->second += quantity;
+  items_hash_ += position_hash(account_id, key, position->second);
+}
+
+std::uint64_t Ledger::recompute_hash() const {
+  std::uint64_t sum = 0;
+  for (const auto& [id, state] : exchanges_) {
+    sum += exchange_hash(id, state.last_sequence, state.last_index);
+  }
+  for (const auto& [id, account] : accounts_) {
+    sum += cash_hash(id, account.cash);
+    for (const auto& [key, quantity] : account.positions) sum += position_hash(id, key, quantity);
+  }
+  for (const StoredTrade& stored : trades_) sum += trade_hash(stored);
+  return sum + header_hash(applied_index_, trades_applied_);
+}
+
 void Ledger::trim() {
   while (trades_.size() > trades_kept_max_) {
     const StoredTrade& oldest = trades_.front();
+    items_hash_ -= trade_hash(oldest);
     auto id = trade_ids_.find({oldest.exchange_id, oldest.trade.trade_id});
     if (id != trade_ids_.end() && id->second == first_ordinal_) trade_ids_.erase(id);
     trades_.pop_front();
@@ -238,12 +318,14 @@ std::expected<Ledger, std::string> Ledger::load(std::string_view bytes,
     ledger.trades_.push_back(std::move(stored));
   }
   if (!r.done()) return bad("trailing bytes");
+  ledger.items_hash_ =
+      ledger.recompute_hash() - header_hash(ledger.applied_index_, ledger.trades_applied_);
   ledger.trim();  // a smaller trades_kept_max than the saver's drops the oldest
   return ledger;
 }
 
 std::uint64_t Ledger::hash() const {
-  return core::fnv1a64(save());
+  return items_hash_ + header_hash(applied_index_, trades_applied_);
 }
 
 }  // namespace mkt::ledger

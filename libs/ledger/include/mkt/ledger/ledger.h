@@ -110,8 +110,11 @@ class Ledger {
   std::string save() const;
   static std::expected<Ledger, std::string> load(std::string_view bytes,
                                                  std::size_t trades_kept_max = 1'000'000);
-  // FNV-1a over save(): equal ledgers, equal hashes.
+  // The state's hash, kept as batches apply: O(1). Equal ledgers, equal hashes (a sum of one
+  // hash per item of state: see ledger.cpp).
   std::uint64_t hash() const;
+  // The same hash computed from the whole state, O(state): what hash() must always equal.
+  std::uint64_t recompute_hash() const;
 
  private:
   struct ExchangeState {
@@ -120,6 +123,9 @@ class Ledger {
   };
 
   void trim();  // forgets the oldest trades beyond trades_kept_max_
+  // Moves `cash` into the account and `quantity` into its position at `key`, keeping the hash.
+  void move(const std::string& account_id, std::int64_t cash,
+            const std::pair<std::string, std::string>& key, std::int64_t quantity);
 
   std::size_t trades_kept_max_;
   std::uint64_t applied_index_ = 0;
@@ -129,6 +135,7 @@ class Ledger {
   std::deque<StoredTrade> trades_;                                          // oldest first
   std::map<std::pair<std::string, std::uint64_t>, std::size_t> trade_ids_;  // -> ordinal
   std::uint64_t first_ordinal_ = 0;  // ordinal of trades_.front()
+  std::uint64_t items_hash_ = 0;     // the sum of every item's hash but the header's
 };
 
 }  // namespace mkt::ledger
