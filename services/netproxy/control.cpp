@@ -420,34 +420,53 @@ std::optional<runtime::HttpResponse> Control::http(const runtime::HttpRequest& r
 }
 
 void Control::schedule_disruptions(const std::vector<scenario::Disruption>& disruptions) {
-  for (std::size_t i = 0; i < disruptions.size(); ++i) {
-    const auto& d = disruptions[i];
-    after(d.start_ms, [this, i, &d] {
-      if (const auto spec = netmodel::partition_of(d)) {
-        const auto made = model_.partition(*spec, runtime::wall_clock_ns());
-        if (!made) {
-          spdlog::error("netproxy: disruption '{}' cannot start: {}", d.name, made.error());
-          return;
-        }
-        requests_[made->id] = to_request(*spec);
-        spdlog::info("netproxy: disruption '{}' ({}) starts: partition {} cuts {} links for {} ms",
-                     d.name, scenario::to_string(d.type), made->id, made->cut.size(),
-                     spec->duration_ms);
-        after_cuts_changed(made->cut, "partitioned");
-        heal_later(made->id, spec->duration_ms);
-        return;
-      }
-      model_.congest(i, d, true);
-      spdlog::info("netproxy: disruption '{}' ({}) starts for {} ms", d.name,
-                   scenario::to_string(d.type), d.duration_ms);
-      publish("", "", "disruption " + d.name + " started");
-      after(d.duration_ms, [this, i, &d] {
-        model_.congest(i, d, false);
-        spdlog::info("netproxy: disruption '{}' ends", d.name);
-        publish("", "", "disruption " + d.name + " ended");
-      });
-    });
+  disruptions_ = &disruptions;
+  timeline_.emplace(disruptions);
+  timeline_start_ = std::chrono::steady_clock::now();
+  run_timeline();
+}
+
+// Carries out what the timeline says is due, then waits for its next step.
+void Control::run_timeline() {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - timeline_start_)
+                          .count();
+  for (const netmodel::TimelineStep& step : timeline_->due(now_ms)) carry_out(step);
+  if (const auto next_ms = timeline_->next_ms())
+    after(*next_ms - now_ms, [this] { run_timeline(); });
+}
+
+void Control::carry_out(const netmodel::TimelineStep& step) {
+  const scenario::Disruption& d = (*disruptions_)[step.disruption];
+  const bool start = step.kind == netmodel::TimelineStep::Kind::start;
+  if (!step.partition) {
+    model_.congest(step.disruption, d, start);
+    spdlog::info("netproxy: disruption '{}' ({}) {}", d.name, scenario::to_string(d.type),
+                 start ? fmt::format("starts for {} ms", d.duration_ms) : "ends");
+    publish("", "", "disruption " + d.name + (start ? " started" : " ended"));
+    return;
   }
+  if (!start) {
+    const auto made = disruption_partitions_.find(step.disruption);
+    if (made == disruption_partitions_.end()) return;  // it could not start
+    const auto freed = model_.heal(made->second);
+    requests_.erase(made->second);
+    spdlog::info("netproxy: disruption '{}' ends: partition {} healed", d.name, made->second);
+    disruption_partitions_.erase(made);
+    after_cuts_changed(freed, "healed");
+    return;
+  }
+  const auto spec = netmodel::partition_of(d);
+  const auto made = model_.partition(*spec, runtime::wall_clock_ns());
+  if (!made) {
+    spdlog::error("netproxy: disruption '{}' cannot start: {}", d.name, made.error());
+    return;
+  }
+  requests_[made->id] = to_request(*spec);
+  disruption_partitions_[step.disruption] = made->id;
+  spdlog::info("netproxy: disruption '{}' ({}) starts: partition {} cuts {} links for {} ms",
+               d.name, scenario::to_string(d.type), made->id, made->cut.size(), spec->duration_ms);
+  after_cuts_changed(made->cut, "partitioned");
 }
 
 void Control::stop() {

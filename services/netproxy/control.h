@@ -23,6 +23,7 @@
 
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
 #include "mkt/netmodel/links.h"
+#include "mkt/netmodel/timeline.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/telemetry.h"
@@ -72,6 +73,8 @@ class Control {
   void heal_later(const std::string& id, std::int64_t after_ms);
   // Runs `then` on the strand in `ms` milliseconds, unless stopped first.
   void after(std::int64_t ms, std::function<void()> then);
+  void run_timeline();
+  void carry_out(const netmodel::TimelineStep& step);
 
   Strand strand_;
   netmodel::LinkModel& model_;
@@ -79,6 +82,11 @@ class Control {
   runtime::TelemetryService* telemetry_;
   std::list<boost::asio::steady_timer> timers_;
   std::map<std::string, pb::CreatePartitionRequest> requests_;  // as asked, by partition id
+  // The scenario's disruptions, once scheduled: the timeline drives them, one timer at a time.
+  const std::vector<scenario::Disruption>* disruptions_ = nullptr;
+  std::optional<netmodel::Timeline> timeline_;
+  std::chrono::steady_clock::time_point timeline_start_;
+  std::map<std::size_t, std::string> disruption_partitions_;  // disruption -> its partition's id
 };
 
 // The gRPC face of Control: each call runs on the strand.
