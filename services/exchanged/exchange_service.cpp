@@ -9,9 +9,6 @@
 
 namespace mkt::exchanged {
 
-using runtime::steady_ns;
-using runtime::wall_clock_ns;
-
 using exchange::AccountId;
 using exchange::Command;
 
@@ -121,18 +118,20 @@ grpc::ServerUnaryReactor* ExchangeService::ListSymbols(grpc::CallbackServerConte
 
 void ExchangeService::execute_request(Origin origin, const pb::SubmitOrderRequest& request) {
   const AccountId account = origin.account;
-  execute(std::move(origin), to_submit(venue_, account, request, wall_clock_ns()),
+  execute(std::move(origin), to_submit(venue_, account, request, options_.clock->wall_ns()),
           request.client_order_id(), 0);
 }
 
 void ExchangeService::execute_request(Origin origin, const pb::CancelOrderRequest& request) {
   const AccountId account = origin.account;
-  execute(std::move(origin), to_cancel(account, request, wall_clock_ns()), {}, request.order_id());
+  execute(std::move(origin), to_cancel(account, request, options_.clock->wall_ns()), {},
+          request.order_id());
 }
 
 void ExchangeService::execute_request(Origin origin, const pb::ModifyOrderRequest& request) {
   const AccountId account = origin.account;
-  execute(std::move(origin), to_modify(account, request, wall_clock_ns()), {}, request.order_id());
+  execute(std::move(origin), to_modify(account, request, options_.clock->wall_ns()), {},
+          request.order_id());
 }
 
 template <class Request>
@@ -275,7 +274,7 @@ void ExchangeService::on_session_request(const std::shared_ptr<Session>& session
 
 void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> command,
                               const std::string& client_order_id, std::uint64_t order_id) {
-  origin.started_ns = steady_ns();
+  origin.started_ns = options_.clock->steady_ns();
   if (!command) {
     refuse(origin, command.error(), client_order_id, order_id);
     return;
@@ -315,7 +314,7 @@ void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
   }
   journal_.after_pending([this, origin, refusal, client_order_id, order_id,
                           telemetry = std::move(telemetry)]() mutable {
-    metrics_.ack_latency->observe(steady_ns() - origin.started_ns);
+    metrics_.ack_latency->observe(options_.clock->steady_ns() - origin.started_ns);
     if (telemetry) options_.telemetry->publish(std::move(*telemetry));
     if (origin.responder && refusal.code != grpc::StatusCode::OK) {
       origin.responder->finish(grpc::Status(refusal.code, refusal.detail));
@@ -333,7 +332,7 @@ void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
 }
 
 void ExchangeService::release(const Origin& origin, Released& released) {
-  metrics_.ack_latency->observe(steady_ns() - origin.started_ns);
+  metrics_.ack_latency->observe(options_.clock->steady_ns() - origin.started_ns);
   for (SymbolMarketData& item : released.market_data) publish(item.symbol, std::move(item.event));
   for (auto& event : released.telemetry) options_.telemetry->publish(std::move(event));
   pb::OrderResponse response;

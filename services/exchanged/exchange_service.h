@@ -23,6 +23,7 @@
 #include "mkt/exchange/level_book.h"
 #include "mkt/exchange/settlement.h"
 #include "mkt/metrics/registry.h"
+#include "mkt/runtime/clock.h"
 #include "mkt/runtime/stream.h"
 #include "mkt/runtime/telemetry.h"
 #include "mkt/runtime/unary.h"
@@ -39,6 +40,8 @@ struct ServiceOptions {
   std::function<void()> on_trades;
   // Where order and trade events go as telemetry (on the same strand); none: nowhere.
   runtime::TelemetryService* telemetry = nullptr;
+  // The times orders are stamped with, and acks are measured by.
+  const runtime::Clock* clock = &runtime::system_clock();
 };
 
 class ExchangeService final : public pb::Exchange::CallbackService {

@@ -391,7 +391,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
   }
 
   void offer(const std::shared_ptr<Connection>& c, Direction& d, std::vector<char> bytes) {
-    const std::int64_t now = runtime::steady_ns();
+    const std::int64_t now = options.clock->steady_ns();
     std::int64_t release = now;
     if (d.link) {
       const auto transit =
@@ -444,7 +444,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
       }
     }
     const std::int64_t due = d.queue.front().release_ns;
-    if (due > runtime::steady_ns()) {
+    if (due > options.clock->steady_ns()) {
       if (d.timer_due_ns == due) return;
       d.timer_due_ns = due;
       d.release_timer.expires_at(at_ns(due));

@@ -31,6 +31,7 @@
 #include "mkt/metrics/registry.h"
 #include "mkt/netmodel/links.h"
 #include "mkt/runtime/address_book.h"
+#include "mkt/runtime/clock.h"
 
 namespace mkt::netproxy {
 
@@ -42,6 +43,9 @@ struct ProxyOptions {
   std::chrono::milliseconds connect_timeout{5000};  // for the target to accept
   std::size_t read_bytes = 64 * 1024;               // one chunk at most
   std::size_t window_bytes = 4 << 20;               // waiting bytes per direction
+  // The time the link model is given. Release timers wait on the real steady clock, so a
+  // replacement keeps its steady readings on that scale (an offset, not a frozen clock).
+  const runtime::Clock* clock = &runtime::system_clock();
 };
 
 // A link's counters in the registry, made when the link first carries a connection.

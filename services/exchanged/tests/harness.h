@@ -63,7 +63,8 @@ class TestVenue {
  public:
   // With ledger addresses, trades are reported there in batches of at most `batch_max`.
   explicit TestVenue(const std::string& journal_path, int message_bytes_max = 64 * 1024,
-                     std::vector<std::string> ledger = {}, std::size_t batch_max = 4096) {
+                     std::vector<std::string> ledger = {}, std::size_t batch_max = 4096,
+                     const runtime::Clock* clock = &runtime::system_clock()) {
     VenueSetup setup = test_setup();
     venue_ = std::make_unique<exchange::Venue>(setup.config);
     if (!ledger.empty()) settlement_.emplace(batch_max);
@@ -82,6 +83,7 @@ class TestVenue {
     service_options.account_by_key = setup.account_by_key;
     service_options.symbols = setup.symbols;
     service_options.session_stream.queued_messages_max = 100'000;
+    service_options.clock = clock;
     if (settlement_) {
       ReporterOptions reporter_options;
       reporter_options.ledger_addresses = std::move(ledger);

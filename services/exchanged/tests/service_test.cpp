@@ -422,3 +422,19 @@ TEST_CASE("telemetry streams order and trade events with both accounts") {
   CHECK(event.order().detail() ==
         "REJECT_REASON_UNKNOWN_SYMBOL: symbol 'NOPE' is not listed on ex-1");
 }
+
+TEST_CASE("orders and fills carry the time of the clock the service is given") {
+  TempDir dir;
+  mkt::runtime::ManualClock clock(1'700'000'000'000'000'000, 5'000);
+  TestVenue venue(dir.file("journal"), 64 * 1024, {}, 4096, &clock);
+  Client alice(venue.address(), alice_key);
+  Client bob(venue.address(), bob_key);
+  pb::OrderResponse sold;
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10000, 3), sold).ok());
+  CHECK(sold.events(0).accepted().accepted_at_ns() == 1'700'000'000'000'000'000);
+  clock.advance_ns(1'000);
+  pb::OrderResponse bought;
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 10000, 3), bought).ok());
+  REQUIRE(bought.events_size() == 2);
+  CHECK(bought.events(1).fill().executed_at_ns() == 1'700'000'000'000'001'000);
+}

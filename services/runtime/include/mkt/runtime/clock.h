@@ -24,6 +24,36 @@ inline std::int64_t steady_ns() {
       .count();
 }
 
+// The clocks a service's core reads, as one object it is given (ServiceOptions, ProxyOptions),
+// so that a test can replace them. Thread-safe to read.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::int64_t wall_ns() const { return wall_clock_ns(); }
+  virtual std::int64_t steady_ns() const { return runtime::steady_ns(); }
+};
+
+// The system's clocks.
+const Clock& system_clock();
+
+// A clock a test moves by hand (both readings move together). Not for what waits on an Asio
+// timer: timers wait on the real steady clock.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(std::int64_t wall_ns = 0, std::int64_t steady_ns = 0)
+      : wall_ns_(wall_ns), steady_ns_(steady_ns) {}
+  std::int64_t wall_ns() const override { return wall_ns_; }
+  std::int64_t steady_ns() const override { return steady_ns_; }
+  void advance_ns(std::int64_t ns) {
+    wall_ns_ += ns;
+    steady_ns_ += ns;
+  }
+
+ private:
+  std::int64_t wall_ns_;
+  std::int64_t steady_ns_;
+};
+
 // Stamps `header` as sent now by `sender`.
 inline void stamp(market::common::v1::Header& header, const std::string& sender) {
   header.set_sender(sender);
