@@ -106,7 +106,8 @@ Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBo
       options_(std::move(options)),
       roster_(options_.validators),
       addresses_(addresses),
-      storage_(storage),
+      writer_(storage, strand_),
+      wal_bytes_(storage.wal_bytes()),
       node_(raft_config(options_, roster_), restore),
       ledger_(initial_ledger(restore, options_.trades_kept_max)),
       timer_(strand_),
@@ -200,46 +201,63 @@ void Validator::fatal(const std::string& what) {
   std::_Exit(1);
 }
 
+// One Ready at a time goes to the writer; what steps in meanwhile waits in the node for the next
+// one, so a busy leader syncs many proposals at once. A leader's appends go out before its own
+// sync, which then overlaps the followers' (thesis 10.2.1); everyone else's messages promise what
+// is on disk, so they wait for the write.
 void Validator::process_ready() {
-  while (node_.has_ready()) {
-    raft::Ready ready = node_.ready();
-    // A leader's appends go out before its own sync, which then overlaps the followers' (thesis
-    // 10.2.1); everyone else's messages promise what is on disk, so they wait for it.
-    const bool leader = node_.role() == raft::Role::leader && !ready.snapshot;
-    if (leader) {
-      for (const raft::Message& message : ready.messages) send(message);
-      for (auto& [id, peer] : peers_) flush(peer);
-    }
-    const auto started = runtime::steady_ns();
-    if (auto saved = storage_.save(ready); !saved) fatal("storage: " + saved.error());
-    if (ready.hard_state || !ready.entries.empty()) {
+  if (writing_ || stopped_) return;
+  if (!node_.has_ready()) {
+    for (auto& [id, peer] : peers_) flush(peer);
+    maybe_compact();
+    after_step();
+    return;
+  }
+  auto ready = std::make_shared<raft::Ready>(node_.ready());
+  const bool leader = node_.role() == raft::Role::leader && !ready->snapshot;
+  if (leader) {
+    for (const raft::Message& message : ready->messages) send(message);
+    for (auto& [id, peer] : peers_) flush(peer);
+  }
+  writing_ = true;
+  const auto started = runtime::steady_ns();
+  writer_.save(ready, [this, ready, leader, started](auto written) {
+    writing_ = false;
+    if (!written) fatal("storage: " + written.error());
+    wal_bytes_ = *written;
+    if (ready->hard_state || !ready->entries.empty()) {
       metrics_.sync_latency->observe(runtime::steady_ns() - started);
     }
-    if (ready.snapshot) {
-      auto loaded = ledger::Ledger::load(ready.snapshot->data, options_.trades_kept_max);
-      if (!loaded) fatal("a snapshot from the leader does not load: " + loaded.error());
-      ledger_ = std::move(*loaded);
-      metrics_.snapshots_installed->add();
-      spdlog::info("installed a snapshot at index {} from the leader", ready.snapshot->meta.index);
-      for (Subscriber& subscriber : subscribers_) {
-        if (subscriber.next_index <= ready.snapshot->meta.index) {
-          subscriber.stream->finish(
-              Status(StatusCode::OUT_OF_RANGE,
-                     "this validator installed a snapshot at index " +
-                         std::to_string(ready.snapshot->meta.index) +
-                         "; entries before it are not kept here, subscribe again from after it"));
-        }
-      }
-    }
-    if (!leader) {
-      for (const raft::Message& message : ready.messages) send(message);
-    }
-    for (const raft::Entry& entry : ready.committed) apply(entry);
-    node_.advance(ready);
+    if (stopped_) return;  // on disk; a restart recovers it
+    finish_ready(*ready, leader);
+    process_ready();
+  });
+}
+
+// Steps 1 (the state machine's half), 3, 4 and 5 of the Ready contract, once it is on disk.
+void Validator::finish_ready(const raft::Ready& ready, bool leader) {
+  if (ready.snapshot) install_snapshot(*ready.snapshot);
+  if (!leader) {
+    for (const raft::Message& message : ready.messages) send(message);
   }
-  for (auto& [id, peer] : peers_) flush(peer);
-  maybe_compact();
-  after_step();
+  for (const raft::Entry& entry : ready.committed) apply(entry);
+  node_.advance(ready);
+}
+
+void Validator::install_snapshot(const raft::Snapshot& snapshot) {
+  auto loaded = ledger::Ledger::load(snapshot.data, options_.trades_kept_max);
+  if (!loaded) fatal("a snapshot from the leader does not load: " + loaded.error());
+  ledger_ = std::move(*loaded);
+  metrics_.snapshots_installed->add();
+  spdlog::info("installed a snapshot at index {} from the leader", snapshot.meta.index);
+  for (Subscriber& subscriber : subscribers_) {
+    if (subscriber.next_index <= snapshot.meta.index) {
+      subscriber.stream->finish(Status(
+          StatusCode::OUT_OF_RANGE,
+          "this validator installed a snapshot at index " + std::to_string(snapshot.meta.index) +
+              "; entries before it are not kept here, subscribe again from after it"));
+    }
+  }
 }
 
 void Validator::after_step() {
@@ -431,12 +449,13 @@ void Validator::apply(const raft::Entry& entry) {
   for (Subscriber& subscriber : subscribers_) feed(subscriber);
 }
 
+// Only when idle (no write in flight, no Ready pending: every entry is on disk). The ledger is
+// serialised here, on the strand; the snapshot and the log's rewrite are the writer's.
 void Validator::maybe_compact() {
   const raft::Log& log = node_.log();
   const std::uint64_t applied = log.applied();
   const std::uint64_t since = applied - log.snapshot_index();
-  if (since == 0 ||
-      (since < options_.compact_entries && storage_.wal_bytes() < options_.compact_wal_bytes)) {
+  if (since == 0 || (since < options_.compact_entries && wal_bytes_ < options_.compact_wal_bytes)) {
     return;
   }
   MKT_INVARIANT(ledger_.applied_index() == applied, "the ledger is at the applied index");
@@ -446,11 +465,16 @@ void Validator::maybe_compact() {
   if (log.last_index() > applied) after = log.slice(applied + 1, log.last_index() + 1, SIZE_MAX);
   raft::Snapshot snapshot{raft::SnapshotMeta{applied, log.snapshot_term(), roster_.ids()},
                           std::move(data)};
-  if (auto ok = storage_.compact(snapshot, node_.hard_state(), after); !ok) {
-    fatal("compaction: " + ok.error());
-  }
-  metrics_.snapshots_taken->add();
-  spdlog::debug("compacted the log at index {}", applied);
+  writing_ = true;
+  writer_.compact(std::move(snapshot), node_.hard_state(), std::move(after),
+                  [this, applied](auto written) {
+                    writing_ = false;
+                    if (!written) fatal("compaction: " + written.error());
+                    wal_bytes_ = *written;
+                    metrics_.snapshots_taken->add();
+                    spdlog::debug("compacted the log at index {}", applied);
+                    if (!stopped_) process_ready();
+                  });
 }
 
 grpc::ServerWriteReactor<lpb::CommittedEntry>* Validator::StreamCommitted(

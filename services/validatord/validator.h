@@ -33,6 +33,7 @@
 #include "mkt/runtime/stream.h"
 #include "mkt/runtime/unary.h"
 #include "storage.h"
+#include "storage_writer.h"
 
 namespace mkt::validatord {
 
@@ -142,6 +143,8 @@ class Validator {
   void tick();
   void schedule_ready();
   void process_ready();
+  void finish_ready(const raft::Ready& ready, bool leader);
+  void install_snapshot(const raft::Snapshot& snapshot);
   void apply(const raft::Entry& entry);
   void answer_waiters(const std::string& exchange, std::uint64_t sequence,
                       const grpc::Status& status,
@@ -165,7 +168,9 @@ class Validator {
   ValidatorOptions options_;
   Roster roster_;
   runtime::AddressBook& addresses_;
-  RaftStorage& storage_;
+  StorageWriter writer_;
+  std::uint64_t wal_bytes_;  // as the writer last reported it
+  bool writing_ = false;     // a Ready or a compaction is with the writer
   raft::Node node_;
   ledger::Ledger ledger_;
   boost::asio::steady_timer timer_;

@@ -1,7 +1,9 @@
 // The ledger over real validatord processes on loopback, with fsync (the default): committed
 // trades per second with 3 and 5 validators, commit latency at a moderate load, and failover time
 // from kill -9 of the leader to the first commit in the next term. Reports figures; never fails on
-// timing. Usage: validatord_bench [seconds per throughput run, default 5]
+// timing. Usage: validatord_bench [seconds per throughput run, default 5] [--also PATH]: with
+// --also, every figure is measured for this build's validatord and then for the binary at PATH,
+// side by side in one run (an A/B on this noisy machine).
 
 #include <algorithm>
 #include <atomic>
@@ -22,9 +24,13 @@ double percentile(std::vector<double> v, double p) {
 
 // Several exchanges, each submitting full batches back to back (one in flight per exchange, as
 // exchanged does).
-void throughput(std::size_t validators, std::size_t exchanges, std::size_t batch_trades,
-                double seconds, const std::string& sync) {
-  Cluster cluster({.validators = validators, .wal_sync = sync});
+std::string label_of(const std::string& binary) {
+  return binary == VALIDATORD_BINARY ? "this build" : binary;
+}
+
+void throughput(const std::string& binary, std::size_t validators, std::size_t exchanges,
+                std::size_t batch_trades, double seconds, const std::string& sync) {
+  Cluster cluster({.validators = validators, .wal_sync = sync, .binary = binary});
   cluster.wait_for_leader();
   std::vector<lpb::TradeBatch> prepared;  // built before timing, so the client's CPU is spent once
   std::atomic<std::uint64_t> trades{0};
@@ -49,16 +55,17 @@ void throughput(std::size_t validators, std::size_t exchanges, std::size_t batch
   stop = true;
   for (auto& t : threads) t.join();
   std::printf(
-      "%zu validators, %-5s %zu exchanges x %4zu-trade batches: %9.0f trades/s (%6.1f batches/s)\n",
-      validators, (sync + ",").c_str(), exchanges, batch_trades,
+      "[%s] %zu validators, %-5s %zu exchanges x %4zu-trade batches: %9.0f trades/s (%6.1f "
+      "batches/s)\n",
+      label_of(binary).c_str(), validators, (sync + ",").c_str(), exchanges, batch_trades,
       static_cast<double>(done) / elapsed,
       static_cast<double>(done) / elapsed / static_cast<double>(batch_trades));
 }
 
 // One exchange at a fixed rate of small batches: submit-to-answer latency.
-void latency(std::size_t validators, double batches_per_second, std::size_t batch_trades,
-             std::size_t count, const std::string& sync) {
-  Cluster cluster({.validators = validators, .wal_sync = sync});
+void latency(const std::string& binary, std::size_t validators, double batches_per_second,
+             std::size_t batch_trades, std::size_t count, const std::string& sync) {
+  Cluster cluster({.validators = validators, .wal_sync = sync, .binary = binary});
   cluster.wait_for_leader();
   LedgerClient client(cluster);
   std::vector<double> ms;
@@ -73,17 +80,18 @@ void latency(std::size_t validators, double batches_per_second, std::size_t batc
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   std::printf(
-      "%zu validators, %-6s %.0f batches/s of %zu trades (%.0f trades/s): commit p50 %.2f ms, "
-      "p99 %.2f ms, max %.2f ms over %zu batches\n",
-      validators, (sync + ",").c_str(), batches_per_second, batch_trades,
+      "[%s] %zu validators, %-6s %.0f batches/s of %zu trades (%.0f trades/s): commit p50 %.2f "
+      "ms, p99 %.2f ms, max %.2f ms over %zu batches\n",
+      label_of(binary).c_str(), validators, (sync + ",").c_str(), batches_per_second, batch_trades,
       batches_per_second * static_cast<double>(batch_trades), percentile(ms, 0.5),
       percentile(ms, 0.99), percentile(ms, 1.0), ms.size());
 }
 
 // kill -9 of the leader while an exchange submits; the time to the first batch committed in a
 // newer term. Repeated, restarting the killed validator in between.
-void failover(std::size_t validators, int rounds) {
-  Cluster cluster({.validators = validators, .heartbeat_ms = 15, .election_timeout_ms = 150});
+void failover(const std::string& binary, std::size_t validators, int rounds) {
+  Cluster cluster(
+      {.validators = validators, .heartbeat_ms = 15, .election_timeout_ms = 150, .binary = binary});
   std::vector<double> ms;
   std::uint64_t seq = 1;
   LedgerClient client(cluster);
@@ -103,23 +111,38 @@ void failover(std::size_t validators, int rounds) {
     eventually([&] { return cluster.converged(); }, 20s);
   }
   std::printf(
-      "%zu validators, election timeout 150-300 ms: failover (kill -9 to first commit) "
+      "[%s] %zu validators, election timeout 150-300 ms: failover (kill -9 to first commit) "
       "p50 %.0f ms, max %.0f ms over %d kills\n",
-      validators, percentile(ms, 0.5), percentile(ms, 1.0), rounds);
+      label_of(binary).c_str(), validators, percentile(ms, 0.5), percentile(ms, 1.0), rounds);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const double seconds = argc > 1 ? std::atof(argv[1]) : 5.0;
-  std::printf("validatord benchmark: real processes on loopback, fsync unless stated\n");
-  for (std::size_t validators : {3u, 5u}) {
-    throughput(validators, 4, 4096, seconds, "fsync");
+  double seconds = 5.0;
+  std::vector<std::string> binaries{VALIDATORD_BINARY};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--also" && i + 1 < argc) {
+      binaries.push_back(argv[++i]);
+    } else {
+      seconds = std::atof(argv[i]);
+    }
   }
-  throughput(3, 4, 4096, seconds, "none");
-  throughput(3, 1, 100, seconds, "fsync");
-  for (std::size_t validators : {3u, 5u}) latency(validators, 100, 100, 500, "fsync");
-  latency(3, 100, 100, 500, "none");
-  for (std::size_t validators : {3u, 5u}) failover(validators, 5);
+  std::printf("validatord benchmark: real processes on loopback, fsync unless stated\n");
+  const auto each = [&](const auto& measure) {
+    for (const auto& binary : binaries) measure(binary);
+  };
+  for (std::size_t validators : {3u, 5u}) {
+    each([&](const std::string& b) { throughput(b, validators, 4, 4096, seconds, "fsync"); });
+  }
+  each([&](const std::string& b) { throughput(b, 3, 4, 4096, seconds, "none"); });
+  each([&](const std::string& b) { throughput(b, 3, 1, 100, seconds, "fsync"); });
+  for (std::size_t validators : {3u, 5u}) {
+    each([&](const std::string& b) { latency(b, validators, 100, 100, 500, "fsync"); });
+  }
+  each([&](const std::string& b) { latency(b, 3, 100, 100, 500, "none"); });
+  for (std::size_t validators : {3u, 5u})
+    each([&](const std::string& b) { failover(b, validators, 5); });
   return 0;
 }

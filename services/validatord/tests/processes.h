@@ -48,6 +48,7 @@ struct ClusterOptions {
   std::string wal_sync = "fsync";
   unsigned heartbeat_ms = 20;
   unsigned election_timeout_ms = 200;
+  std::string binary = VALIDATORD_BINARY;  // another build, for a benchmark's A/B
 };
 
 class Cluster {
@@ -94,7 +95,7 @@ class Cluster {
   // Starts validator i (again): on its previous port when it had one, with its data directory.
   void start(std::size_t i) {
     Node& node = nodes_[i];
-    std::vector<std::string> argv{VALIDATORD_BINARY,
+    std::vector<std::string> argv{options_.binary,
                                   "--config",
                                   scenario_,
                                   "--node",

@@ -1,0 +1,59 @@
+#pragma once
+// The validator's disk on a thread of its own: the Raft strand steps and answers while a Ready's
+// entries are written and synced, and whatever is proposed meanwhile goes into the next Ready, so
+// one sync covers it all (group commit). One job at a time, in order; each job's result is posted
+// back to the strand, which only then sends what the Ready promised and applies what it
+// committed (node.h's Ready contract, steps 3 to 5).
+
+#include <condition_variable>
+#include <deque>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mkt/raft/node.h"
+#include "mkt/runtime/process.h"
+#include "storage.h"
+
+namespace mkt::validatord {
+
+class StorageWriter {
+ public:
+  // The WAL's size after the job (for the compaction rule), or what failed.
+  using Done = std::function<void(std::expected<std::uint64_t, std::string>)>;
+
+  // `storage` is used only by the writer thread from now on; it must outlive the writer.
+  StorageWriter(RaftStorage& storage, runtime::Strand strand);
+  // Finishes the job in hand (its result is posted, and runs only if the strand still runs),
+  // drops the rest, and joins the thread.
+  ~StorageWriter();
+  StorageWriter(const StorageWriter&) = delete;
+  StorageWriter& operator=(const StorageWriter&) = delete;
+
+  // On the strand. Persists the Ready's snapshot, entries and hard state (RaftStorage::save).
+  void save(std::shared_ptr<const raft::Ready> ready, Done done);
+  // On the strand. Replaces the snapshot and rewrites the log (RaftStorage::compact).
+  void compact(raft::Snapshot snapshot, raft::HardState hard_state,
+               std::vector<raft::Entry> entries, Done done);
+
+ private:
+  using Job = std::function<std::expected<void, std::string>()>;
+  void push(Job job, Done done);
+  void loop();
+
+  RaftStorage& storage_;
+  runtime::Strand strand_;
+  // Shared with the writer thread: the one mutex of validatord, guarding only this queue (a
+  // handoff between two threads, where a strand cannot block for work).
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<Job, Done>> jobs_;  // guarded by mutex_
+  bool stopping_ = false;                  // guarded by mutex_
+  std::thread thread_;                     // last: starts once the rest is built
+};
+
+}  // namespace mkt::validatord
