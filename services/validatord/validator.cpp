@@ -17,6 +17,16 @@ using grpc::StatusCode;
 
 namespace {
 
+TransportOptions transport_options(const ValidatorOptions& options) {
+  return {.node_id = options.node_id,
+          .proxy_address = options.proxy_address,
+          .peer_queue_messages_max = options.peer_queue_messages_max,
+          .envelope_bytes_max = options.envelope_bytes_max,
+          .peer_message_bytes_max = options.peer_message_bytes_max,
+          .peer_timeout = options.peer_timeout,
+          .snapshot_timeout = options.snapshot_timeout};
+}
+
 raft::Config raft_config(const ValidatorOptions& options, const Roster& roster) {
   raft::Config config;
   config.id = roster.id_of(options.node_id);
@@ -110,15 +120,19 @@ Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBo
       wal_bytes_(storage.wal_bytes()),
       node_(raft_config(options_, roster_), restore),
       ledger_(initial_ledger(restore, options_.trades_kept_max)),
+      transport_(
+          strand_, transport_options(options_), roster_, addresses,
+          registry.counter("raft_peer_send_failures_total", "Envelopes to peers that failed."),
+          registry.counter("raft_peer_dropped_messages_total",
+                           "Messages dropped: queue full or peer address unknown."),
+          [this](raft::NodeId peer, bool snapshot) {
+            node_.report_unreachable(peer);
+            if (snapshot) node_.report_snapshot_failed(peer);
+            schedule_ready();
+          }),
       timer_(strand_),
       ledger_api_(std::make_unique<LedgerApi>(*this)),
       raft_api_(std::make_unique<RaftApi>(*this)) {
-  for (raft::NodeId id : roster_.ids()) {
-    if (roster_.name_of(id) == options_.node_id) continue;
-    Peer& peer = peers_[id];
-    peer.id = id;
-    peer.name = roster_.name_of(id);
-  }
   const auto latency_bounds = metrics::exponential_bounds(10'000, 2, 10'000'000'000);
   metrics_ = Metrics{
       .proposals = &registry.counter("ledger_proposals_total", "Trade batches proposed."),
@@ -128,10 +142,6 @@ Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBo
                                       "Batches applied again and ignored (retries)."),
       .rejected = &registry.counter("raft_rejected_messages_total",
                                     "Peer messages refused as malformed or misaddressed."),
-      .peer_failures =
-          &registry.counter("raft_peer_send_failures_total", "Envelopes to peers that failed."),
-      .peer_drops = &registry.counter("raft_peer_dropped_messages_total",
-                                      "Messages dropped: queue full or peer address unknown."),
       .snapshots_taken = &registry.counter("raft_snapshots_taken_total", "Local compactions."),
       .snapshots_installed =
           &registry.counter("raft_snapshots_installed_total", "Snapshots received and installed."),
@@ -163,9 +173,7 @@ void Validator::start() {
 void Validator::stop() {
   stopped_ = true;
   timer_.cancel();
-  for (auto& [id, peer] : peers_) {
-    if (peer.in_flight && peer.call) peer.call->cancel();
-  }
+  transport_.stop();
   fail_waiters("the validator is shutting down");
   for (Subscriber& subscriber : subscribers_) {
     subscriber.stream->finish(Status(StatusCode::UNAVAILABLE, "the validator is shutting down"));
@@ -175,6 +183,7 @@ void Validator::stop() {
 void Validator::tick() {
   if (stopped_) return;
   node_.tick();
+  after_step();
   process_ready();
   next_tick_ += options_.tick;
   const auto now = std::chrono::steady_clock::now();
@@ -208,7 +217,7 @@ void Validator::fatal(const std::string& what) {
 void Validator::process_ready() {
   if (writing_ || stopped_) return;
   if (!node_.has_ready()) {
-    for (auto& [id, peer] : peers_) flush(peer);
+    transport_.flush();
     maybe_compact();
     after_step();
     return;
@@ -216,8 +225,8 @@ void Validator::process_ready() {
   auto ready = std::make_shared<raft::Ready>(node_.ready());
   const bool leader = node_.role() == raft::Role::leader && !ready->snapshot;
   if (leader) {
-    for (const raft::Message& message : ready->messages) send(message);
-    for (auto& [id, peer] : peers_) flush(peer);
+    for (const raft::Message& message : ready->messages) transport_.send(message);
+    transport_.flush();
   }
   writing_ = true;
   const auto started = runtime::steady_ns();
@@ -238,7 +247,7 @@ void Validator::process_ready() {
 void Validator::finish_ready(const raft::Ready& ready, bool leader) {
   if (ready.snapshot) install_snapshot(*ready.snapshot);
   if (!leader) {
-    for (const raft::Message& message : ready.messages) send(message);
+    for (const raft::Message& message : ready.messages) transport_.send(message);
   }
   for (const raft::Entry& entry : ready.committed) apply(entry);
   node_.advance(ready);
@@ -645,72 +654,10 @@ void Validator::receive(const rpb::Envelope& envelope) {
                     raft::to_string(stepped.error()));
     }
   }
+  // At once, not when the disk is next idle: a new leader must know the batches it inherited
+  // before it takes a submission, and a deposed one must fail its waiters.
+  after_step();
   schedule_ready();
-}
-
-void Validator::send(const raft::Message& message) {
-  auto it = peers_.find(message.to);
-  if (it == peers_.end()) return;
-  Peer& peer = it->second;
-  if (peer.queue.size() >= options_.peer_queue_messages_max) {
-    metrics_.peer_drops->add();  // Raft recovers from a lost message
-    return;
-  }
-  to_proto(message, roster_, peer.queue.emplace_back());
-}
-
-void Validator::flush(Peer& peer) {
-  if (peer.in_flight || peer.queue.empty() || stopped_) return;
-  if (!peer.stub) {
-    auto address = addresses_.address_of(peer.name);
-    if (!address) {
-      metrics_.peer_drops->add(peer.queue.size());
-      peer.queue.clear();
-      node_.report_unreachable(peer.id);
-      return;
-    }
-    peer.address = *address;
-    runtime::ChannelConfig channel{options_.node_id, options_.proxy_address,
-                                   options_.peer_message_bytes_max, 500};
-    peer.stub = rpb::Raft::NewStub(runtime::make_channel(peer.address, channel));
-  }
-  auto envelope = std::make_shared<rpb::Envelope>();
-  runtime::stamp(*envelope->mutable_header(), options_.node_id);
-  std::size_t bytes = 0;
-  std::size_t taken = 0;
-  bool snapshot = false;
-  while (taken < peer.queue.size() && (taken == 0 || bytes < options_.envelope_bytes_max)) {
-    rpb::Message& message = peer.queue[taken++];
-    bytes += message.ByteSizeLong();
-    snapshot = snapshot || message.type() == rpb::MESSAGE_TYPE_SNAPSHOT;
-    envelope->add_messages()->Swap(&message);
-  }
-  peer.queue.erase(peer.queue.begin(), peer.queue.begin() + static_cast<std::ptrdiff_t>(taken));
-  peer.in_flight = true;
-  auto* stub = peer.stub.get();
-  peer.call = runtime::async_unary<market::common::v1::Ack>(
-      strand_, {snapshot ? options_.snapshot_timeout : options_.peer_timeout},
-      [stub, envelope](grpc::ClientContext* context, market::common::v1::Ack* out,
-                       std::function<void(Status)> done) {
-        stub->async()->Send(context, envelope.get(), out, std::move(done));
-      },
-      [this, id = peer.id, envelope, snapshot](Status status, market::common::v1::Ack) {
-        Peer& p = peers_.at(id);
-        p.in_flight = false;
-        if (stopped_) return;
-        if (!status.ok()) {
-          metrics_.peer_failures->add();
-          node_.report_unreachable(id);
-          if (snapshot) node_.report_snapshot_failed(id);
-          // It may have restarted elsewhere: look again, and reconnect if it moved.
-          if (auto address = addresses_.address_of(p.name); address && *address != p.address) {
-            p.stub.reset();
-          }
-          spdlog::debug("send to {} failed: {}", p.name, status.error_message());
-          schedule_ready();
-        }
-        flush(p);
-      });
 }
 
 }  // namespace mkt::validatord

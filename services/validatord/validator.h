@@ -32,6 +32,7 @@
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/stream.h"
 #include "mkt/runtime/unary.h"
+#include "peer_transport.h"
 #include "storage.h"
 #include "storage_writer.h"
 
@@ -106,15 +107,6 @@ class Validator {
     SubmitResponder responder;
     std::chrono::steady_clock::time_point since;
   };
-  struct Peer {
-    raft::NodeId id = raft::no_node;
-    std::string name;
-    std::string address;
-    std::unique_ptr<market::consensus::raft::v1::Raft::Stub> stub;
-    std::vector<market::consensus::raft::v1::Message> queue;
-    bool in_flight = false;
-    std::shared_ptr<runtime::UnaryCall> call;  // the one in flight, cancelled by stop()
-  };
   struct Subscriber {
     std::shared_ptr<EntryStream> stream;
     std::uint64_t next_index = 1;
@@ -125,8 +117,6 @@ class Validator {
     metrics::Counter* trades;
     metrics::Counter* duplicates;
     metrics::Counter* rejected;
-    metrics::Counter* peer_failures;
-    metrics::Counter* peer_drops;
     metrics::Counter* snapshots_taken;
     metrics::Counter* snapshots_installed;
     metrics::Counter* leader_changes;
@@ -156,8 +146,6 @@ class Validator {
   void after_step();
   void fail_waiters(const std::string& why);
   void track_inherited_batches();
-  void send(const raft::Message& message);
-  void flush(Peer& peer);
   runtime::Metadata leader_hint();
   [[noreturn]] void fatal(const std::string& what);
 
@@ -173,13 +161,13 @@ class Validator {
   bool writing_ = false;     // a Ready or a compaction is with the writer
   raft::Node node_;
   ledger::Ledger ledger_;
+  PeerTransport transport_;
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point next_tick_;
   bool ready_posted_ = false;
   bool stopped_ = false;
   raft::NodeId known_leader_ = raft::no_node;
   std::uint64_t known_term_ = 0;
-  std::map<raft::NodeId, Peer> peers_;
   std::map<std::pair<std::string, std::uint64_t>, std::vector<Waiter>> waiters_;
   std::size_t waiting_ = 0;
   std::map<std::string, std::uint64_t> proposed_;  // exchange -> highest sequence in flight
