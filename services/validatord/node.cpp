@@ -42,7 +42,7 @@ std::expected<ValidatorOptions, std::string> validator_options(
   options.election_ticks = static_cast<int>(election_ms / tick_ms);
   options.seed = scenario.seed ^ std::hash<std::string>{}(context.node_id());
   options.compact_entries = flags["compact-entries"].as<std::uint64_t>();
-  options.proxy_address = context.proxy.value_or("");
+  options.transport.proxy_address = context.proxy.value_or("");
   return options;
 }
 

@@ -18,13 +18,9 @@ using grpc::StatusCode;
 namespace {
 
 TransportOptions transport_options(const ValidatorOptions& options) {
-  return {.node_id = options.node_id,
-          .proxy_address = options.proxy_address,
-          .peer_queue_messages_max = options.peer_queue_messages_max,
-          .envelope_bytes_max = options.envelope_bytes_max,
-          .peer_message_bytes_max = options.peer_message_bytes_max,
-          .peer_timeout = options.peer_timeout,
-          .snapshot_timeout = options.snapshot_timeout};
+  TransportOptions transport = options.transport;
+  transport.node_id = options.node_id;
+  return transport;
 }
 
 raft::Config raft_config(const ValidatorOptions& options, const Roster& roster) {

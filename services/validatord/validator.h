@@ -43,7 +43,6 @@ using runtime::Strand;
 struct ValidatorOptions {
   std::string node_id;
   std::vector<std::string> validators;  // every validator, in scenario order
-  std::string proxy_address;            // empty: connect to peers directly
   std::chrono::milliseconds tick{100};  // one Raft tick; the heartbeat interval
   int election_ticks = 10;
   std::uint64_t seed = 1;
@@ -53,13 +52,8 @@ struct ValidatorOptions {
   // Trades kept for GetTrade (and in every snapshot, so this bounds a snapshot's size: about
   // 100 bytes a trade).
   std::size_t trades_kept_max = 100'000;
-  // Limits: submissions waiting for their commit, messages queued for one peer.
-  std::size_t waiting_submissions_max = 10'000;
-  std::size_t peer_queue_messages_max = 10'000;
-  std::size_t envelope_bytes_max = 8 << 20;
-  int peer_message_bytes_max = 256 << 20;
-  std::chrono::milliseconds peer_timeout{2000};
-  std::chrono::milliseconds snapshot_timeout{30'000};
+  std::size_t waiting_submissions_max = 10'000;  // submissions waiting for their commit
+  TransportOptions transport;                    // to the peers (its node_id is set from node_id)
 };
 
 class Validator {
