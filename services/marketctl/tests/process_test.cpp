@@ -244,16 +244,21 @@ TEST_CASE("marketctl process: a supervisor killed with SIGKILL takes its process
 }
 
 TEST_CASE("marketctl process: a port in use is named with its node before anything starts") {
-  // Hold a port, and ask for the market's ports to start there.
+  // Hold a port, and ask for the market's ports to start there. It is probed below the kernel's
+  // ephemeral range (32768 and up here), so that the ports after it, which the market would use,
+  // are not taken meanwhile by the port-0 binds of tests running beside this one.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int port = 0;
+  for (int candidate = 20000 + ::getpid() % 10000; candidate < 32000 && port == 0;
+       candidate += 50) {
+    addr.sin_port = htons(static_cast<std::uint16_t>(candidate));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) port = candidate;
+  }
+  REQUIRE(port != 0);
   REQUIRE(::listen(fd, 1) == 0);
-  socklen_t length = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  const int port = ntohs(addr.sin_port);
   const auto run = run_dir("port");
   const auto up =
       marketctl({"up", scenario_file, "--run", run, "--base-port", std::to_string(port)});
