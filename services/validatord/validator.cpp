@@ -7,6 +7,7 @@
 #include "mkt/core/invariant.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/clock.h"
+#include "validator_service.h"
 
 namespace mkt::validatord {
 
@@ -40,71 +41,7 @@ ledger::Ledger initial_ledger(const raft::Restore& restore, std::size_t trades_k
   return std::move(*loaded);
 }
 
-lpb::ValidatorStatus::Role to_proto(raft::Role role) {
-  switch (role) {
-    case raft::Role::follower:
-      return lpb::ValidatorStatus::ROLE_FOLLOWER;
-    case raft::Role::pre_candidate:
-      return lpb::ValidatorStatus::ROLE_PRE_CANDIDATE;
-    case raft::Role::candidate:
-      return lpb::ValidatorStatus::ROLE_CANDIDATE;
-    case raft::Role::leader:
-      return lpb::ValidatorStatus::ROLE_LEADER;
-  }
-  return lpb::ValidatorStatus::ROLE_UNSPECIFIED;
-}
-
 }  // namespace
-
-class Validator::LedgerApi final : public lpb::Ledger::CallbackService {
- public:
-  explicit LedgerApi(Validator& v) : v_(v) {}
-  grpc::ServerUnaryReactor* SubmitTradeBatch(grpc::CallbackServerContext* c,
-                                             const lpb::TradeBatch* q,
-                                             lpb::SubmitTradeBatchResponse* r) override {
-    return v_.SubmitTradeBatch(c, q, r);
-  }
-  grpc::ServerWriteReactor<lpb::CommittedEntry>* StreamCommitted(
-      grpc::CallbackServerContext* c, const lpb::StreamCommittedRequest* q) override {
-    return v_.StreamCommitted(c, q);
-  }
-  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* c,
-                                       const lpb::GetLedgerAccountRequest* q,
-                                       lpb::LedgerAccount* r) override {
-    return v_.GetAccount(c, q, r);
-  }
-  grpc::ServerUnaryReactor* GetTrade(grpc::CallbackServerContext* c, const lpb::GetTradeRequest* q,
-                                     lpb::TradeReport* r) override {
-    return v_.GetTrade(c, q, r);
-  }
-  grpc::ServerUnaryReactor* GetClusterStatus(grpc::CallbackServerContext* c,
-                                             const lpb::GetClusterStatusRequest* q,
-                                             lpb::ClusterStatus* r) override {
-    return v_.GetClusterStatus(c, q, r);
-  }
-
- private:
-  Validator& v_;
-};
-
-class Validator::RaftApi final : public rpb::Raft::CallbackService {
- public:
-  explicit RaftApi(Validator& v) : v_(v) {}
-  grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* c, const rpb::Envelope* q,
-                                 market::common::v1::Ack* r) override {
-    return v_.Send(c, q, r);
-  }
-
- private:
-  Validator& v_;
-};
-
-grpc::Service* Validator::ledger_service() {
-  return ledger_api_.get();
-}
-grpc::Service* Validator::raft_service() {
-  return raft_api_.get();
-}
 
 Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBook& addresses,
                      RaftStorage& storage, raft::Restore restore, metrics::Registry& registry)
@@ -313,15 +250,6 @@ void Validator::fail_waiters(const std::string& why) {
 
 // ---- Ledger ----
 
-grpc::ServerUnaryReactor* Validator::SubmitTradeBatch(grpc::CallbackServerContext* context,
-                                                      const lpb::TradeBatch* request,
-                                                      lpb::SubmitTradeBatchResponse* response) {
-  return runtime::serve_on(strand_, context, request, response,
-                           [this](const lpb::TradeBatch& batch, SubmitResponder responder) {
-                             submit(batch, std::move(responder));
-                           });
-}
-
 runtime::Metadata Validator::leader_hint() {
   const std::string& leader = roster_.name_of(node_.leader());
   runtime::Metadata hint{{"x-leader-id", leader}};
@@ -482,35 +410,6 @@ void Validator::maybe_compact() {
                   });
 }
 
-grpc::ServerWriteReactor<lpb::CommittedEntry>* Validator::StreamCommitted(
-    grpc::CallbackServerContext*, const lpb::StreamCommittedRequest* request) {
-  auto where = std::make_shared<std::list<Subscriber>::iterator>(subscribers_.end());
-  runtime::StreamOptions stream_options;
-  stream_options.queued_messages_max = 100'000;
-  return runtime::serve_stream_on<lpb::CommittedEntry>(
-      strand_, stream_options,
-      [this, where, from = std::max<std::uint64_t>(request->from_index(), 1)](
-          std::shared_ptr<EntryStream> stream) {
-        if (stopped_) {
-          stream->finish(Status(StatusCode::UNAVAILABLE, "the validator is shutting down"));
-          return;
-        }
-        if (from < node_.log().first_index() && from <= ledger_.applied_index()) {
-          stream->finish(Status(StatusCode::OUT_OF_RANGE,
-                                "entries before index " +
-                                    std::to_string(node_.log().first_index()) +
-                                    " were compacted into a snapshot; the first index kept is " +
-                                    std::to_string(node_.log().first_index())));
-          return;
-        }
-        *where = subscribers_.insert(subscribers_.end(), Subscriber{std::move(stream), from});
-        feed(**where);
-      },
-      [this, where] {
-        if (*where != subscribers_.end()) subscribers_.erase(*where);
-      });
-}
-
 void Validator::feed(Subscriber& subscriber) {
   const raft::Log& log = node_.log();
   while (subscriber.next_index <= ledger_.applied_index() && subscriber.stream->open()) {
@@ -536,104 +435,7 @@ void Validator::feed(Subscriber& subscriber) {
   }
 }
 
-grpc::ServerUnaryReactor* Validator::GetAccount(grpc::CallbackServerContext* context,
-                                                const lpb::GetLedgerAccountRequest* request,
-                                                lpb::LedgerAccount* response) {
-  return runtime::serve_on(
-      strand_, context, request, response,
-      [this](const lpb::GetLedgerAccountRequest& req,
-             runtime::Responder<lpb::LedgerAccount> responder) {
-        if (req.account_id().empty()) {
-          responder.finish(Status(StatusCode::INVALID_ARGUMENT, "account_id is required"));
-          return;
-        }
-        lpb::LedgerAccount answer;
-        answer.set_account_id(req.account_id());
-        answer.set_as_of_index(ledger_.applied_index());
-        if (const ledger::Account* account = ledger_.account(req.account_id())) {
-          answer.set_cash(account->cash);
-          for (const auto& [key, quantity] : account->positions) {
-            auto* position = answer.add_positions();
-            position->set_exchange_id(key.first);
-            position->set_symbol(key.second);
-            position->set_quantity_lots(quantity);
-          }
-        }
-        responder.finish(Status::OK, std::move(answer));
-      });
-}
-
-grpc::ServerUnaryReactor* Validator::GetTrade(grpc::CallbackServerContext* context,
-                                              const lpb::GetTradeRequest* request,
-                                              lpb::TradeReport* response) {
-  return runtime::serve_on(
-      strand_, context, request, response,
-      [this](const lpb::GetTradeRequest& req, runtime::Responder<lpb::TradeReport> responder) {
-        if (req.exchange_id().empty() || req.trade_id() == 0) {
-          responder.finish(
-              Status(StatusCode::INVALID_ARGUMENT, "exchange_id and trade_id are required"));
-          return;
-        }
-        const ledger::StoredTrade* stored = ledger_.trade(req.exchange_id(), req.trade_id());
-        if (stored == nullptr) {
-          responder.finish(Status(StatusCode::NOT_FOUND,
-                                  "no trade " + std::to_string(req.trade_id()) + " of " +
-                                      req.exchange_id() + " in the ledger (or no longer kept)"));
-          return;
-        }
-        lpb::TradeReport answer;
-        to_proto(stored->trade, stored->exchange_id, answer);
-        responder.finish(Status::OK, std::move(answer));
-      });
-}
-
-grpc::ServerUnaryReactor* Validator::GetClusterStatus(grpc::CallbackServerContext* context,
-                                                      const lpb::GetClusterStatusRequest* request,
-                                                      lpb::ClusterStatus* response) {
-  return runtime::serve_on(strand_, context, request, response,
-                           [this](const lpb::GetClusterStatusRequest&,
-                                  runtime::Responder<lpb::ClusterStatus> responder) {
-                             const raft::Status status = node_.status();
-                             lpb::ClusterStatus answer;
-                             runtime::stamp(*answer.mutable_header(), options_.node_id);
-                             answer.set_protocol("raft");
-                             answer.set_term(status.term);
-                             answer.set_leader_id(roster_.name_of(status.leader));
-                             answer.set_commit_index(status.commit);
-                             answer.set_applied_index(ledger_.applied_index());
-                             answer.set_ledger_hash(ledger_.hash());
-                             answer.set_first_index(status.first_index);
-                             answer.set_trades_applied(ledger_.trades_applied());
-                             for (raft::NodeId id : roster_.ids()) {
-                               auto* validator = answer.add_validators();
-                               validator->set_node_id(roster_.name_of(id));
-                               if (id == status.id) {
-                                 validator->set_role(to_proto(status.role));
-                               } else if (id == status.leader) {
-                                 validator->set_role(lpb::ValidatorStatus::ROLE_LEADER);
-                               } else {
-                                 validator->set_role(lpb::ValidatorStatus::ROLE_FOLLOWER);
-                               }
-                               for (const raft::PeerStatus& peer : status.peers) {
-                                 if (peer.id == id) validator->set_match_index(peer.match);
-                               }
-                             }
-                             responder.finish(Status::OK, std::move(answer));
-                           });
-}
-
 // ---- Raft transport ----
-
-grpc::ServerUnaryReactor* Validator::Send(grpc::CallbackServerContext* context,
-                                          const rpb::Envelope* request,
-                                          market::common::v1::Ack* response) {
-  return runtime::serve_on(
-      strand_, context, request, response,
-      [this](const rpb::Envelope& envelope, runtime::Responder<market::common::v1::Ack> responder) {
-        receive(envelope);
-        responder.finish(Status::OK);
-      });
-}
 
 void Validator::receive(const rpb::Envelope& envelope) {
   if (stopped_) return;
