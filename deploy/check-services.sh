@@ -28,8 +28,8 @@ for a in services/*/; do
         grep -rnF "#include \"$h\"" "services/$a" --include='*.cpp' --include='*.h' || true)
     done
     while IFS= read -r hit; do bad+=("$hit"); done < <(
-      grep -nE "target_link_libraries\(.*\bmkt_$b\b|^\s+.*\bmkt_$b\b[^_]|\.\./$b\b|services/$b/" \
-        "services/$a/CMakeLists.txt" | grep -v '^\s*#' | sed "s|^|services/$a/CMakeLists.txt:|" || true)
+      grep -nE "\bmkt_$b\b|\.\./$b\b|services/$b/" \
+        "services/$a/CMakeLists.txt" | grep -vE '^[0-9]+:\s*#' | sed "s|^|services/$a/CMakeLists.txt:|" || true)
   done
 done
 if [ ${#bad[@]} -gt 0 ]; then

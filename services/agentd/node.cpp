@@ -50,11 +50,7 @@ std::int64_t epoch_of(const runtime::ServiceContext& context) {
 // The agent's options but for address_of, which needs the context's address book alive.
 std::expected<AgentOptions, std::string> agent_options(runtime::ServiceContext& context,
                                                        const agents::AgentSetup& setup) {
-  const auto accounts = context.flag("accounts");
-  if (accounts.empty()) {
-    return std::unexpected("--accounts <file> is required: the agent's API key is its line there");
-  }
-  const auto key = api_key_of(accounts, context.node_id());
+  const auto key = api_key_of(context.flag("accounts"), context.node_id());
   if (!key) return std::unexpected(key.error());
   AgentOptions options;
   options.node_id = context.node_id();
@@ -80,6 +76,10 @@ std::expected<AgentOptions, std::string> agent_options(runtime::ServiceContext& 
 }  // namespace
 
 int run_node(runtime::ServiceContext& context) {
+  if (context.flag("accounts").empty()) {
+    spdlog::error("--accounts <file> is required: the agent's API key is its line there");
+    return 2;
+  }
   if (auto added = context.add_addresses("exchange"); !added) {
     spdlog::error("{}", added.error());
     return 2;
@@ -93,7 +93,7 @@ int run_node(runtime::ServiceContext& context) {
   auto options = agent_options(context, *setup);
   if (!options) {
     spdlog::error("{}", options.error());
-    return context.flag("accounts").empty() ? 2 : 1;
+    return 1;
   }
 
   metrics::Registry registry;

@@ -239,12 +239,14 @@ void Control::after(std::int64_t ms, std::function<void()> then) {
 }
 
 void Control::heal_later(const std::string& id, std::int64_t after_ms) {
-  after(after_ms, [this, id] {
-    const auto freed = model_.heal(id);
-    requests_.erase(id);
-    if (!freed.empty()) spdlog::info("netproxy: partition {} healed by itself", id);
-    after_cuts_changed(freed, "healed");
-  });
+  after(after_ms, [this, id] { heal_by_itself(id); });
+}
+
+void Control::heal_by_itself(const std::string& id) {
+  const auto freed = model_.heal(id);
+  requests_.erase(id);
+  if (!freed.empty()) spdlog::info("netproxy: partition {} healed by itself", id);
+  after_cuts_changed(freed, "healed");
 }
 
 grpc::Status Control::list_links(const pb::ListLinksRequest&, pb::ListLinksResponse* response) {
@@ -449,11 +451,9 @@ void Control::carry_out(const netmodel::TimelineStep& step) {
   if (!start) {
     const auto made = disruption_partitions_.find(step.disruption);
     if (made == disruption_partitions_.end()) return;  // it could not start
-    const auto freed = model_.heal(made->second);
-    requests_.erase(made->second);
-    spdlog::info("netproxy: disruption '{}' ends: partition {} healed", d.name, made->second);
+    spdlog::info("netproxy: disruption '{}' ends", d.name);
+    heal_by_itself(made->second);
     disruption_partitions_.erase(made);
-    after_cuts_changed(freed, "healed");
     return;
   }
   const auto spec = netmodel::partition_of(d);

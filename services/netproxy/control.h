@@ -71,6 +71,7 @@ class Control {
   void publish(const std::string& source, const std::string& destination, const std::string& what);
   void after_cuts_changed(const std::vector<netmodel::LinkId>& links, const std::string& what);
   void heal_later(const std::string& id, std::int64_t after_ms);
+  void heal_by_itself(const std::string& id);
   // Runs `then` on the strand in `ms` milliseconds, unless stopped first.
   void after(std::int64_t ms, std::function<void()> then);
   void run_timeline();

@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::uint8_t format_version = 1;
 
-void write_trade(core::ByteWriter& w, const Trade& t) {
+// Into a ByteWriter (entries, snapshots) or a HashWriter (the state hash): the same fields.
+template <class Writer>
+void write_trade(Writer& w, const Trade& t) {
   w.integer(t.trade_id);
   w.text(t.symbol);
   w.integer(t.price_ticks);
@@ -37,46 +39,52 @@ bool read_trade(core::ByteReader& r, Trade& t) {
 // hash() is O(1); equal states give equal sums whatever order they were reached in.
 template <class Write>
 std::uint64_t item_hash(char tag, Write write) {
-  std::string bytes(1, tag);
-  core::ByteWriter w(bytes);
+  core::HashWriter w;
+  w.integer(tag);
   write(w);
-  return core::mix64(core::fnv1a64(bytes));
+  return w.hash();
 }
 
 std::uint64_t header_hash(std::uint64_t applied_index, std::uint64_t trades_applied) {
-  return item_hash('h', [&](core::ByteWriter& w) {
+  return item_hash('h', [&](core::HashWriter& w) {
     w.integer(applied_index);
     w.integer(trades_applied);
   });
 }
 
 std::uint64_t exchange_hash(const std::string& id, std::uint64_t sequence, std::uint64_t index) {
-  return item_hash('e', [&](core::ByteWriter& w) {
+  return item_hash('e', [&](core::HashWriter& w) {
     w.text(id);
     w.integer(sequence);
     w.integer(index);
   });
 }
 
-std::uint64_t cash_hash(const std::string& account, std::int64_t cash) {
-  return item_hash('c', [&](core::ByteWriter& w) {
-    w.text(account);
-    w.integer(cash);
-  });
+// Cash and positions change often: their names are hashed once per change, then each value.
+core::HashWriter cash_name(const std::string& account) {
+  core::HashWriter w;
+  w.integer('c');
+  w.text(account);
+  return w;
 }
 
-std::uint64_t position_hash(const std::string& account,
-                            const std::pair<std::string, std::string>& key, std::int64_t quantity) {
-  return item_hash('p', [&](core::ByteWriter& w) {
-    w.text(account);
-    w.text(key.first);
-    w.text(key.second);
-    w.integer(quantity);
-  });
+core::HashWriter position_name(const std::string& account,
+                               const std::pair<std::string, std::string>& key) {
+  core::HashWriter w;
+  w.integer('p');
+  w.text(account);
+  w.text(key.first);
+  w.text(key.second);
+  return w;
+}
+
+std::uint64_t value_hash(core::HashWriter name, std::int64_t value) {
+  name.integer(value);
+  return name.hash();
 }
 
 std::uint64_t trade_hash(const StoredTrade& stored) {
-  return item_hash('t', [&](core::ByteWriter& w) {
+  return item_hash('t', [&](core::HashWriter& w) {
     w.text(stored.exchange_id);
     w.integer(stored.index);
     write_trade(w, stored.trade);
@@ -194,13 +202,15 @@ void Ledger::move(const std::string& account_id, std::int64_t cash,
                   const std::pair<std::string, std::string>& key, std::int64_t quantity) {
   const auto [found, added] = accounts_.try_emplace(account_id);
   Account& account = found->second;
-  if (!added) items_hash_ -= cash_hash(account_id, account.cash);
+  const core::HashWriter cash_item = cash_name(account_id);
+  if (!added) items_hash_ -= value_hash(cash_item, account.cash);
   account.cash += cash;
-  items_hash_ += cash_hash(account_id, account.cash);
+  items_hash_ += value_hash(cash_item, account.cash);
   const auto [position, opened] = account.positions.try_emplace(key, 0);
-  if (!opened) items_hash_ -= position_hash(account_id, key, position->second);
+  const core::HashWriter position_item = position_name(account_id, key);
+  if (!opened) items_hash_ -= value_hash(position_item, position->second);
   position->second += quantity;
-  items_hash_ += position_hash(account_id, key, position->second);
+  items_hash_ += value_hash(position_item, position->second);
 }
 
 std::uint64_t Ledger::recompute_hash() const {
@@ -209,8 +219,10 @@ std::uint64_t Ledger::recompute_hash() const {
     sum += exchange_hash(id, state.last_sequence, state.last_index);
   }
   for (const auto& [id, account] : accounts_) {
-    sum += cash_hash(id, account.cash);
-    for (const auto& [key, quantity] : account.positions) sum += position_hash(id, key, quantity);
+    sum += value_hash(cash_name(id), account.cash);
+    for (const auto& [key, quantity] : account.positions) {
+      sum += value_hash(position_name(id, key), quantity);
+    }
   }
   for (const StoredTrade& stored : trades_) sum += trade_hash(stored);
   return sum + header_hash(applied_index_, trades_applied_);

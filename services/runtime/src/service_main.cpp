@@ -47,6 +47,11 @@ void add_frame_flags(po::options_description& own, const ServiceSpec& spec) {
   own.add(frame);
 }
 
+// The value of a string flag, or "" when it is absent.
+std::string string_flag(const po::variables_map& flags, const std::string& name) {
+  return flags.count(name) ? flags[name].as<std::string>() : std::string();
+}
+
 int run_checked(const CommonOptions& options, const ServiceSpec& spec, const RunNode& run_node) {
   const scenario::Scenario& scenario = *options.scenario;
   const scenario::Node& self = *scenario.find_node(options.node_id);
@@ -69,26 +74,22 @@ int run_checked(const CommonOptions& options, const ServiceSpec& spec, const Run
   }
   std::vector<std::string> ids;
   for (const auto& node : scenario.nodes) ids.push_back(node.id);
-  const auto string_flag = [&](const char* name) {
-    return flags.count(name) ? flags[name].as<std::string>() : std::string();
-  };
   ServiceContext context{.options = options,
                          .scenario = scenario,
                          .self = self,
                          .listen = flags["listen"].as<std::string>(),
-                         .metrics_listen = string_flag("metrics-listen"),
+                         .metrics_listen = string_flag(flags, "metrics-listen"),
                          .proxy = std::nullopt,
                          .sync = sync,
-                         .addresses = AddressBook(ids, string_flag("addresses"))};
-  if (flags.count("proxy")) context.proxy = flags["proxy"].as<std::string>();
+                         .addresses = AddressBook(ids, string_flag(flags, "addresses"))};
+  if (flags.count("proxy")) context.proxy = string_flag(flags, "proxy");
   return run_node(context);
 }
 
 }  // namespace
 
 std::string ServiceContext::flag(const std::string& name) const {
-  const auto& vm = options.extra;
-  return vm.count(name) ? vm[name].as<std::string>() : std::string();
+  return string_flag(options.extra, name);
 }
 
 std::expected<void, std::string> ServiceContext::add_addresses(const std::string& flag_name) {

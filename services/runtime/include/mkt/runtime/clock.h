@@ -36,8 +36,9 @@ class Clock {
 // The system's clocks.
 const Clock& system_clock();
 
-// A clock a test moves by hand (both readings move together). Not for what waits on an Asio
-// timer: timers wait on the real steady clock.
+// A clock a test moves by hand (both readings move together). Move it only while nothing reads
+// it (between calls): it is not synchronised. Not for what waits on an Asio timer: timers wait
+// on the real steady clock.
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(std::int64_t wall_ns = 0, std::int64_t steady_ns = 0)
