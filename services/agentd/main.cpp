@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
       ("exchange", po::value<std::vector<std::string>>(),
        "id=host:port of an exchange (repeatable); overrides --addresses")
       ("epoch-ns", po::value<std::int64_t>()->default_value(0),
-       "the market's time 0 (Unix ns), the same for every agent of a market; 0: this start");
+       "the market's time 0 (Unix ns), the same for every agent of a market; 0: this start")
+      ("epoch-file", po::value<std::string>(),
+       "a file holding the market's time 0 (Unix ns), as marketctl writes it (<run>/epoch)");
   // clang-format on
   const mkt::runtime::ServiceSpec spec{
       .binary = "agentd",

@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/node.h"
 #include "mkt/runtime/process.h"
@@ -38,7 +39,16 @@ std::string start_stamp() {
   return stamp;
 }
 
-std::int64_t epoch_of(const runtime::ServiceContext& context) {
+std::expected<std::int64_t, std::string> epoch_of(const runtime::ServiceContext& context) {
+  if (const auto path = context.flag("epoch-file"); !path.empty()) {
+    const auto text = runtime::read_file(path, 64);
+    if (!text) return std::unexpected(text.error());
+    try {
+      return std::stoll(*text);
+    } catch (const std::exception&) {
+      return std::unexpected("--epoch-file " + path + " does not hold a time in ns");
+    }
+  }
   const auto epoch_ns = context.flags()["epoch-ns"].as<std::int64_t>();
   if (epoch_ns != 0) return epoch_ns;
   spdlog::warn(
@@ -84,7 +94,12 @@ int run_node(runtime::ServiceContext& context) {
     spdlog::error("{}", added.error());
     return 2;
   }
-  auto setup = agents::agent_setup(context.scenario, context.node_id(), epoch_of(context));
+  const auto epoch = epoch_of(context);
+  if (!epoch) {
+    spdlog::error("{}", epoch.error());
+    return 2;
+  }
+  auto setup = agents::agent_setup(context.scenario, context.node_id(), *epoch);
   if (!setup) {
     spdlog::error("{}", setup.error());
     return 1;

@@ -12,7 +12,9 @@ std::expected<po::variables_map, int> parse_command(
   options.add_options()("help,h", "print this help");
   if (with_run) {
     options.add_options()("run", po::value<std::string>()->default_value(default_run_dir),
-                          "the run folder of the market (as given to `marketctl up --run`)");
+                          "the run folder of the market (as given to `marketctl up --run`)")(
+        "compose", po::value<std::string>(),
+        "a compose market instead: its project name or compose file");
   }
   po::variables_map vm;
   try {

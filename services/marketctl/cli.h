@@ -24,8 +24,11 @@ int fail(const std::string& command, const std::string& why, int code = 1);
 
 int up_command(int argc, char** argv);
 int down_command(int argc, char** argv);
-int kill_command(int argc, char** argv);
-int restart_command(int argc, char** argv);
+// kill, restart, pause, unpause, disconnect, connect: one node, named by argv[0].
+int node_command(int argc, char** argv);
+int compose_command(int argc, char** argv);
+int prepare_command(int argc, char** argv);
+int probe_command(int argc, char** argv);
 int status_command(int argc, char** argv);
 int partition_command(int argc, char** argv);
 int heal_command(int argc, char** argv);

@@ -9,8 +9,13 @@
 #include <cstring>
 #include <sstream>
 
+#include "compose.h"
+#include "docker.h"
+#include "mkt/accounts/accounts.h"
+#include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/options.h"
+#include "plan.h"
 
 namespace mkt::marketctl {
 
@@ -97,8 +102,11 @@ std::string rpc_error(const grpc::Status& status) {
   return status.error_message() + " (gRPC code " + std::to_string(status.error_code()) + ")";
 }
 
-std::expected<Market, std::string> open_market(const std::string& run_dir) {
-  Market market{.run = {std::filesystem::absolute(run_dir)}, .state = {}, .scenario = {}};
+namespace {
+
+std::expected<Market, std::string> open_run(const std::string& run_dir) {
+  Market market;
+  market.run = {std::filesystem::absolute(run_dir)};
   auto state = runtime::read_state(market.run);
   if (!state) return std::unexpected(state.error());
   if (!runtime::process_alive(state->supervisor) || state->phase == "stopped") {
@@ -111,6 +119,87 @@ std::expected<Market, std::string> open_market(const std::string& run_dir) {
   if (!scenario) return std::unexpected(scenario.error());
   market.scenario = std::move(*scenario);
   return market;
+}
+
+runtime::NodeState state_of(const Container& c) {
+  if (c.status == "running" || c.status == "restarting") return runtime::NodeState::running;
+  if (c.status == "paused") return runtime::NodeState::paused;
+  if (c.status == "created") return runtime::NodeState::pending;
+  return runtime::NodeState::exited;
+}
+
+std::expected<Market, std::string> open_compose(const std::string& spec) {
+  auto containers = compose_containers(spec);
+  if (!containers) return std::unexpected(containers.error());
+  Market market;
+  market.run = {container::market};
+  market.compose = spec;
+  std::string scenario_path;
+  for (const auto& c : *containers) {
+    if (!c.scenario.empty()) scenario_path = c.scenario;
+  }
+  if (scenario_path.empty()) {
+    return std::unexpected("the containers of " + spec + " mount no scenario at " +
+                           container::scenario + ": is it a netmarket compose market?");
+  }
+  auto scenario = runtime::load_scenario_file(scenario_path);
+  if (!scenario) return std::unexpected(scenario.error());
+  market.scenario = std::move(*scenario);
+  market.state.phase = "running";
+  market.state.scenario = market.scenario.name;
+  std::map<std::string, const Container*> by_service;
+  for (const auto& c : *containers) by_service[c.service] = &c;
+  for (const auto& stage : start_plan(market.scenario).stages) {  // in start order
+    for (const auto* node : stage) {
+      const auto found = by_service.find(node->id);
+      if (found == by_service.end()) continue;
+      const auto& c = *found->second;
+      runtime::NodeRecord record;
+      record.id = node->id;
+      record.role = std::string(to_string(node->role));
+      record.state = state_of(c);
+      record.exit = c.exit_code;
+      for (const auto& [name, port] : container_ports(node->role)) {
+        for (const auto& [inside, host] : c.ports) {
+          if (inside == std::to_string(port)) record.ports.emplace_back(name, host);
+        }
+      }
+      market.containers[node->id] = c.id;
+      if (market.network.empty()) market.network = c.network;
+      market.state.nodes.push_back(std::move(record));
+    }
+  }
+  return market;
+}
+
+}  // namespace
+
+std::expected<Market, std::string> open_market(const boost::program_options::variables_map& flags) {
+  if (flags.count("compose")) return open_compose(flags["compose"].as<std::string>());
+  return open_run(flags["run"].as<std::string>());
+}
+
+std::expected<std::string, std::string> api_key(const Market& market, const std::string& account) {
+  std::string where = market.run.accounts().string();
+  std::expected<std::vector<accounts::AccountKey>, std::string> keys;
+  if (market.compose.empty()) {
+    keys = runtime::read_accounts_file(where);
+  } else {
+    // Any running container of the market can read the market volume.
+    std::string container;
+    for (const auto& node : market.state.nodes) {
+      if (node.state == runtime::NodeState::running) container = market.containers.at(node.id);
+    }
+    if (container.empty()) return std::unexpected("no container of " + market.compose + " runs");
+    auto text = docker({"exec", container, "cat", where});
+    if (!text) return std::unexpected(text.error());
+    keys = accounts::parse(*text, where);
+    where = market.compose + ":" + where;
+  }
+  if (!keys) return std::unexpected(keys.error());
+  if (auto key = accounts::key_of(*keys, account)) return *key;
+  return std::unexpected("no account '" + account + "' in " + where +
+                         " (the scenario's agents and '" + runtime::operator_account + "')");
 }
 
 }  // namespace mkt::marketctl

@@ -3,8 +3,10 @@
 // gRPC and HTTP ports as the run's state file records them. Operator traffic is management
 // traffic: it goes straight to the processes, never through the impairment proxy.
 
+#include <boost/program_options/variables_map.hpp>
 #include <chrono>
 #include <expected>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,11 +37,16 @@ std::string rpc_error(const grpc::Status& status);
 // The sum of every sample of a Prometheus metric (all label sets) in a /metrics text.
 double metric_sum(const std::string& metrics_text, const std::string& name);
 
-// A running market as the commands see it: its state and its scenario.
+// A running market as the commands see it: its state and its scenario. Local processes are known
+// by the run folder's state file; a compose market by its containers (the node records then hold
+// the published host ports, and `containers` each node's container id).
 struct Market {
   runtime::RunPaths run;
   runtime::RunState state;
   scenario::Scenario scenario;
+  std::string compose;                            // the project or file; empty for processes
+  std::map<std::string, std::string> containers;  // node id -> container id (compose)
+  std::string network;                            // the compose network (compose)
 
   // The record of a running node, or an error that says what is wrong and what to do.
   std::expected<const runtime::NodeRecord*, std::string> running(const std::string& id) const;
@@ -50,7 +57,12 @@ struct Market {
   }
 };
 
-// Reads the run's state and scenario; fails unless its supervisor is alive.
-std::expected<Market, std::string> open_market(const std::string& run_dir);
+// The API key of an account (the agents' and the operator's), from the run folder or, in a
+// compose market, from its market volume.
+std::expected<std::string, std::string> api_key(const Market& market, const std::string& account);
+
+// The market of a command's --run (its state and scenario; fails unless its supervisor is alive)
+// or of its --compose (its containers, which must exist).
+std::expected<Market, std::string> open_market(const boost::program_options::variables_map& flags);
 
 }  // namespace mkt::marketctl

@@ -5,16 +5,20 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "cli.h"
 #include "client.h"
+#include "docker.h"
 #include "mkt/accounts/accounts.h"
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
+#include "run_setup.h"
 #include "supervisor.h"
 
 namespace mkt::marketctl {
@@ -62,54 +66,6 @@ constexpr const char* run_entries[] = {"scenario.yaml", "state", "addresses", "a
 
 bool has_previous_run(const runtime::RunPaths& run) {
   return fs::exists(run.state()) || fs::exists(run.dir / "data");
-}
-
-// The market's time 0, from which every agent computes the fundamental values: written at the
-// first start of a run (<run>/epoch), read back on --resume so the market's clock goes on.
-std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& run) {
-  if (fs::exists(run.epoch())) {
-    const auto text = runtime::read_file(run.epoch().string(), 64);
-    if (!text) return std::unexpected(text.error());
-    try {
-      return std::stoll(*text);
-    } catch (const std::exception&) {
-      return std::unexpected(run.epoch().string() + " does not hold a time in ns: '" + *text + "'");
-    }
-  }
-  const std::int64_t now = runtime::wall_clock_ns();
-  auto written = runtime::write_file_atomically(run.epoch().string(), std::to_string(now) + "\n");
-  if (!written) return std::unexpected(written.error());
-  return now;
-}
-
-// Writes <run>/accounts with a fresh key for every agent and the operator; an existing file
-// (--resume) keeps its keys and gains lines for accounts it lacks.
-std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
-                                                const scenario::Scenario& scenario) {
-  std::string text;
-  if (fs::exists(run.accounts())) {
-    auto existing = runtime::read_file(run.accounts().string(), accounts::file_bytes_max);
-    if (!existing) return std::unexpected(existing.error());
-    text = *existing;
-  } else {
-    text =
-        "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
-        "# Clients send the key as gRPC metadata x-api-key.\n";
-  }
-  auto existing = accounts::parse(text, run.accounts().string());
-  if (!existing) return std::unexpected(existing.error());
-  std::vector<std::string> accounts;
-  for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
-    accounts.push_back(agent->id);
-  }
-  accounts.push_back(runtime::operator_account);
-  for (const auto& account : accounts) {
-    if (std::ranges::any_of(*existing, [&](const auto& k) { return k.account == account; })) {
-      continue;
-    }
-    text += account + " " + runtime::random_api_key() + "\n";
-  }
-  return runtime::write_file_atomically(run.accounts().string(), text, 0600);
 }
 
 // Waits until `pid` is gone (it is not our child: poll).
@@ -270,11 +226,7 @@ int up_command(int argc, char** argv) {
     return fail("up", epoch.error());
   }
   SupervisorOptions supervision{
-      .launch = {.run = run,
-                 .binaries = *binaries,
-                 .sync = sync,
-                 .topology = topology,
-                 .epoch_ns = *epoch},
+      .launch = {.run = run, .binaries = *binaries, .sync = sync, .topology = topology},
       .plan = {.agents = flags.count("no-agents") == 0},
       .base_port = base_port,
       .start_timeout = std::chrono::seconds(flags["start-timeout"].as<int>()),
@@ -337,6 +289,77 @@ int down_command(int argc, char** argv) {
 
 namespace {
 
+// Waits until a restarted container's health check passes.
+std::expected<void, std::string> wait_healthy(const std::string& container,
+                                              std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto health =
+        docker({"inspect", "--format",
+                "{{.State.Status}} {{with index .State \"Health\"}}{{.Status}}{{end}}", container});
+    if (!health) return std::unexpected(health.error());
+    if (health->starts_with("running healthy") || *health == "running \n") return {};
+    if (!health->starts_with("running")) {
+      return std::unexpected("the container stopped again (" + *health + "): see docker logs");
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return std::unexpected("not healthy within " + std::to_string(timeout.count()) + " s");
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+// A command on one container of a compose market: the docker verbs of each marketctl verb.
+int container_request(const Market& market, const std::string& verb, const std::string& node) {
+  const auto it = market.containers.find(node);
+  if (it == market.containers.end()) {
+    std::string known;
+    for (const auto& [id, container] : market.containers) known += " " + id;
+    return fail(verb,
+                "no container '" + node + "' in " + market.compose + "; its nodes are:" + known);
+  }
+  const auto& container = it->second;
+  const auto* record = market.state.find(node);
+  std::expected<std::string, std::string> done;
+  if (verb == "kill") {
+    done = docker({"kill", "--signal", "KILL", container});
+  } else if (verb == "restart") {
+    done = docker({record->state == runtime::NodeState::exited ? "start" : "restart", container});
+  } else if (verb == "pause" || verb == "unpause") {
+    done = docker({verb, container});
+  } else if (verb == "disconnect") {
+    done = docker({"network", "disconnect", market.network, container});
+  } else {  // connect: back under its service name, which the others resolve
+    done = docker({"network", "connect", "--alias", node, market.network, container});
+  }
+  if (!done) return fail(verb, done.error());
+  if (verb == "restart") {
+    if (auto ok = wait_healthy(container, 120s); !ok) return fail(verb, node + ": " + ok.error());
+  }
+  const std::map<std::string, std::string> said{
+      {"kill", "killed (SIGKILL); `marketctl restart` starts it again"},
+      {"restart", "restarted and healthy"},
+      {"pause", "paused (frozen, its sockets open); `marketctl unpause` thaws it"},
+      {"unpause", "unpaused"},
+      {"disconnect", "disconnected from " + market.network + "; `marketctl connect` rejoins it"},
+      {"connect", "connected to " + market.network}};
+  std::cout << node << " " << said.at(verb) << "\n";
+  return 0;
+}
+
+// pause and unpause on a local process: SIGSTOP and SIGCONT, the supervisor none the wiser.
+int signal_request(const Market& market, const std::string& verb, const std::string& node) {
+  const auto* record = market.state.find(node);
+  if (record == nullptr || record->pid == 0 || !runtime::process_alive(record->pid)) {
+    return fail(verb, "no live process '" + node + "' in this run");
+  }
+  if (::kill(record->pid, verb == "pause" ? SIGSTOP : SIGCONT) != 0) {
+    return fail(verb, node + ": " + std::strerror(errno));
+  }
+  std::cout << node << (verb == "pause" ? " paused (SIGSTOP)\n" : " unpaused (SIGCONT)\n");
+  return 0;
+}
+
 int node_request(int argc, char** argv, const std::string& verb, const std::string& usage) {
   po::options_description options(verb + " options");
   options.add_options()("node", po::value<std::string>()->required(), "the node id");
@@ -344,11 +367,20 @@ int node_request(int argc, char** argv, const std::string& verb, const std::stri
   positional.add("node", 1);
   const auto vm = parse_command(argc, argv, usage, options, positional);
   if (!vm) return vm.error();
-  auto market = open_market((*vm)["run"].as<std::string>());
+  auto market = open_market(*vm);
   if (!market) {
     return fail(verb, market.error());
   }
-  auto answer = control_request(market->run, verb + " " + (*vm)["node"].as<std::string>(), 120s);
+  const auto node = (*vm)["node"].as<std::string>();
+  if (!market->compose.empty()) return container_request(*market, verb, node);
+  if (verb == "pause" || verb == "unpause") return signal_request(*market, verb, node);
+  if (verb == "disconnect" || verb == "connect") {
+    return fail(verb,
+                "needs a compose market (--compose): local processes share one network; "
+                "cut them with `marketctl partition`",
+                2);
+  }
+  auto answer = control_request(market->run, verb + " " + node, 120s);
   if (!answer) {
     return fail(verb, answer.error());
   }
@@ -359,18 +391,39 @@ int node_request(int argc, char** argv, const std::string& verb, const std::stri
 
 }  // namespace
 
-int kill_command(int argc, char** argv) {
-  return node_request(argc, argv, "kill",
-                      "Usage: marketctl kill <node> [--run DIR]\n\n"
-                      "Kills one process of the market with SIGKILL, as a crash would. It stays "
-                      "down until\n`marketctl restart <node>`.\n");
-}
-
-int restart_command(int argc, char** argv) {
-  return node_request(argc, argv, "restart",
-                      "Usage: marketctl restart <node> [--run DIR]\n\n"
-                      "Stops a process (SIGTERM) if it runs and starts it again on the same "
-                      "ports, from its\njournal or write-ahead log. Returns once it serves.\n");
+int node_command(int argc, char** argv) {
+  struct Verb {
+    std::string_view name;
+    const char* usage;
+  };
+  static constexpr Verb verbs[] = {
+      {"kill",
+       "Usage: marketctl kill <node> [--run DIR | --compose P]\n\n"
+       "Kills one process of the market with SIGKILL, as a crash would (docker kill for a\n"
+       "container). It stays down until `marketctl restart <node>`.\n"},
+      {"restart",
+       "Usage: marketctl restart <node> [--run DIR | --compose P]\n\n"
+       "Stops a process (SIGTERM) if it runs and starts it again on the same ports, from its\n"
+       "journal or write-ahead log (docker start or restart for a container). Returns once it\n"
+       "serves.\n"},
+      {"pause",
+       "Usage: marketctl pause <node> [--run DIR | --compose P]\n\n"
+       "Freezes a process with its sockets open, the gray failure: SIGSTOP, or docker pause.\n"},
+      {"unpause",
+       "Usage: marketctl unpause <node> [--run DIR | --compose P]\n\n"
+       "Thaws a paused process (SIGCONT, or docker unpause).\n"},
+      {"disconnect",
+       "Usage: marketctl disconnect <node> --compose P\n\n"
+       "Takes a container off the compose network (docker network disconnect): a cut below\n"
+       "the proxy, which sees connections fail rather than stall.\n"},
+      {"connect",
+       "Usage: marketctl connect <node> --compose P\n\n"
+       "Puts a disconnected container back on the compose network, under its service name.\n"},
+  };
+  for (const auto& verb : verbs) {
+    if (verb.name == argv[0]) return node_request(argc, argv, std::string(verb.name), verb.usage);
+  }
+  return fail(argv[0], "not a node command", 2);
 }
 
 }  // namespace mkt::marketctl

@@ -16,11 +16,15 @@ constexpr std::string_view usage =
 
 Usage: marketctl <command> [options]
 
-Starting and stopping (every command but check takes --run DIR, default ./run):
+Starting and stopping (every command but check takes --run DIR, default ./run, or
+--compose <project or compose file> for a market of containers):
   up <scenario.yaml> [--detach]     start every node as a local process and supervise them
   down                              stop a market started with --detach
   kill <node>                       SIGKILL one process (it stays down)
   restart <node>                    stop and start one process on the same ports
+  pause <node> / unpause <node>     freeze a process with its sockets open, and thaw it
+  disconnect <node> / connect <node>
+                                    take a container off its network and back (compose only)
 
 Looking:
   status                            nodes, roles, health, Raft leader, rates
@@ -42,6 +46,11 @@ Scenarios:
   check --config <scenario.yaml> [--topology NAME]
                                     validate a scenario and print what it declares
 
+Containers:
+  compose <scenario.yaml> [-o FILE] write the scenario's compose file (docker compose up)
+  prepare <scenario.yaml> --run DIR write a compose market's shared files (its setup service)
+  probe <host:port>                 ask a server's grpc.health.v1 (the containers' health check)
+
 Run 'marketctl <command> --help' for a command's options.
 Options: --help, --version.
 )";
@@ -54,12 +63,15 @@ struct Command {
 };
 
 constexpr Command commands[] = {
-    {"up", mkt::marketctl::up_command},         {"down", mkt::marketctl::down_command},
-    {"kill", mkt::marketctl::kill_command},     {"restart", mkt::marketctl::restart_command},
-    {"status", mkt::marketctl::status_command}, {"partition", mkt::marketctl::partition_command},
-    {"heal", mkt::marketctl::heal_command},     {"link", mkt::marketctl::link_command},
-    {"order", mkt::marketctl::order_command},   {"book", mkt::marketctl::book_command},
-    {"ledger", mkt::marketctl::ledger_command},
+    {"up", mkt::marketctl::up_command},           {"down", mkt::marketctl::down_command},
+    {"kill", mkt::marketctl::node_command},       {"restart", mkt::marketctl::node_command},
+    {"pause", mkt::marketctl::node_command},      {"unpause", mkt::marketctl::node_command},
+    {"disconnect", mkt::marketctl::node_command}, {"connect", mkt::marketctl::node_command},
+    {"status", mkt::marketctl::status_command},   {"partition", mkt::marketctl::partition_command},
+    {"heal", mkt::marketctl::heal_command},       {"link", mkt::marketctl::link_command},
+    {"order", mkt::marketctl::order_command},     {"book", mkt::marketctl::book_command},
+    {"ledger", mkt::marketctl::ledger_command},   {"compose", mkt::marketctl::compose_command},
+    {"prepare", mkt::marketctl::prepare_command}, {"probe", mkt::marketctl::probe_command},
 };
 
 }  // namespace

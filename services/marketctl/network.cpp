@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 // The running market's proxy control API, or the exit code after saying why there is none.
 std::expected<std::unique_ptr<npb::NetControl::Stub>, int> netcontrol(
     const po::variables_map& flags, const std::string& command) {
-  auto market = open_market(flags["run"].as<std::string>());
+  auto market = open_market(flags);
   if (!market) return std::unexpected(fail(command, market.error()));
   for (const auto& node : market->state.nodes) {
     if (node.role != "proxy") continue;

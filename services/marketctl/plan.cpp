@@ -55,10 +55,15 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
                                       const std::string& proxy) {
   const auto& run = options.run;
   const auto listen_flag = [&](const std::string& name) {
-    for (const auto& [n, port] : listen) {
-      if (n == name) return runtime::loopback(port);
+    int port = 0;
+    for (const auto& [n, p] : listen) {
+      if (n == name) port = p;
     }
-    return runtime::loopback(0);
+    return options.container ? "0.0.0.0:" + std::to_string(port) : runtime::loopback(port);
+  };
+  const auto data = [&](const char* leaf) {
+    const auto dir = options.container ? std::filesystem::path(container::data) : run.data(node.id);
+    return (*leaf != 0 ? dir / leaf : dir).string();
   };
   std::vector<std::string> args;
   switch (node.role) {
@@ -71,7 +76,7 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
       args = {options.binaries.validatord,
               "--listen=" + listen_flag("grpc"),
               "--metrics-listen=" + listen_flag("metrics"),
-              "--data-dir=" + run.data(node.id).string(),
+              "--data-dir=" + data(""),
               "--wal-sync=" + options.sync,
               "--addresses=" + run.addresses().string()};
       break;
@@ -79,7 +84,7 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
       args = {options.binaries.exchanged,
               "--listen=" + listen_flag("grpc"),
               "--metrics-listen=" + listen_flag("metrics"),
-              "--journal=" + (run.data(node.id) / "journal").string(),
+              "--journal=" + data("journal"),
               "--journal-sync=" + options.sync,
               "--accounts=" + run.accounts().string()};
       std::string ledger;
@@ -97,17 +102,17 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
               "--metrics-listen=" + listen_flag("metrics"),
               "--accounts=" + run.accounts().string(),
               "--addresses=" + run.addresses().string(),
-              "--epoch-ns=" + std::to_string(options.epoch_ns)};
+              "--epoch-file=" + run.epoch().string()};
       break;
     case Role::monitor:
       return {};
   }
   if (!proxy.empty() && node.role != Role::proxy) args.push_back("--proxy=" + proxy);
-  args.push_back("--config=" + run.scenario().string());
+  args.push_back("--config=" + (options.container ? container::scenario : run.scenario().string()));
   args.push_back("--node=" + node.id);
   if (!options.topology.empty()) args.push_back("--topology=" + options.topology);
   args.push_back("--log-level=" + scenario.monitoring.log_level);
-  args.push_back("--ports-file=" + run.ports_file(node.id).string());
+  if (!options.container) args.push_back("--ports-file=" + run.ports_file(node.id).string());
   return args;
 }
 

@@ -25,13 +25,23 @@ struct Binaries {
   std::string agentd;
 };
 
+// Where a node's files are. Local processes keep everything in the run folder and listen on
+// loopback; in a container (compose.h) the market's shared files are in /market, the node's own
+// in the /data volume, the scenario at a fixed path, and every port listens on all interfaces.
 struct LaunchOptions {
   runtime::RunPaths run;
   Binaries binaries;
   std::string sync = "fsync";  // journals and write-ahead logs: fsync or none
   std::string topology;        // the scenario's topology override, passed on
-  std::int64_t epoch_ns = 0;   // the market's time 0, the same for every agent (agentd --epoch-ns)
+  bool container = false;
 };
+
+// The fixed paths inside every container of a compose market.
+namespace container {
+inline constexpr const char* scenario = "/etc/netmarket/scenario.yaml";
+inline constexpr const char* market = "/market";  // the run folder's shared files
+inline constexpr const char* data = "/data";      // the node's own volume
+}  // namespace container
 
 struct PlanOptions {
   bool agents = true;  // false: agents are not started (their accounts exist for manual orders)

@@ -156,8 +156,16 @@ std::string rates_text(const runtime::NodeRecord& node, const Sample& a, const S
   return {};
 }
 
-std::vector<std::string> row_of(const runtime::NodeRecord& node, const Sample& a, const Sample& b,
-                                double seconds) {
+// The process: its pid, or its container's short id.
+std::string process_text(const Market& market, const runtime::NodeRecord& node) {
+  if (const auto it = market.containers.find(node.id); it != market.containers.end()) {
+    return it->second.substr(0, 12);
+  }
+  return node.pid > 0 ? std::to_string(node.pid) : "-";
+}
+
+std::vector<std::string> row_of(const Market& market, const runtime::NodeRecord& node,
+                                const Sample& a, const Sample& b, double seconds) {
   const std::string health = node.state != runtime::NodeState::running ? "-"
                              : b.answered                              ? "ok"
                                                                        : "no answer";
@@ -168,7 +176,7 @@ std::vector<std::string> row_of(const runtime::NodeRecord& node, const Sample& a
   return {node.id,
           node.role,
           state_text(node),
-          node.pid > 0 ? std::to_string(node.pid) : "-",
+          process_text(market, node),
           health,
           raft,
           rates_text(node, a, b, seconds)};
@@ -195,12 +203,12 @@ int status_command(int argc, char** argv) {
   options.add_options()("interval", po::value<int>()->default_value(1000),
                         "milliseconds between the two looks that rates are measured over");
   const auto vm = parse_command(argc, argv,
-                                "Usage: marketctl status [--run DIR]\n\n"
+                                "Usage: marketctl status [--run DIR | --compose P]\n\n"
                                 "A table of the market's nodes: role, process, health, Raft role "
                                 "and rates (measured\nover --interval), then the Raft leader.\n",
                                 options, {});
   if (!vm) return vm.error();
-  auto market = open_market((*vm)["run"].as<std::string>());
+  auto market = open_market(*vm);
   if (!market) return fail("status", market.error());
   const auto& nodes = market->state.nodes;
   const auto look = [&] {
@@ -217,12 +225,17 @@ int status_command(int argc, char** argv) {
   const auto second = look();
   const double seconds = std::chrono::duration<double>(Clock::now() - first_at).count();
 
-  std::cout << "market " << market->state.scenario << " in " << (*vm)["run"].as<std::string>()
-            << ": " << market->state.phase << " (supervisor pid " << market->state.supervisor
-            << ")\n";
-  Table rows{{"NODE", "ROLE", "STATE", "PID", "HEALTH", "RAFT", "RATES"}};
+  if (market->compose.empty()) {
+    std::cout << "market " << market->state.scenario << " in " << (*vm)["run"].as<std::string>()
+              << ": " << market->state.phase << " (supervisor pid " << market->state.supervisor
+              << ")\n";
+  } else {
+    std::cout << "market " << market->state.scenario << " in compose " << market->compose << ": "
+              << market->containers.size() << " containers on network " << market->network << "\n";
+  }
+  Table rows{{"NODE", "ROLE", "STATE", "PROCESS", "HEALTH", "RAFT", "RATES"}};
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    rows.push_back(row_of(nodes[i], first[i], second[i], seconds));
+    rows.push_back(row_of(*market, nodes[i], first[i], second[i], seconds));
   }
   // Agents the supervisor did not start: a strategy agentd lacks, or `up --no-agents`.
   for (const auto* node : market->scenario.nodes_with_role(scenario::Role::agent)) {

@@ -57,14 +57,6 @@ std::expected<const runtime::NodeRecord*, std::string> venue_of(const Market& ma
   return market.running(exchanges.front()->id);
 }
 
-std::expected<std::string, std::string> api_key(const Market& market, const std::string& account) {
-  const auto keys = runtime::read_accounts_file(market.run.accounts().string());
-  if (!keys) return std::unexpected(keys.error());
-  if (auto key = accounts::key_of(*keys, account)) return *key;
-  return std::unexpected("no account '" + account + "' in " + market.run.accounts().string() +
-                         " (the scenario's agents and '" + runtime::operator_account + "')");
-}
-
 void print_events(const epb::OrderResponse& response, const scenario::Symbol* symbol) {
   for (const auto& event : response.events()) {
     if (event.has_accepted()) {
@@ -130,7 +122,7 @@ int order_command(int argc, char** argv) {
   if (action != "submit" && action != "cancel") {
     return fail("order", "unknown action '" + action + "' (submit or cancel)", 2);
   }
-  auto market = open_market(flags["run"].as<std::string>());
+  auto market = open_market(flags);
   if (!market) return fail("order", market.error());
   auto venue = venue_of(*market, flags["venue"].as<std::string>());
   if (!venue) return fail("order", venue.error());
@@ -256,7 +248,7 @@ int book_command(int argc, char** argv) {
                                 options, positional);
   if (!vm) return vm.error();
   const auto& flags = *vm;
-  auto market = open_market(flags["run"].as<std::string>());
+  auto market = open_market(flags);
   if (!market) return fail("book", market.error());
   auto venue = venue_of(*market, flags["venue"].as<std::string>());
   if (!venue) return fail("book", venue.error());
@@ -332,7 +324,7 @@ int ledger_command(int argc, char** argv) {
   if (flags["action"].as<std::string>() != "tail") {
     return fail("ledger", "unknown action '" + flags["action"].as<std::string>() + "' (tail)", 2);
   }
-  auto market = open_market(flags["run"].as<std::string>());
+  auto market = open_market(flags);
   if (!market) return fail("ledger", market.error());
   // Ask any validator for the cluster's status; read from the leader unless told otherwise.
   lpb::ClusterStatus cluster;

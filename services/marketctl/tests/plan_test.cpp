@@ -49,8 +49,7 @@ LaunchOptions options() {
                        .validatord = "/bin/va",
                        .agentd = "/bin/ag"},
           .sync = "none",
-          .topology = "",
-          .epoch_ns = 1234};
+          .topology = ""};
 }
 
 }  // namespace
@@ -133,7 +132,7 @@ TEST_CASE("marketctl: command lines carry the run folder, the proxy and the vali
   CHECK(agent.front() == "/bin/ag");
   CHECK(has(agent, "--accounts=/r/accounts"));
   CHECK(has(agent, "--addresses=/r/addresses"));
-  CHECK(has(agent, "--epoch-ns=1234"));
+  CHECK(has(agent, "--epoch-file=/r/epoch"));
   CHECK(has(agent, "--proxy=127.0.0.1:4000"));
   CHECK(has(agent, "--node=alice"));
   CHECK(command_line(s, *s.find_node("monitor"), o, {}, {}, "").empty());

@@ -14,8 +14,8 @@
 namespace mkt::runtime {
 namespace {
 
-constexpr std::array<std::string_view, 6> state_names{"pending", "starting", "running",
-                                                      "exited",  "killed",   "stopped"};
+constexpr std::array<std::string_view, 7> state_names{"pending", "starting", "running", "exited",
+                                                      "killed",  "stopped",  "paused"};
 
 template <typename Int>
 bool parse_int(std::string_view text, Int& out) {

@@ -51,8 +51,9 @@ inline constexpr const char* operator_account = "operator";
 
 using Ports = std::vector<std::pair<std::string, int>>;
 
-// Where a supervised process is. Only starting and running ones have a live pid.
-enum class NodeState { pending, starting, running, exited, killed, stopped };
+// Where a supervised process is. Only starting, running and paused ones have a live pid (paused:
+// frozen by SIGSTOP or `docker pause`, its sockets open).
+enum class NodeState { pending, starting, running, exited, killed, stopped, paused };
 std::string_view to_string(NodeState state);
 
 struct NodeRecord {

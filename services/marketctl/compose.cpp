@@ -1,0 +1,189 @@
+#include "compose.h"
+
+#include <sstream>
+
+#include "plan.h"
+
+namespace mkt::marketctl {
+
+using scenario::Role;
+
+namespace {
+
+// A double-quoted YAML scalar; `$` doubled, since compose interpolates `${...}`.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '$') out += '$';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string flow_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + quoted(items[i]);
+  return out + "]";
+}
+
+// A command line, one argument per line.
+std::string block_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += "\n      - " + quoted(item);
+  return out;
+}
+
+int port_of(const runtime::Ports& ports, const std::string& name) {
+  for (const auto& [n, port] : ports) {
+    if (n == name) return port;
+  }
+  return 0;
+}
+
+// The port a health check asks: the gRPC port, or the proxy's control API.
+int health_port(Role role) {
+  return port_of(container_ports(role), role == Role::proxy ? "control" : "grpc");
+}
+
+bool has_volume(Role role) {
+  return role == Role::validator || role == Role::exchange;
+}
+
+void volume(std::ostream& out, const std::string& type, const std::string& source,
+            const std::string& target, bool read_only) {
+  out << "      - type: " << type << "\n"
+      << "        source: " << quoted(source) << "\n"
+      << "        target: " << target << "\n";
+  if (read_only) out << "        read_only: true\n";
+}
+
+}  // namespace
+
+runtime::Ports container_ports(Role role) {
+  if (role == Role::proxy) return {{"proxy", 7000}, {"control", 7001}, {"http", 7002}};
+  return {{"grpc", 7000}, {"metrics", 7001}};
+}
+
+std::expected<void, std::string> check_hostname(const std::string& id) {
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  bool ok = !id.empty() && id.size() <= 63 && alnum(id.front()) && alnum(id.back());
+  for (const char c : id) ok = ok && (alnum(c) || c == '-');
+  if (ok && id != setup_service) return {};
+  if (id == setup_service) {
+    return std::unexpected("node '" + id + "': the name of the compose market's setup service");
+  }
+  return std::unexpected("node '" + id +
+                         "' cannot be a container's hostname: use lowercase letters, digits and "
+                         "inner hyphens, at most 63 characters");
+}
+
+std::expected<std::string, std::string> compose_file(const scenario::Scenario& scenario,
+                                                     const ComposeOptions& options) {
+  const auto plan = start_plan(scenario);
+  std::vector<const scenario::Node*> nodes;
+  for (const auto& stage : plan.stages) nodes.insert(nodes.end(), stage.begin(), stage.end());
+  for (const auto* node : nodes) {
+    if (auto ok = check_hostname(node->id); !ok) return std::unexpected(ok.error());
+  }
+
+  LaunchOptions launch{.run = {container::market},
+                       .binaries = {.netproxy = "netproxy",
+                                    .exchanged = "exchanged",
+                                    .validatord = "validatord",
+                                    .agentd = "agentd"},
+                       .sync = options.sync,
+                       .topology = options.topology,
+                       .container = true};
+  std::map<std::string, std::string> addresses;
+  std::string proxy;
+  for (const auto* node : nodes) {
+    const auto target = node->id + ":" + std::to_string(health_port(node->role));
+    if (node->role == Role::proxy) {
+      proxy = node->id + ":" + std::to_string(port_of(container_ports(Role::proxy), "proxy"));
+    } else {
+      addresses[node->id] = target;
+    }
+  }
+  // Without a base port, the engine picks each host port (on loopback: tests, many markets).
+  const auto host_ports = options.base_port == 0 ? std::map<std::string, runtime::Ports>{}
+                                                 : fixed_ports(plan, options.base_port);
+
+  std::ostringstream out;
+  out << "# The compose file of scenario '" << scenario.name << "', written by\n"
+      << "#   " << options.command_line << "\n"
+      << "# Do not edit: change the scenario and write it again. `docker compose up` (or\n"
+      << "# docker-compose up) builds the image and starts the market; `marketctl status "
+         "--compose\n"
+      << "# <this file>` and the other marketctl commands operate it.\n";
+  if (!plan.skipped.empty()) {
+    out << "#\n# Not started:\n";
+    for (const auto& [node, why] : plan.skipped) out << "#   " << node->id << ": " << why << "\n";
+  }
+  out << "\nservices:\n";
+
+  // The setup service: writes the market volume once (a second run keeps keys and epoch).
+  out << "  " << setup_service << ":\n"
+      << "    image: " << options.image << "\n"
+      << "    build: " << quoted(options.build_context) << "\n"
+      << "    command: "
+      << flow_list({"marketctl", "prepare", container::scenario,
+                    std::string("--run=") + container::market})
+      << "\n"
+      << "    volumes:\n";
+  volume(out, "bind", options.scenario_source, container::scenario, true);
+  volume(out, "volume", "market", container::market, false);
+
+  const std::vector<const scenario::Node*>* previous = nullptr;
+  for (const auto& stage : plan.stages) {
+    for (const auto* node : stage) {
+      const auto ports = container_ports(node->role);
+      auto args = command_line(scenario, *node, launch, ports, addresses, proxy);
+      out << "\n  " << node->id << ":\n"
+          << "    image: " << options.image << "\n"
+          << "    hostname: " << node->id << "\n"
+          << "    command:" << block_list(args) << "\n"
+          << "    volumes:\n";
+      volume(out, "bind", options.scenario_source, container::scenario, true);
+      volume(out, "volume", "market", container::market, true);
+      if (has_volume(node->role)) volume(out, "volume", "data-" + node->id, container::data, false);
+      out << "    ports:\n";
+      const bool everywhere = node->role == Role::proxy || node->role == Role::exchange;
+      for (const auto& [name, port] : ports) {
+        std::string mapping = "127.0.0.1::";
+        if (const auto fixed = host_ports.find(node->id); fixed != host_ports.end()) {
+          mapping =
+              (everywhere ? "" : "127.0.0.1:") + std::to_string(port_of(fixed->second, name)) + ":";
+        }
+        out << "      - " << quoted(mapping + std::to_string(port)) << "\n";
+      }
+      out << "    healthcheck:\n"
+          << "      test: "
+          << flow_list({"CMD", "marketctl", "probe",
+                        "127.0.0.1:" + std::to_string(health_port(node->role))})
+          << "\n"
+          << "      interval: 3s\n"
+          << "      timeout: 2s\n"
+          << "      retries: 20\n"
+          << "    restart: \"no\"\n"
+          << "    depends_on:\n";
+      if (previous == nullptr) {
+        out << "      " << setup_service << ":\n"
+            << "        condition: service_completed_successfully\n";
+      } else {
+        for (const auto* before : *previous) {
+          out << "      " << before->id << ":\n        condition: service_healthy\n";
+        }
+      }
+    }
+    previous = &stage;
+  }
+
+  out << "\nvolumes:\n  market:\n";
+  for (const auto* node : nodes) {
+    if (has_volume(node->role)) out << "  data-" << node->id << ":\n";
+  }
+  return out.str();
+}
+
+}  // namespace mkt::marketctl

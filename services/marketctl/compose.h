@@ -1,0 +1,50 @@
+#pragma once
+// The compose file of a scenario: every node it can run as a container of the netmarket image, in
+// the order `marketctl up` starts them. I/O-free: `marketctl compose` writes what this returns,
+// and the tests read it.
+//
+// The shape of a compose market (docs: README, "Docker"):
+//   - a `netmarket-setup` service runs once first (`marketctl prepare`) and writes what every
+//     node shares into the `market` volume: API keys, addresses by service name, the epoch;
+//   - one service per node, its hostname the node id, the scenario bind-mounted read-only,
+//     validators and exchanges with a named volume (`data-<node>`) for their write-ahead log or
+//     journal, so a recreated container loses nothing;
+//   - health checks with `marketctl probe` (grpc.health.v1) and `depends_on: service_healthy`
+//     in start order: proxy, validators, exchanges, agents;
+//   - every node's ports published: the proxy's and the exchanges' on every interface (users
+//     attach there), the validators' and agents' on 127.0.0.1 (for marketctl only).
+// Only what both `docker compose` (v2) and Debian's docker-compose (1.29) accept: no `version`,
+// no `name`, no extension fields, long-form volumes.
+
+#include <expected>
+#include <string>
+
+#include "mkt/runtime/run_folder.h"
+#include "mkt/scenario/scenario.h"
+
+namespace mkt::marketctl {
+
+struct ComposeOptions {
+  std::string scenario_source;      // the scenario file as the compose file names it
+  std::string build_context = ".";  // the repository root, relative to the compose file
+  std::string image = "netmarket:latest";
+  std::string command_line;  // how the file was made, for its header
+  int base_port = 7000;      // host ports from here in start order; 0: ephemeral
+  std::string topology;      // the scenario's topology override
+  std::string sync = "fsync";
+};
+
+// The service that writes the market volume before any node starts.
+inline constexpr const char* setup_service = "netmarket-setup";
+
+// The ports a container of this role listens on (the same in every container of the role).
+runtime::Ports container_ports(scenario::Role role);
+
+// An error naming the node when its id cannot be a service name and hostname (RFC 1123 label:
+// lowercase letters, digits and inner hyphens, at most 63 characters).
+std::expected<void, std::string> check_hostname(const std::string& node_id);
+
+std::expected<std::string, std::string> compose_file(const scenario::Scenario& scenario,
+                                                     const ComposeOptions& options);
+
+}  // namespace mkt::marketctl

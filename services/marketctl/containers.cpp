@@ -1,0 +1,196 @@
+// Containers: `compose` writes a scenario's compose file, `prepare` writes a compose market's
+// shared volume (its setup service runs it), `probe` is every container's health check.
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli.h"
+#include "client.h"
+#include "compose.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "mkt/runtime/address.h"
+#include "mkt/runtime/channel.h"
+#include "mkt/runtime/files.h"
+#include "mkt/runtime/options.h"
+#include "plan.h"
+#include "run_setup.h"
+#include "units.h"
+
+namespace mkt::marketctl {
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+namespace hpb = grpc::health::v1;
+using namespace std::chrono_literals;
+
+// `path` as seen from `from` (a folder): "./"-prefixed when it is below it, absolute otherwise.
+std::string relative_to(const fs::path& path, const fs::path& from) {
+  const auto absolute = fs::absolute(path).lexically_normal();
+  const auto text = absolute.lexically_relative(fs::absolute(from).lexically_normal()).string();
+  if (text.empty() || text.starts_with("..")) return absolute.string();
+  return text == "." ? text : "./" + text;
+}
+
+// The folder of the Dockerfile the image is built from: the first above the scenario that has one
+// (deploy/scenarios/x.yaml -> the repository), else the compose file's own folder.
+fs::path build_context_of(const fs::path& scenario, const fs::path& out_dir) {
+  for (auto dir = fs::absolute(scenario).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / "Dockerfile")) return dir;
+    if (dir == dir.root_path()) break;
+  }
+  return out_dir;
+}
+
+}  // namespace
+
+int compose_command(int argc, char** argv) {
+  po::options_description options("compose options");
+  // clang-format off
+  options.add_options()
+      ("scenario", po::value<std::string>()->required(), "the scenario file")
+      ("output,o", po::value<std::string>()->default_value("-"),
+       "where to write the compose file (-: standard output)")
+      ("base-port", po::value<int>()->default_value(7000),
+       "publish the nodes' ports on the host from this one up, in start order (0: ports the "
+       "engine picks, on 127.0.0.1 only)")
+      ("image", po::value<std::string>()->default_value("netmarket:latest"), "the image's tag")
+      ("build-context", po::value<std::string>(),
+       "the folder the image is built from (default: the one above the scenario with the Dockerfile)")
+      ("topology", po::value<std::string>()->default_value(""),
+       "run this topology of the scenario instead of its network.topology")
+      ("sync", po::value<std::string>()->default_value("fsync"), "fsync or none, as for `up`");
+  // clang-format on
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  const auto vm =
+      parse_command(argc, argv,
+                    "Usage: marketctl compose <scenario.yaml> [-o docker-compose.yml]\n\n"
+                    "Writes the compose file that runs the scenario as containers of the "
+                    "netmarket image.",
+                    options, positional, false);
+  if (!vm) return vm.error();
+  const auto& flags = *vm;
+  const auto scenario_path = flags["scenario"].as<std::string>();
+  const auto output = flags["output"].as<std::string>();
+  const auto base_port = flags["base-port"].as<int>();
+  if (base_port < 0 || base_port > 65000) {
+    return fail("compose", "--base-port " + std::to_string(base_port) + " is not 0 or a port", 2);
+  }
+  if (const auto sync = flags["sync"].as<std::string>(); sync != "fsync" && sync != "none") {
+    return fail("compose", "--sync must be fsync or none, not '" + sync + "'", 2);
+  }
+  auto scenario = runtime::load_scenario_file(scenario_path, flags["topology"].as<std::string>());
+  if (!scenario) return fail("compose", scenario.error());
+  const fs::path out_dir = output == "-" ? fs::current_path() : fs::absolute(output).parent_path();
+  const fs::path context = flags.count("build-context")
+                               ? fs::path(flags["build-context"].as<std::string>())
+                               : build_context_of(scenario_path, out_dir);
+  std::string made = "marketctl compose " + relative_to(scenario_path, out_dir);
+  if (base_port != 7000) made += " --base-port " + std::to_string(base_port);
+  if (!flags["topology"].as<std::string>().empty()) {
+    made += " --topology " + flags["topology"].as<std::string>();
+  }
+  ComposeOptions compose{.scenario_source = relative_to(scenario_path, out_dir),
+                         .build_context = relative_to(context, out_dir),
+                         .image = flags["image"].as<std::string>(),
+                         .command_line = made,
+                         .base_port = base_port,
+                         .topology = flags["topology"].as<std::string>(),
+                         .sync = flags["sync"].as<std::string>()};
+  auto text = compose_file(*scenario, compose);
+  if (!text) return fail("compose", text.error());
+  if (output == "-") {
+    std::cout << *text;
+    return 0;
+  }
+  if (auto ok = runtime::write_file_atomically(output, *text); !ok) {
+    return fail("compose", ok.error());
+  }
+  std::cout << "wrote " << output << ": `docker compose -f " << output << " up` starts it\n";
+  return 0;
+}
+
+int prepare_command(int argc, char** argv) {
+  po::options_description options("prepare options");
+  options.add_options()("scenario", po::value<std::string>()->required(), "the scenario file");
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  const auto vm = parse_command(
+      argc, argv,
+      "Usage: marketctl prepare <scenario.yaml> --run DIR\n\n"
+      "Writes what every node of a compose market shares into DIR: API keys (accounts), the\n"
+      "nodes' addresses by service name (addresses) and the market's time 0 (epoch). The\n"
+      "compose file's setup service runs it; a second run keeps the keys and the epoch.",
+      options, positional);
+  if (!vm) return vm.error();
+  auto scenario = runtime::load_scenario_file((*vm)["scenario"].as<std::string>());
+  if (!scenario) return fail("prepare", scenario.error());
+  const runtime::RunPaths run{(*vm)["run"].as<std::string>()};
+  std::error_code ec;
+  fs::create_directories(run.dir, ec);
+  if (ec) return fail("prepare", "cannot create " + run.dir.string() + ": " + ec.message());
+  if (auto ok = write_accounts(run, *scenario); !ok) return fail("prepare", ok.error());
+  const auto epoch = market_epoch(run);
+  if (!epoch) return fail("prepare", epoch.error());
+  std::string addresses;
+  std::size_t count = 0;
+  for (const auto& stage : start_plan(*scenario).stages) {
+    for (const auto* node : stage) {
+      if (node->role == scenario::Role::proxy) continue;
+      const auto grpc = container_ports(node->role).front().second;
+      addresses += node->id + " " + node->id + ":" + std::to_string(grpc) + "\n";
+      ++count;
+    }
+  }
+  if (auto ok = runtime::write_file_atomically(run.addresses().string(), addresses); !ok) {
+    return fail("prepare", ok.error());
+  }
+  std::cout << "prepared " << run.dir.string() << ": accounts, " << count << " addresses, epoch "
+            << *epoch << "\n";
+  return 0;
+}
+
+int probe_command(int argc, char** argv) {
+  po::options_description options("probe options");
+  // clang-format off
+  options.add_options()
+      ("target", po::value<std::string>()->required(), "host:port of a gRPC server")
+      ("service", po::value<std::string>()->default_value(""),
+       "the health service name to ask about (empty: the server as a whole)")
+      ("timeout", po::value<std::string>()->default_value("2s"), "how long to wait for the answer");
+  // clang-format on
+  po::positional_options_description positional;
+  positional.add("target", 1);
+  const auto vm = parse_command(
+      argc, argv,
+      "Usage: marketctl probe <host:port>\n\n"
+      "Asks a server's grpc.health.v1 service; exits 0 when it is SERVING, 1 otherwise (the\n"
+      "containers' health check).",
+      options, positional, false);
+  if (!vm) return vm.error();
+  const auto target = (*vm)["target"].as<std::string>();
+  const auto timeout = parse_duration_us((*vm)["timeout"].as<std::string>());
+  if (!timeout) return fail("probe", "--timeout: " + timeout.error(), 2);
+  if (!runtime::split_host_port(target)) {
+    return fail("probe", "'" + target + "' is not host:port", 2);
+  }
+  auto stub = hpb::Health::NewStub(
+      runtime::make_channel(target, {.node_id = "marketctl", .proxy_address = {}}));
+  grpc::ClientContext context;
+  context.set_deadline(deadline_in(std::chrono::milliseconds(*timeout / 1000)));
+  hpb::HealthCheckRequest request;
+  request.set_service((*vm)["service"].as<std::string>());
+  hpb::HealthCheckResponse response;
+  const auto status = stub->Check(&context, request, &response);
+  if (!status.ok()) return fail("probe", target + ": " + rpc_error(status));
+  if (response.status() != hpb::HealthCheckResponse::SERVING) {
+    return fail("probe",
+                target + " is " + hpb::HealthCheckResponse::ServingStatus_Name(response.status()));
+  }
+  std::cout << target << " SERVING\n";
+  return 0;
+}
+
+}  // namespace mkt::marketctl

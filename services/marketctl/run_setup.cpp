@@ -1,0 +1,58 @@
+#include "run_setup.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "mkt/accounts/accounts.h"
+#include "mkt/runtime/clock.h"
+#include "mkt/runtime/files.h"
+
+namespace mkt::marketctl {
+
+namespace fs = std::filesystem;
+
+std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& run) {
+  if (fs::exists(run.epoch())) {
+    const auto text = runtime::read_file(run.epoch().string(), 64);
+    if (!text) return std::unexpected(text.error());
+    try {
+      return std::stoll(*text);
+    } catch (const std::exception&) {
+      return std::unexpected(run.epoch().string() + " does not hold a time in ns: '" + *text + "'");
+    }
+  }
+  const std::int64_t now = runtime::wall_clock_ns();
+  auto written = runtime::write_file_atomically(run.epoch().string(), std::to_string(now) + "\n");
+  if (!written) return std::unexpected(written.error());
+  return now;
+}
+
+std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
+                                                const scenario::Scenario& scenario) {
+  std::string text;
+  if (fs::exists(run.accounts())) {
+    auto existing = runtime::read_file(run.accounts().string(), accounts::file_bytes_max);
+    if (!existing) return std::unexpected(existing.error());
+    text = *existing;
+  } else {
+    text =
+        "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
+        "# Clients send the key as gRPC metadata x-api-key.\n";
+  }
+  auto existing = accounts::parse(text, run.accounts().string());
+  if (!existing) return std::unexpected(existing.error());
+  std::vector<std::string> accounts;
+  for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
+    accounts.push_back(agent->id);
+  }
+  accounts.push_back(runtime::operator_account);
+  for (const auto& account : accounts) {
+    if (std::ranges::any_of(*existing, [&](const auto& k) { return k.account == account; })) {
+      continue;
+    }
+    text += account + " " + runtime::random_api_key() + "\n";
+  }
+  return runtime::write_file_atomically(run.accounts().string(), text, 0600);
+}
+
+}  // namespace mkt::marketctl

@@ -1,0 +1,23 @@
+#pragma once
+// The files of a run folder that every node reads, written before the first node starts: by
+// `marketctl up` for local processes, by `marketctl prepare` in a compose market's volume.
+
+#include <cstdint>
+#include <expected>
+#include <string>
+
+#include "mkt/runtime/run_folder.h"
+#include "mkt/scenario/scenario.h"
+
+namespace mkt::marketctl {
+
+// The market's time 0 (<run>/epoch), from which every agent computes the fundamental values:
+// written at the first start, read back after, so the market's clock goes on.
+std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& run);
+
+// <run>/accounts with a fresh key for every agent and the operator; an existing file keeps its
+// keys and gains lines for accounts it lacks.
+std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
+                                                const scenario::Scenario& scenario);
+
+}  // namespace mkt::marketctl

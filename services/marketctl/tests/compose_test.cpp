@@ -1,0 +1,174 @@
+#include "compose.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <catch2/catch_test_macros.hpp>
+
+#include "mkt/scenario/scenario.h"
+
+using namespace mkt::marketctl;
+namespace scenario = mkt::scenario;
+
+namespace {
+
+scenario::Scenario load(const std::string& agents = "  - {name: alice, strategy: noise}\n") {
+  const std::string yaml = R"(version: 1
+name: compose-test
+topologies:
+  lan: {type: mesh, num_nodes: 2, latency_ms: 1}
+markets:
+  m: {symbols: [S], initial_price: 100}
+exchanges:
+  - {id: ex-a, markets: [m]}
+  - {id: ex-b, markets: [m]}
+agents:
+)" + agents + R"(  - {name: bob, strategy: external}
+consensus: {protocol: raft, validators: 3}
+)";
+  auto parsed = scenario::parse(yaml, "compose-test.yaml");
+  REQUIRE(parsed.has_value());
+  return std::move(*parsed);
+}
+
+YAML::Node compose(const scenario::Scenario& s, int base_port = 7000) {
+  const auto text = compose_file(s, {.scenario_source = "./deploy/scenarios/x.yaml",
+                                     .build_context = ".",
+                                     .image = "netmarket:latest",
+                                     .command_line = "marketctl compose x.yaml",
+                                     .base_port = base_port,
+                                     .topology = "",
+                                     .sync = "fsync"});
+  REQUIRE(text.has_value());
+  return YAML::Load(*text);
+}
+
+std::vector<std::string> keys(const YAML::Node& map) {
+  std::vector<std::string> out;
+  for (const auto& entry : map) out.push_back(entry.first.as<std::string>());
+  return out;
+}
+
+std::vector<std::string> strings(const YAML::Node& list) {
+  std::vector<std::string> out;
+  for (const auto& item : list) out.push_back(item.as<std::string>());
+  return out;
+}
+
+bool has(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+}  // namespace
+
+TEST_CASE("compose: one service per node that can run, the setup first, external agents out") {
+  const auto file = compose(load());
+  const auto services = file["services"];
+  CHECK(keys(services) == std::vector<std::string>{setup_service, "netproxy", "val-0", "val-1",
+                                                   "val-2", "ex-a", "ex-b", "alice"});
+  for (const auto& name : keys(services)) {
+    CHECK(services[name]["image"].as<std::string>() == "netmarket:latest");
+    if (name != setup_service) CHECK(services[name]["hostname"].as<std::string>() == name);
+  }
+  // Built once, by the service that runs first.
+  CHECK(services[setup_service]["build"].as<std::string>() == ".");
+  CHECK(!services["netproxy"]["build"]);
+  CHECK(strings(services[setup_service]["command"]) ==
+        std::vector<std::string>{"marketctl", "prepare", "/etc/netmarket/scenario.yaml",
+                                 "--run=/market"});
+}
+
+TEST_CASE("compose: each stage waits for the one before to be healthy") {
+  const auto services = compose(load())["services"];
+  CHECK(services["netproxy"]["depends_on"][setup_service]["condition"].as<std::string>() ==
+        "service_completed_successfully");
+  CHECK(keys(services["val-1"]["depends_on"]) == std::vector<std::string>{"netproxy"});
+  CHECK(keys(services["ex-a"]["depends_on"]) ==
+        std::vector<std::string>{"val-0", "val-1", "val-2"});
+  CHECK(services["ex-a"]["depends_on"]["val-2"]["condition"].as<std::string>() ==
+        "service_healthy");
+  CHECK(keys(services["alice"]["depends_on"]) == std::vector<std::string>{"ex-a", "ex-b"});
+  CHECK(strings(services["val-0"]["healthcheck"]["test"]) ==
+        std::vector<std::string>{"CMD", "marketctl", "probe", "127.0.0.1:7000"});
+  CHECK(strings(services["netproxy"]["healthcheck"]["test"]).back() == "127.0.0.1:7001");
+}
+
+TEST_CASE("compose: command lines name the containers' paths and each other by service name") {
+  const auto services = compose(load())["services"];
+  const auto exchange = strings(services["ex-a"]["command"]);
+  CHECK(exchange.front() == "exchanged");
+  CHECK(has(exchange, "--listen=0.0.0.0:7000"));
+  CHECK(has(exchange, "--metrics-listen=0.0.0.0:7001"));
+  CHECK(has(exchange, "--journal=/data/journal"));
+  CHECK(has(exchange, "--accounts=/market/accounts"));
+  CHECK(has(exchange, "--ledger=val-0:7000,val-1:7000,val-2:7000"));
+  CHECK(has(exchange, "--proxy=netproxy:7000"));
+  CHECK(has(exchange, "--config=/etc/netmarket/scenario.yaml"));
+  CHECK(std::none_of(exchange.begin(), exchange.end(),
+                     [](const std::string& a) { return a.starts_with("--ports-file"); }));
+  const auto validator = strings(services["val-0"]["command"]);
+  CHECK(has(validator, "--data-dir=/data"));
+  CHECK(has(validator, "--addresses=/market/addresses"));
+  const auto agent = strings(services["alice"]["command"]);
+  CHECK(has(agent, "--epoch-file=/market/epoch"));
+  const auto proxy = strings(services["netproxy"]["command"]);
+  CHECK(has(proxy, "--control-listen=0.0.0.0:7001"));
+}
+
+TEST_CASE("compose: validators and exchanges keep their data in a named volume") {
+  const auto file = compose(load());
+  const auto volumes_of = [&](const std::string& service) {
+    std::vector<std::string> out;
+    for (const auto& v : file["services"][service]["volumes"]) {
+      out.push_back(v["source"].as<std::string>() + ">" + v["target"].as<std::string>() +
+                    (v["read_only"] ? ":ro" : ""));
+    }
+    return out;
+  };
+  CHECK(volumes_of("val-1") ==
+        std::vector<std::string>{"./deploy/scenarios/x.yaml>/etc/netmarket/scenario.yaml:ro",
+                                 "market>/market:ro", "data-val-1>/data"});
+  CHECK(volumes_of("ex-b").back() == "data-ex-b>/data");
+  CHECK(volumes_of("alice").size() == 2);
+  CHECK(volumes_of(setup_service).back() == "market>/market");
+  CHECK(keys(file["volumes"]) == std::vector<std::string>{"market", "data-val-0", "data-val-1",
+                                                          "data-val-2", "data-ex-a", "data-ex-b"});
+}
+
+TEST_CASE("compose: ports are published from the base in start order, or left to the engine") {
+  auto services = compose(load())["services"];
+  CHECK(strings(services["netproxy"]["ports"]) ==
+        std::vector<std::string>{"7000:7000", "7001:7001", "7002:7002"});
+  // Validators and agents only for the operator, on loopback; exchanges for everyone.
+  CHECK(strings(services["val-0"]["ports"]) ==
+        std::vector<std::string>{"127.0.0.1:7003:7000", "127.0.0.1:7004:7001"});
+  CHECK(strings(services["ex-a"]["ports"]) == std::vector<std::string>{"7009:7000", "7010:7001"});
+  services = compose(load(), 0)["services"];
+  CHECK(strings(services["ex-a"]["ports"]) ==
+        std::vector<std::string>{"127.0.0.1::7000", "127.0.0.1::7001"});
+}
+
+TEST_CASE("compose: a node id that cannot be a hostname is refused, naming the node") {
+  CHECK(check_hostname("val-ny-1"));
+  CHECK(check_hostname("a"));
+  for (const std::string bad : {"Val-1", "val_1", "-val", "val-", "val.1", ""}) {
+    INFO(bad);
+    CHECK(!check_hostname(bad));
+  }
+  CHECK(!check_hostname(std::string(64, 'a')));
+  CHECK(check_hostname(std::string(63, 'a')));
+  const auto s = load("  - {name: trader_1, strategy: noise}\n");
+  const auto text = compose_file(s, {});
+  REQUIRE(!text);
+  CHECK(text.error().find("node 'trader_1' cannot be a container's hostname") == 0);
+}
+
+TEST_CASE("compose: dollar signs and quotes are escaped, not interpolated") {
+  auto s = load();
+  ComposeOptions options;
+  options.scenario_source = "./my $HOME/\"x\".yaml";
+  const auto text = compose_file(s, options);
+  REQUIRE(text);
+  const auto file = YAML::Load(*text);
+  CHECK(file["services"]["val-0"]["volumes"][0]["source"].as<std::string>() ==
+        "./my $$HOME/\"x\".yaml");
+}
