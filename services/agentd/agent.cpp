@@ -68,6 +68,10 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
           .orders_sent = registry.counter("agent_orders_sent_total", "Orders sent to venues."),
           .orders_unsent = registry.counter("agent_orders_unsent_total",
                                             "Orders dropped because the venue's session was down."),
+          .orders_indeterminate = registry.counter(
+              "agent_orders_indeterminate_total",
+              "Orders sent and never answered before their session broke: the venue may have "
+              "them or not."),
           .cancels_sent = registry.counter("agent_cancels_sent_total", "Cancels sent to venues."),
           .fills = registry.counter("agent_fills_total", "Fills of own orders."),
           .rejects =
@@ -235,7 +239,7 @@ void Agent::open_session(Venue& venue) {
              v->session.reset();
              if (stopped_) return;
              // What was sent there and not answered is unknown now: the venue may have it.
-             trader_.venue_lost(v->id);
+             metrics_.orders_indeterminate.add(trader_.venue_lost(v->id));
              spdlog::warn("order session with {} ended: {} {}", v->id,
                           static_cast<int>(status.error_code()), status.error_message());
              retry_later(*v, true);

@@ -146,6 +146,7 @@ class Agent {
     metrics::Counter& decisions;
     metrics::Counter& orders_sent;
     metrics::Counter& orders_unsent;
+    metrics::Counter& orders_indeterminate;
     metrics::Counter& cancels_sent;
     metrics::Counter& fills;
     metrics::Counter& rejects;

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
        "host:port[,host:port...] of the validators to report trades to; without it trades are "
        "not settled")
       ("message-bytes-max", po::value<unsigned>()->default_value(64 * 1024),
-       "largest request accepted; larger ones fail with RESOURCE_EXHAUSTED");
+       "largest request accepted; larger ones fail with RESOURCE_EXHAUSTED")
+      ("print-trades", "read the journal without changing it (a running exchange may be writing "
+       "it), print every trade it made and the settlement's state, and exit: for `marketctl verify`");
   // clang-format on
   const mkt::runtime::ServiceSpec spec{
       .binary = "exchanged",

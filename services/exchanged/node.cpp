@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <cstdio>
 #include <filesystem>
 
 #include "exchange_service.h"
 #include "ledger_reporter.h"
+#include "mkt/exchange/settlement.h"
 #include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
@@ -101,6 +103,60 @@ std::expected<std::unique_ptr<JournalFile>, std::string> replay_journal(
   return journal;
 }
 
+// --print-trades: the journal replayed into a venue of its own, read-only. A torn last record is
+// where a running exchange is writing: the dump ends before it.
+int print_trades(const std::string& path, const VenueSetup& setup) {
+  constexpr std::size_t journal_bytes_max = std::size_t{1} << 32;
+  const auto bytes = runtime::read_file(path, journal_bytes_max);
+  if (!bytes) {
+    spdlog::error("{}", bytes.error());
+    return 1;
+  }
+  const auto manifest = runtime::read_file(path + ".manifest", manifest_bytes_max);
+  if (!bytes->empty() && !manifest) {
+    spdlog::error("{}", manifest.error());
+    return 1;
+  }
+  if (manifest) {
+    if (auto why = manifest_mismatch(*manifest, manifest_of(setup.config)); !why.empty()) {
+      spdlog::error("journal {} does not fit this venue: {}", path, why);
+      return 1;
+    }
+  }
+  exchange::Venue venue(setup.config);
+  exchange::RecordReader reader(*bytes);
+  exchange::Record record;
+  std::size_t records = 0;
+  std::uint64_t cut = 0, acknowledged = 0;
+  std::string out;
+  for (;;) {
+    const auto status = reader.next(record);
+    if (status == exchange::RecordReader::Status::corrupt) {
+      spdlog::error("journal {} is damaged at byte {}: {}", path, reader.offset(), reader.error());
+      return 1;
+    }
+    if (status != exchange::RecordReader::Status::ok) break;
+    ++records;
+    if (const auto* command = std::get_if<exchange::Command>(&record)) {
+      const auto outcome = exchange::run_command(venue, *command);
+      for (const auto& t : exchange::trades_of(venue, outcome, exchange::time_of(*command))) {
+        out += fmt::format("trade {} {} {} {} {} {} {} {}\n", t.trade_id,
+                           setup.config.symbols[t.symbol].name, t.price, t.quantity,
+                           venue.account(t.buyer).id, venue.account(t.seller).id, t.buy_order,
+                           t.sell_order);
+      }
+    } else if (const auto* c = std::get_if<exchange::SettlementCut>(&record)) {
+      cut = c->sequence;
+    } else {
+      acknowledged = std::get<exchange::SettlementAck>(record).sequence;
+    }
+  }
+  out += fmt::format("end records={} bytes={} last_trade={} cut={} acknowledged={}\n", records,
+                     reader.offset(), venue.last_trade_id(), cut, acknowledged);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 ReporterOptions reporter_options(const runtime::ServiceContext& context) {
   ReporterOptions options;
   const std::string ledger = context.flag("ledger");
@@ -126,6 +182,7 @@ int run_node(runtime::ServiceContext& context) {
     spdlog::error("{}", setup.error());
     return 1;
   }
+  if (context.flags().count("print-trades")) return print_trades(context.flag("journal"), *setup);
   metrics::Registry registry;
   const JournalOptions journal_config = journal_options(context, registry);
   if (auto why = check_manifest(journal_config.path, manifest_of(setup->config)); !why.empty()) {

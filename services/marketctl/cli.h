@@ -29,6 +29,8 @@ int node_command(int argc, char** argv);
 int compose_command(int argc, char** argv);
 int prepare_command(int argc, char** argv);
 int probe_command(int argc, char** argv);
+int verify_command(int argc, char** argv);
+int drill_command(int argc, char** argv);
 int status_command(int argc, char** argv);
 int partition_command(int argc, char** argv);
 int heal_command(int argc, char** argv);

@@ -33,7 +33,13 @@ std::vector<std::string> split(const std::string& text, char separator) {
 }  // namespace
 
 std::expected<std::string, std::string> docker(const std::vector<std::string>& args) {
-  const auto binary = docker_binary();
+  std::vector<std::string> argv{docker_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_captured(argv);
+}
+
+std::expected<std::string, std::string> run_captured(const std::vector<std::string>& command) {
+  const auto& binary = command.front();
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return std::unexpected("pipe failed");
   if (::pipe2(err, O_CLOEXEC) != 0) {
@@ -41,8 +47,7 @@ std::expected<std::string, std::string> docker(const std::vector<std::string>& a
     ::close(out[1]);
     return std::unexpected("pipe failed");
   }
-  std::vector<std::string> all{binary};
-  all.insert(all.end(), args.begin(), args.end());
+  std::vector<std::string> all = command;
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -77,12 +82,15 @@ std::expected<std::string, std::string> docker(const std::vector<std::string>& a
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && stdout_text.empty()) {
-    return std::unexpected("cannot run '" + binary + "': install Docker (deploy/docker-engine.sh)");
+    return std::unexpected(
+        "cannot run '" + binary + "'" +
+        (binary == docker_binary() ? ": install Docker (deploy/docker-engine.sh)" : ""));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     while (!stderr_text.empty() && stderr_text.back() == '\n') stderr_text.pop_back();
     if (stderr_text.empty()) stderr_text = "exit " + std::to_string(WEXITSTATUS(status));
-    return std::unexpected(binary + " " + args.front() + ": " + stderr_text);
+    return std::unexpected(binary + " " + (command.size() > 1 ? command[1] : "") + ": " +
+                           stderr_text);
   }
   return stdout_text;
 }

@@ -12,8 +12,11 @@
 
 namespace mkt::marketctl {
 
-// Runs `docker <args>` and returns its standard output; the error holds its standard error (or
-// why it could not run).
+// Runs a program (argv[0], looked up on PATH) and returns its standard output; the error holds its
+// standard error (or why it could not run).
+std::expected<std::string, std::string> run_captured(const std::vector<std::string>& argv);
+
+// `docker <args>`, with the client named by $NETMARKET_DOCKER or `docker` on PATH.
 std::expected<std::string, std::string> docker(const std::vector<std::string>& args);
 
 // One container of a compose market, as `docker inspect` describes it.

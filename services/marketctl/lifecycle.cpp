@@ -28,38 +28,6 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// The service binaries: beside marketctl in a build tree (services/<name>/<name>), in one
-// folder when installed, or in --bin-dir.
-std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir) {
-  std::error_code ec;
-  const auto self = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  const auto find = [&](const std::string& name) -> std::expected<std::string, std::string> {
-    std::vector<fs::path> candidates;
-    if (!bin_dir.empty()) {
-      candidates = {fs::path(bin_dir) / name};
-    } else {
-      candidates = {self.parent_path() / name / name, self / name};
-    }
-    for (const auto& path : candidates) {
-      if (::access(path.c_str(), X_OK) == 0) return fs::absolute(path).string();
-    }
-    std::string looked;
-    for (const auto& path : candidates) looked += " " + path.string();
-    return std::unexpected("cannot find the " + name + " binary (looked at" + looked +
-                           "): build it (`cmake --build --preset release`) or name its folder "
-                           "with --bin-dir");
-  };
-  Binaries binaries;
-  for (auto [name, out] :
-       {std::pair{"netproxy", &binaries.netproxy}, std::pair{"exchanged", &binaries.exchanged},
-        std::pair{"validatord", &binaries.validatord}, std::pair{"agentd", &binaries.agentd}}) {
-    auto found = find(name);
-    if (!found) return std::unexpected(found.error());
-    *out = *found;
-  }
-  return binaries;
-}
-
 // The entries of a run folder that `up --fresh` removes: only what marketctl writes there.
 constexpr const char* run_entries[] = {"scenario.yaml", "state", "addresses", "accounts", "epoch",
                                        "control.sock",  "logs",  "ports",     "data"};

@@ -38,6 +38,11 @@ The network (through the proxy):
   link show [<src> [<dst>]]         the links and their parameters
   link reset                        every link back to the scenario's
 
+Drills:
+  drill [plan.yaml] [--kill-leader N] [--pause-follower] [--ring] [--soak 30m] [--verify]
+                                    inject faults while the agents trade, record them, heal
+  verify [--drill RECORD]           check that nothing was lost: replicas, batches, trades, cash
+
 Trading by hand:
   order submit --symbol S --side buy|sell --quantity N --price P [--venue EX] [--account A]
   order cancel --id ORDER_ID [--venue EX]
@@ -72,6 +77,7 @@ constexpr Command commands[] = {
     {"order", mkt::marketctl::order_command},     {"book", mkt::marketctl::book_command},
     {"ledger", mkt::marketctl::ledger_command},   {"compose", mkt::marketctl::compose_command},
     {"prepare", mkt::marketctl::prepare_command}, {"probe", mkt::marketctl::probe_command},
+    {"verify", mkt::marketctl::verify_command},   {"drill", mkt::marketctl::drill_command},
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "run_setup.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -10,6 +12,36 @@
 namespace mkt::marketctl {
 
 namespace fs = std::filesystem;
+
+std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir) {
+  std::error_code ec;
+  const auto self = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  const auto find = [&](const std::string& name) -> std::expected<std::string, std::string> {
+    std::vector<fs::path> candidates;
+    if (!bin_dir.empty()) {
+      candidates = {fs::path(bin_dir) / name};
+    } else {
+      candidates = {self.parent_path() / name / name, self / name};
+    }
+    for (const auto& path : candidates) {
+      if (::access(path.c_str(), X_OK) == 0) return fs::absolute(path).string();
+    }
+    std::string looked;
+    for (const auto& path : candidates) looked += " " + path.string();
+    return std::unexpected("cannot find the " + name + " binary (looked at" + looked +
+                           "): build it (`cmake --build --preset release`) or name its folder "
+                           "with --bin-dir");
+  };
+  Binaries binaries;
+  for (auto [name, out] :
+       {std::pair{"netproxy", &binaries.netproxy}, std::pair{"exchanged", &binaries.exchanged},
+        std::pair{"validatord", &binaries.validatord}, std::pair{"agentd", &binaries.agentd}}) {
+    auto found = find(name);
+    if (!found) return std::unexpected(found.error());
+    *out = *found;
+  }
+  return binaries;
+}
 
 std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& run) {
   if (fs::exists(run.epoch())) {

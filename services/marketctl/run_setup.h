@@ -8,8 +8,13 @@
 
 #include "mkt/runtime/run_folder.h"
 #include "mkt/scenario/scenario.h"
+#include "plan.h"
 
 namespace mkt::marketctl {
+
+// The service binaries: beside marketctl in a build tree (services/<name>/<name>), in one folder
+// when installed, or in `bin_dir`.
+std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir);
 
 // The market's time 0 (<run>/epoch), from which every agent computes the fundamental values:
 // written at the first start, read back after, so the market's clock goes on.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The container test: the image built from the Dockerfile (the whole multi-stage build), a small
-# market (tests/containers/market.yaml) brought up with docker-compose, trades committing, the
-# Python example trading from outside through the published proxy port, and `compose down -v`
-# leaving nothing behind.
+# market (tests/drills/market.yaml) brought up with docker-compose, trades committing, the
+# Python example trading from outside through the published proxy port, a drill
+# (tests/drills/containers-plan.yaml: three leader kills, a paused follower, a disconnected
+# leader, a majorities-ring partition, a killed exchange) that `marketctl verify` must pass, and
+# `compose down -v` leaving nothing behind.
 #
 #   tests/containers/compose_test.sh <marketctl binary>
 #
@@ -70,7 +72,7 @@ if $DOCKER run --rm "$image" frobnicate 2>/dev/null; then
 fi
 [ "$($DOCKER run --rm --entrypoint id "$image" -u)" != "0" ] || { say "FAILED: the image runs as root"; exit 1; }
 
-"$marketctl" compose "$repo/tests/containers/market.yaml" -o "$compose_file" --base-port 0 \
+"$marketctl" compose "$repo/tests/drills/market.yaml" -o "$compose_file" --base-port 0 \
   --image "$image" >/dev/null
 up_start=$SECONDS
 $COMPOSE -p "$project" -f "$compose_file" up -d --no-build --quiet-pull 2>"$work/up.log" || {
@@ -97,6 +99,12 @@ proxy="$($COMPOSE -p "$project" -f "$compose_file" port netproxy 7000)"
 PYTHONPATH="$work/stubs" timeout 60 /usr/bin/python3 "$repo/examples/python/custom_agent.py" \
   --exchange ex-a:7000 --proxy "$proxy" --node custom --accounts "$work/accounts" \
   --symbol ACME --orders 3
+
+# The drill, while the agents trade; verify's verdict is the exit code.
+"$marketctl" drill "$repo/tests/drills/containers-plan.yaml" --compose "$project" \
+  --record "$work/drill.yaml" --verify | tee "$work/report.txt"
+grep -q "^verify: OK" "$work/report.txt"
+grep -q "^  disconnect " "$work/report.txt"
 
 $COMPOSE -p "$project" -f "$compose_file" down -v --remove-orphans >/dev/null 2>&1
 left="$($DOCKER ps -aq --filter "label=com.docker.compose.project=$project")"

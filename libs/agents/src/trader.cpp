@@ -229,10 +229,15 @@ bool Trader::on_cancelled(std::uint64_t order_id) {
   return orders_.erase(order_id) > 0;
 }
 
-void Trader::venue_lost(std::string_view venue) {
+std::size_t Trader::venue_lost(std::string_view venue) {
+  std::size_t unanswered = 0;
   std::erase_if(orders_, [&](const auto& entry) {
-    return entry.second.request.venue == venue && entry.second.status != OrderStatus::queued;
+    const bool lost =
+        entry.second.request.venue == venue && entry.second.status != OrderStatus::queued;
+    if (lost && entry.second.status == OrderStatus::sent) ++unanswered;
+    return lost;
   });
+  return unanswered;
 }
 
 std::int64_t Trader::position(std::string_view symbol) const {

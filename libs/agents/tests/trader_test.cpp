@@ -152,16 +152,19 @@ TEST_CASE("trader: risk limits refuse before anything is sent") {
   CHECK(trader.decide(6).orders.size() == 1);
 }
 
-TEST_CASE("trader: a lost session forgets what it had sent there") {
+TEST_CASE("trader: a lost session forgets what it had sent there, and counts the unanswered") {
   auto strategy = std::make_unique<Scripted>();
   Scripted& script = *strategy;
   Trader trader(two_venues(), std::move(strategy));
-  script.next.orders = {buy(10'000, 1), buy(10'000, 1, "ex-b"), buy(10'000, 1)};
+  script.next.orders = {buy(10'000, 1), buy(10'000, 1, "ex-b"), buy(10'000, 1), buy(10'000, 1)};
   const Outbox out = trader.decide(0);
   trader.sent(out.orders[0].id, 1);
   trader.sent(out.orders[1].id, 1);
-  trader.venue_lost("ex-a");
+  trader.sent(out.orders[3].id, 1);
+  trader.on_accepted(out.orders[3].id, 77, 2, nullptr);  // answered: resting, not indeterminate
+  CHECK(trader.venue_lost("ex-a") == 1);
   CHECK(trader.order(out.orders[0].id) == nullptr);
+  CHECK(trader.order(out.orders[3].id) == nullptr);
   CHECK(trader.order(out.orders[1].id) != nullptr);  // another venue
   CHECK(trader.order(out.orders[2].id) != nullptr);  // still queued: it goes out later
 }

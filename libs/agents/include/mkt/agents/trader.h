@@ -125,8 +125,9 @@ class Trader {
                std::int64_t remaining_lots, std::int64_t now_ns);
   bool on_cancelled(std::uint64_t order_id);
   // The order's session broke: what was sent and not acknowledged is unknown now; it is counted
-  // done (the venue rejects a resend by client id anyway).
-  void venue_lost(std::string_view venue);
+  // done (the venue rejects a resend by client id anyway). Returns how many were sent and not
+  // acknowledged: indeterminate orders, which may have reached the venue or not.
+  std::size_t venue_lost(std::string_view venue);
 
   // State, for the view, metrics and tests.
   std::int64_t position(std::string_view symbol) const;
