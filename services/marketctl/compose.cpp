@@ -50,6 +50,14 @@ bool has_volume(Role role) {
   return role == Role::validator || role == Role::exchange;
 }
 
+// What every container of a swarm market mounts as configs: name -> path in the container.
+const std::pair<const char*, const char*> swarm_configs[] = {
+    {"scenario", container::scenario},
+    {"accounts", "/market/accounts"},
+    {"addresses", "/market/addresses"},
+    {"epoch", "/market/epoch"},
+};
+
 void volume(std::ostream& out, const std::string& type, const std::string& source,
             const std::string& target, bool read_only) {
   out << "      - type: " << type << "\n"
@@ -110,29 +118,46 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
                                                  : fixed_ports(plan, options.base_port);
 
   std::ostringstream out;
-  out << "# The compose file of scenario '" << scenario.name << "', written by\n"
-      << "#   " << options.command_line << "\n"
-      << "# Do not edit: change the scenario and write it again. `docker compose up` (or\n"
-      << "# docker-compose up) builds the image and starts the market; `marketctl status "
-         "--compose\n"
-      << "# <this file>` and the other marketctl commands operate it.\n";
+  if (options.swarm) {
+    out << "# The stack file of scenario '" << scenario.name << "' for Docker Swarm, written by\n"
+        << "#   " << options.command_line << "\n"
+        << "# Do not edit: change the scenario and write it again. Deploy with\n"
+        << "#   docker stack deploy -c <this file> <stack>\n"
+        << "# after labelling the host of the proxy, of each validator and of each exchange (it\n"
+        << "# keeps their volume, and publishes the proxy's and exchanges' ports):\n"
+        << "#   docker node update --label-add netmarket.<node id>=true <host>\n"
+        << "# Services are found by DNS round robin (endpoint_mode dnsrr) and ports are published\n"
+        << "# on the task's host (mode host): no virtual IPs, no routing mesh, so no IPVS needed.\n"
+        << "# The shared files come from " << options.market_source
+        << " (marketctl prepare), as swarm configs.\n";
+  } else {
+    out << "# The compose file of scenario '" << scenario.name << "', written by\n"
+        << "#   " << options.command_line << "\n"
+        << "# Do not edit: change the scenario and write it again. `docker compose up` (or\n"
+        << "# docker-compose up) builds the image and starts the market; `marketctl status "
+           "--compose\n"
+        << "# <this file>` and the other marketctl commands operate it.\n";
+  }
   if (!plan.skipped.empty()) {
     out << "#\n# Not started:\n";
     for (const auto& [node, why] : plan.skipped) out << "#   " << node->id << ": " << why << "\n";
   }
+  if (options.swarm) out << "\nversion: \"3.9\"\n";
   out << "\nservices:\n";
 
-  // The setup service: writes the market volume once (a second run keeps keys and epoch).
-  out << "  " << setup_service << ":\n"
-      << "    image: " << options.image << "\n"
-      << "    build: " << quoted(options.build_context) << "\n"
-      << "    command: "
-      << flow_list({"marketctl", "prepare", container::scenario,
-                    std::string("--run=") + container::market})
-      << "\n"
-      << "    volumes:\n";
-  volume(out, "bind", options.scenario_source, container::scenario, true);
-  volume(out, "volume", "market", container::market, false);
+  if (!options.swarm) {
+    // The setup service: writes the market volume once (a second run keeps keys and epoch).
+    out << "  " << setup_service << ":\n"
+        << "    image: " << options.image << "\n"
+        << "    build: " << quoted(options.build_context) << "\n"
+        << "    command: "
+        << flow_list({"marketctl", "prepare", container::scenario,
+                      std::string("--run=") + container::market})
+        << "\n"
+        << "    volumes:\n";
+    volume(out, "bind", options.scenario_source, container::scenario, true);
+    volume(out, "volume", "market", container::market, false);
+  }
 
   const std::vector<const scenario::Node*>* previous = nullptr;
   for (const auto& stage : plan.stages) {
@@ -142,20 +167,46 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
       out << "\n  " << node->id << ":\n"
           << "    image: " << options.image << "\n"
           << "    hostname: " << node->id << "\n"
-          << "    command:" << block_list(args) << "\n"
-          << "    volumes:\n";
-      volume(out, "bind", options.scenario_source, container::scenario, true);
-      volume(out, "volume", "market", container::market, true);
-      if (has_volume(node->role)) volume(out, "volume", "data-" + node->id, container::data, false);
-      out << "    ports:\n";
-      const bool everywhere = node->role == Role::proxy || node->role == Role::exchange;
-      for (const auto& [name, port] : ports) {
-        std::string mapping = "127.0.0.1::";
-        if (const auto fixed = host_ports.find(node->id); fixed != host_ports.end()) {
-          mapping =
-              (everywhere ? "" : "127.0.0.1:") + std::to_string(port_of(fixed->second, name)) + ":";
+          << "    command:" << block_list(args) << "\n";
+      if (options.swarm) {
+        out << "    configs:\n";
+        for (const auto& [config, target] : swarm_configs) {
+          out << "      - {source: " << config << ", target: " << target
+              << ", uid: \"10001\", gid: \"10001\", mode: 0400}\n";
         }
-        out << "      - " << quoted(mapping + std::to_string(port)) << "\n";
+        if (has_volume(node->role)) {
+          out << "    volumes:\n";
+          volume(out, "volume", "data-" + node->id, container::data, false);
+        }
+      } else {
+        out << "    volumes:\n";
+        volume(out, "bind", options.scenario_source, container::scenario, true);
+        volume(out, "volume", "market", container::market, true);
+        if (has_volume(node->role)) {
+          volume(out, "volume", "data-" + node->id, container::data, false);
+        }
+      }
+      const bool everywhere = node->role == Role::proxy || node->role == Role::exchange;
+      if (options.swarm && everywhere) {
+        // On the host that runs the task (no routing mesh: see the header).
+        out << "    ports:\n";
+        for (const auto& [name, port] : ports) {
+          out << "      - {target: " << port;
+          if (const auto fixed = host_ports.find(node->id); fixed != host_ports.end()) {
+            out << ", published: " << port_of(fixed->second, name);
+          }
+          out << ", protocol: tcp, mode: host}\n";
+        }
+      } else if (!options.swarm) {
+        out << "    ports:\n";
+        for (const auto& [name, port] : ports) {
+          std::string mapping = "127.0.0.1::";
+          if (const auto fixed = host_ports.find(node->id); fixed != host_ports.end()) {
+            mapping = (everywhere ? "" : "127.0.0.1:") +
+                      std::to_string(port_of(fixed->second, name)) + ":";
+          }
+          out << "      - " << quoted(mapping + std::to_string(port)) << "\n";
+        }
       }
       out << "    healthcheck:\n"
           << "      test: "
@@ -164,8 +215,19 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
           << "\n"
           << "      interval: 3s\n"
           << "      timeout: 2s\n"
-          << "      retries: 20\n"
-          << "    restart: \"no\"\n"
+          << "      retries: 20\n";
+      if (options.swarm) {
+        out << "    deploy:\n"
+            << "      replicas: 1\n"
+            << "      endpoint_mode: dnsrr\n"
+            << "      restart_policy: {condition: on-failure, delay: 2s}\n";
+        if (has_volume(node->role) || everywhere) {
+          out << "      placement:\n"
+              << "        constraints: [\"node.labels.netmarket." << node->id << " == true\"]\n";
+        }
+        continue;
+      }
+      out << "    restart: \"no\"\n"
           << "    depends_on:\n";
       if (previous == nullptr) {
         out << "      " << setup_service << ":\n"
@@ -179,6 +241,20 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
     previous = &stage;
   }
 
+  if (options.swarm) {
+    out << "\nconfigs:\n"
+        << "  scenario:\n    file: " << quoted(options.scenario_source) << "\n";
+    for (const auto& [config, target] : swarm_configs) {
+      if (config == std::string("scenario")) continue;
+      out << "  " << config << ":\n    file: " << quoted(options.market_source + "/" + config)
+          << "\n";
+    }
+    out << "\nvolumes:\n";
+    for (const auto* node : nodes) {
+      if (has_volume(node->role)) out << "  data-" << node->id << ":\n";
+    }
+    return out.str();
+  }
   out << "\nvolumes:\n  market:\n";
   for (const auto* node : nodes) {
     if (has_volume(node->role)) out << "  data-" << node->id << ":\n";

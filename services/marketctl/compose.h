@@ -15,6 +15,15 @@
 //     attach there), the validators' and agents' on 127.0.0.1 (for marketctl only).
 // Only what both `docker compose` (v2) and Debian's docker-compose (1.29) accept: no `version`,
 // no `name`, no extension fields, long-form volumes.
+//
+// With `swarm`, the stack file of the same market for `docker stack deploy` (format 3.9, which
+// Docker's stack deploy reads and which has no ordered start): no setup service, the shared files
+// as swarm configs from a folder prepared beforehand (`marketctl prepare`), so every host sees
+// them; one replica per node, restarted on failure until what it needs is up; the proxy, the
+// validators and the exchanges pinned by placement (node.labels.netmarket.<node id> == true) to
+// the host that holds their volume or publishes their ports; found by DNS round robin and
+// published on their host (no virtual IPs or routing mesh: both need IPVS, which not every
+// kernel has, and the proxy would see the mesh's addresses instead of its peers').
 
 #include <expected>
 #include <string>
@@ -32,6 +41,8 @@ struct ComposeOptions {
   int base_port = 7000;      // host ports from here in start order; 0: ephemeral
   std::string topology;      // the scenario's topology override
   std::string sync = "fsync";
+  bool swarm = false;
+  std::string market_source = "./market";  // swarm: the prepared folder, as the file names it
 };
 
 // The service that writes the market volume before any node starts.

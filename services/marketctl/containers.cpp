@@ -9,6 +9,7 @@
 #include "client.h"
 #include "compose.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "market/ledger/v1/ledger.grpc.pb.h"
 #include "mkt/runtime/address.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/files.h"
@@ -23,6 +24,7 @@ namespace {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 namespace hpb = grpc::health::v1;
+namespace lpb = market::ledger::v1;
 using namespace std::chrono_literals;
 
 // `path` as seen from `from` (a folder): "./"-prefixed when it is below it, absolute otherwise.
@@ -43,6 +45,33 @@ fs::path build_context_of(const fs::path& scenario, const fs::path& out_dir) {
   return out_dir;
 }
 
+// What every node of a compose or swarm market shares: API keys, the nodes' addresses by service
+// name, the epoch. Keeps the keys and the epoch of an earlier run.
+std::expected<std::string, std::string> prepare_market(const scenario::Scenario& scenario,
+                                                       const runtime::RunPaths& run) {
+  std::error_code ec;
+  fs::create_directories(run.dir, ec);
+  if (ec) return std::unexpected("cannot create " + run.dir.string() + ": " + ec.message());
+  if (auto ok = write_accounts(run, scenario); !ok) return std::unexpected(ok.error());
+  const auto epoch = market_epoch(run);
+  if (!epoch) return std::unexpected(epoch.error());
+  std::string addresses;
+  std::size_t count = 0;
+  for (const auto& stage : start_plan(scenario).stages) {
+    for (const auto* node : stage) {
+      if (node->role == scenario::Role::proxy) continue;
+      const auto grpc = container_ports(node->role).front().second;
+      addresses += node->id + " " + node->id + ":" + std::to_string(grpc) + "\n";
+      ++count;
+    }
+  }
+  if (auto ok = runtime::write_file_atomically(run.addresses().string(), addresses); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return "prepared " + run.dir.string() + ": accounts, " + std::to_string(count) +
+         " addresses, epoch " + std::to_string(*epoch);
+}
+
 }  // namespace
 
 int compose_command(int argc, char** argv) {
@@ -60,7 +89,11 @@ int compose_command(int argc, char** argv) {
        "the folder the image is built from (default: the one above the scenario with the Dockerfile)")
       ("topology", po::value<std::string>()->default_value(""),
        "run this topology of the scenario instead of its network.topology")
-      ("sync", po::value<std::string>()->default_value("fsync"), "fsync or none, as for `up`");
+      ("sync", po::value<std::string>()->default_value("fsync"), "fsync or none, as for `up`")
+      ("swarm", "write the stack file for `docker stack deploy` instead, and prepare the shared "
+       "files it names (--market-dir)")
+      ("market-dir", po::value<std::string>(),
+       "swarm: the folder of the shared files (default: market/ beside the output)");
   // clang-format on
   po::positional_options_description positional;
   positional.add("scenario", 1);
@@ -88,6 +121,8 @@ int compose_command(int argc, char** argv) {
                                ? fs::path(flags["build-context"].as<std::string>())
                                : build_context_of(scenario_path, out_dir);
   std::string made = "marketctl compose " + relative_to(scenario_path, out_dir);
+  const bool swarm = flags.count("swarm") != 0;
+  if (swarm) made += " --swarm";
   if (base_port != 7000) made += " --base-port " + std::to_string(base_port);
   if (!flags["topology"].as<std::string>().empty()) {
     made += " --topology " + flags["topology"].as<std::string>();
@@ -98,9 +133,21 @@ int compose_command(int argc, char** argv) {
                          .command_line = made,
                          .base_port = base_port,
                          .topology = flags["topology"].as<std::string>(),
-                         .sync = flags["sync"].as<std::string>()};
+                         .sync = flags["sync"].as<std::string>(),
+                         .swarm = swarm};
   auto text = compose_file(*scenario, compose);
   if (!text) return fail("compose", text.error());
+  if (swarm) {
+    // The swarm's configs are files: prepare them now (a second run keeps keys and epoch).
+    const fs::path market_dir = flags.count("market-dir")
+                                    ? fs::path(flags["market-dir"].as<std::string>())
+                                    : out_dir / "market";
+    compose.market_source = relative_to(market_dir, out_dir);
+    text = compose_file(*scenario, compose);
+    auto prepared = prepare_market(*scenario, {market_dir});
+    if (!prepared) return fail("compose", prepared.error());
+    std::cerr << *prepared << ", for the stack's configs\n";
+  }
   if (output == "-") {
     std::cout << *text;
     return 0;
@@ -108,7 +155,10 @@ int compose_command(int argc, char** argv) {
   if (auto ok = runtime::write_file_atomically(output, *text); !ok) {
     return fail("compose", ok.error());
   }
-  std::cout << "wrote " << output << ": `docker compose -f " << output << " up` starts it\n";
+  std::cout << "wrote " << output << ": "
+            << (swarm ? "`docker stack deploy -c " + output + " <stack>`"
+                      : "`docker compose -f " + output + " up`")
+            << " starts it\n";
   return 0;
 }
 
@@ -127,28 +177,9 @@ int prepare_command(int argc, char** argv) {
   if (!vm) return vm.error();
   auto scenario = runtime::load_scenario_file((*vm)["scenario"].as<std::string>());
   if (!scenario) return fail("prepare", scenario.error());
-  const runtime::RunPaths run{(*vm)["run"].as<std::string>()};
-  std::error_code ec;
-  fs::create_directories(run.dir, ec);
-  if (ec) return fail("prepare", "cannot create " + run.dir.string() + ": " + ec.message());
-  if (auto ok = write_accounts(run, *scenario); !ok) return fail("prepare", ok.error());
-  const auto epoch = market_epoch(run);
-  if (!epoch) return fail("prepare", epoch.error());
-  std::string addresses;
-  std::size_t count = 0;
-  for (const auto& stage : start_plan(*scenario).stages) {
-    for (const auto* node : stage) {
-      if (node->role == scenario::Role::proxy) continue;
-      const auto grpc = container_ports(node->role).front().second;
-      addresses += node->id + " " + node->id + ":" + std::to_string(grpc) + "\n";
-      ++count;
-    }
-  }
-  if (auto ok = runtime::write_file_atomically(run.addresses().string(), addresses); !ok) {
-    return fail("prepare", ok.error());
-  }
-  std::cout << "prepared " << run.dir.string() << ": accounts, " << count << " addresses, epoch "
-            << *epoch << "\n";
+  auto prepared = prepare_market(*scenario, {(*vm)["run"].as<std::string>()});
+  if (!prepared) return fail("prepare", prepared.error());
+  std::cout << *prepared << "\n";
   return 0;
 }
 
@@ -159,7 +190,8 @@ int probe_command(int argc, char** argv) {
       ("target", po::value<std::string>()->required(), "host:port of a gRPC server")
       ("service", po::value<std::string>()->default_value(""),
        "the health service name to ask about (empty: the server as a whole)")
-      ("timeout", po::value<std::string>()->default_value("2s"), "how long to wait for the answer");
+      ("timeout", po::value<std::string>()->default_value("2s"), "how long to wait for the answer")
+      ("ledger", "a validator: print its ledger's commit index and trades settled too");
   // clang-format on
   po::positional_options_description positional;
   positional.add("target", 1);
@@ -189,7 +221,22 @@ int probe_command(int argc, char** argv) {
     return fail("probe",
                 target + " is " + hpb::HealthCheckResponse::ServingStatus_Name(response.status()));
   }
-  std::cout << target << " SERVING\n";
+  std::cout << target << " SERVING";
+  if ((*vm).count("ledger")) {
+    auto ledger = lpb::Ledger::NewStub(
+        runtime::make_channel(target, {.node_id = "marketctl", .proxy_address = {}}));
+    grpc::ClientContext ask;
+    ask.set_deadline(deadline_in(std::chrono::milliseconds(*timeout / 1000)));
+    lpb::ClusterStatus cluster;
+    if (const auto asked = ledger->GetClusterStatus(&ask, {}, &cluster); !asked.ok()) {
+      std::cout << "\n";
+      return fail("probe", target + " --ledger: " + rpc_error(asked));
+    }
+    std::cout << "; leader " << (cluster.leader_id().empty() ? "none" : cluster.leader_id())
+              << ", commit index " << cluster.commit_index() << ", " << cluster.trades_applied()
+              << " trades settled";
+  }
+  std::cout << "\n";
   return 0;
 }
 

@@ -4,7 +4,9 @@
 # Python example trading from outside through the published proxy port, a drill
 # (tests/drills/containers-plan.yaml: three leader kills, a paused follower, a disconnected
 # leader, a majorities-ring partition, a killed exchange) that `marketctl verify` must pass, and
-# `compose down -v` leaving nothing behind.
+# `compose down -v` leaving nothing behind. Then the same market as a stack on a one-node swarm
+# (`marketctl compose --swarm`, `docker stack deploy`): every service healthy, trades settling,
+# the Python example trading through the proxy's published port, and nothing left after.
 #
 #   tests/containers/compose_test.sh <marketctl binary>
 #
@@ -19,6 +21,19 @@ DOCKER=/usr/bin/docker
 COMPOSE=/usr/bin/docker-compose
 
 say() { echo "containers: $*"; }
+
+# Polls until `probe` succeeds, for at most $2 seconds; the state awaited is the engine's.
+await() {
+  local probe="$1" seconds="$2" deadline=$((SECONDS + $2))
+  until eval "$probe"; do
+    [ $SECONDS -lt $deadline ] || { say "FAILED: not within ${seconds} s: $probe"; return 1; }
+    sleep 1
+  done
+}
+# Waits until no container or network has the label (a removed stack goes down in the background).
+wait_gone() {
+  await "[ -z \"\$($DOCKER ps -aq --filter '$1')\$($DOCKER network ls -q --filter '$1')\" ]" 60
+}
 
 engine_log="$(mktemp)"
 if ! started="$("$repo/deploy/docker-engine.sh" start 2>"$engine_log")"; then
@@ -47,6 +62,13 @@ cleanup() {
     say "the containers' logs end:"
     tail -n 60 "$work/compose.log"
   fi
+  if [ -n "${stack:-}" ]; then
+    $DOCKER stack rm "$stack" >/dev/null 2>&1 || true
+    wait_gone "label=com.docker.stack.namespace=$stack" || true
+    $DOCKER volume rm $($DOCKER volume ls -q --filter "label=com.docker.stack.namespace=$stack") \
+      >/dev/null 2>&1 || true
+  fi
+  [ "${swarm_started:-}" = "yes" ] && $DOCKER swarm leave --force >/dev/null 2>&1
   $DOCKER image rm -f "$image" >/dev/null 2>&1 || true
   [ "$started" = "started" ] && "$repo/deploy/docker-engine.sh" stop
   rm -rf "$work"
@@ -115,4 +137,44 @@ if [ -n "$left" ]; then
   exit 1
 fi
 rm -f "$compose_file"
+say "compose: OK"
+
+# Beyond one machine: the same market as a stack on a one-node swarm.
+if [ "$($DOCKER info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
+  $DOCKER swarm init --advertise-addr 127.0.0.1 >/dev/null
+  swarm_started=yes
+fi
+stack="nmstack$$"
+"$marketctl" compose "$repo/tests/drills/market.yaml" --swarm -o "$work/stack.yml" --base-port 0 \
+  --image "$image" --market-dir "$work/market" >/dev/null 2>&1
+# This one host holds every pinned node: the labels its placement constraints ask for.
+labels=()
+for label in $(grep -o 'node\.labels\.netmarket\.[a-z0-9-]*' "$work/stack.yml" | sort -u); do
+  labels+=(--label-add "${label#node.labels.}=true")
+done
+$DOCKER node update "${labels[@]}" "$($DOCKER info --format '{{.Swarm.NodeID}}')" >/dev/null
+deploy_start=$SECONDS
+$DOCKER stack deploy -c "$work/stack.yml" "$stack" >/dev/null
+services="$($DOCKER stack services -q "$stack" | wc -l)"
+await "[ \"\$($DOCKER ps -q --filter label=com.docker.stack.namespace=$stack --filter health=healthy | wc -l)\" -eq $services ]" 180
+say "swarm: $services services healthy in $((SECONDS - deploy_start)) s"
+validator="$($DOCKER ps -q --filter "label=com.docker.swarm.service.name=${stack}_val-0")"
+settled() {
+  $DOCKER exec "$validator" marketctl probe val-1:7000 --ledger 2>/dev/null |
+    sed -n 's/.* \([0-9][0-9]*\) trades settled/\1/p'
+}
+await '[ "$(settled)" -ge 20 ] 2>/dev/null' 90
+say "swarm: $(settled) trades settled"
+proxy_container="$($DOCKER ps -q --filter "label=com.docker.swarm.service.name=${stack}_netproxy")"
+proxy="$($DOCKER port "$proxy_container" 7000 | sed -n 1p)"  # (sed reads it all: no SIGPIPE)
+PYTHONPATH="$work/stubs" timeout 60 /usr/bin/python3 "$repo/examples/python/custom_agent.py" \
+  --exchange ex-a:7000 --proxy "$proxy" --node custom --accounts "$work/market/accounts" \
+  --symbol ACME --orders 2
+$DOCKER stack rm "$stack" >/dev/null
+wait_gone "label=com.docker.stack.namespace=$stack"
+$DOCKER volume rm $($DOCKER volume ls -q --filter "label=com.docker.stack.namespace=$stack") >/dev/null
+left="$($DOCKER volume ls -q --filter "label=com.docker.stack.namespace=$stack")"
+[ -z "$left" ] || { say "FAILED: the stack left volumes: $left"; exit 1; }
+stack=""
+say "swarm: OK"
 say "OK"

@@ -172,3 +172,38 @@ TEST_CASE("compose: dollar signs and quotes are escaped, not interpolated") {
   CHECK(file["services"]["val-0"]["volumes"][0]["source"].as<std::string>() ==
         "./my $$HOME/\"x\".yaml");
 }
+
+TEST_CASE("compose --swarm: a stack file with configs, one pinned replica per node, no ordering") {
+  ComposeOptions options;
+  options.scenario_source = "./x.yaml";
+  options.swarm = true;
+  options.market_source = "./market";
+  const auto text = compose_file(load(), options);
+  REQUIRE(text);
+  const auto file = YAML::Load(*text);
+  CHECK(file["version"].as<std::string>() == "3.9");
+  const auto services = file["services"];
+  CHECK(!services[setup_service]);  // the shared files are configs, prepared beforehand
+  for (const auto& name : keys(services)) {
+    const auto service = services[name];
+    INFO(name);
+    CHECK(!service["depends_on"]);  // stack deploy has no ordered start: each retries
+    CHECK(!service["build"]);
+    CHECK(service["deploy"]["replicas"].as<int>() == 1);
+    CHECK(service["deploy"]["endpoint_mode"].as<std::string>() == "dnsrr");
+    CHECK(service["deploy"]["restart_policy"]["condition"].as<std::string>() == "on-failure");
+    CHECK(service["configs"].size() == 4);
+  }
+  CHECK(services["val-0"]["configs"][1]["target"].as<std::string>() == "/market/accounts");
+  CHECK(strings(services["val-1"]["deploy"]["placement"]["constraints"]) ==
+        std::vector<std::string>{"node.labels.netmarket.val-1 == true"});
+  CHECK(strings(services["netproxy"]["deploy"]["placement"]["constraints"]).size() == 1);
+  CHECK(!services["alice"]["deploy"]["placement"]);  // agents go anywhere
+  CHECK(!services["val-0"]["ports"]);                // only the proxy and the exchanges publish
+  CHECK(services["ex-a"]["ports"][0]["mode"].as<std::string>() == "host");
+  CHECK(services["ex-a"]["ports"][0]["published"].as<int>() == 7009);
+  CHECK(file["configs"]["accounts"]["file"].as<std::string>() == "./market/accounts");
+  CHECK(file["configs"]["scenario"]["file"].as<std::string>() == "./x.yaml");
+  CHECK(keys(file["volumes"]) == std::vector<std::string>{"data-val-0", "data-val-1", "data-val-2",
+                                                          "data-ex-a", "data-ex-b"});
+}
