@@ -73,6 +73,18 @@ runtime::Ports container_ports(Role role) {
   return {{"grpc", 7000}, {"metrics", 7001}};
 }
 
+std::vector<std::pair<std::string, std::string>> container_addresses(
+    const scenario::Scenario& scenario) {
+  std::vector<std::pair<std::string, std::string>> addresses;
+  for (const auto& stage : start_plan(scenario).stages) {
+    for (const auto* node : stage) {
+      if (node->role == Role::proxy) continue;
+      addresses.emplace_back(node->id, node->id + ":" + std::to_string(health_port(node->role)));
+    }
+  }
+  return addresses;
+}
+
 std::expected<void, std::string> check_hostname(const std::string& id) {
   const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   bool ok = !id.empty() && id.size() <= 63 && alnum(id.front()) && alnum(id.back());
@@ -104,14 +116,10 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
                        .topology = options.topology,
                        .container = true};
   std::map<std::string, std::string> addresses;
+  for (auto& [node, address] : container_addresses(scenario)) addresses[node] = address;
   std::string proxy;
-  for (const auto* node : nodes) {
-    const auto target = node->id + ":" + std::to_string(health_port(node->role));
-    if (node->role == Role::proxy) {
-      proxy = node->id + ":" + std::to_string(port_of(container_ports(Role::proxy), "proxy"));
-    } else {
-      addresses[node->id] = target;
-    }
+  if (const auto* node = scenario.find_node(scenario.proxy_id); node) {
+    proxy = node->id + ":" + std::to_string(port_of(container_ports(Role::proxy), "proxy"));
   }
   // Without a base port, the engine picks each host port (on loopback: tests, many markets).
   const auto host_ports = options.base_port == 0 ? std::map<std::string, runtime::Ports>{}

@@ -27,6 +27,8 @@
 
 #include <expected>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mkt/runtime/run_folder.h"
 #include "mkt/scenario/scenario.h"
@@ -50,6 +52,11 @@ inline constexpr const char* setup_service = "netmarket-setup";
 
 // The ports a container of this role listens on (the same in every container of the role).
 runtime::Ports container_ports(scenario::Role role);
+
+// Every node but the proxy with its gRPC address by service name ("val-0:7000"), in start order:
+// the addresses file of a compose or swarm market.
+std::vector<std::pair<std::string, std::string>> container_addresses(
+    const scenario::Scenario& scenario);
 
 // An error naming the node when its id cannot be a service name and hostname (RFC 1123 label:
 // lowercase letters, digits and inner hyphens, at most 63 characters).

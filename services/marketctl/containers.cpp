@@ -55,20 +55,13 @@ std::expected<std::string, std::string> prepare_market(const scenario::Scenario&
   if (auto ok = write_accounts(run, scenario); !ok) return std::unexpected(ok.error());
   const auto epoch = market_epoch(run);
   if (!epoch) return std::unexpected(epoch.error());
-  std::string addresses;
-  std::size_t count = 0;
-  for (const auto& stage : start_plan(scenario).stages) {
-    for (const auto* node : stage) {
-      if (node->role == scenario::Role::proxy) continue;
-      const auto grpc = container_ports(node->role).front().second;
-      addresses += node->id + " " + node->id + ":" + std::to_string(grpc) + "\n";
-      ++count;
-    }
-  }
-  if (auto ok = runtime::write_file_atomically(run.addresses().string(), addresses); !ok) {
+  std::string text;
+  const auto addresses = container_addresses(scenario);
+  for (const auto& [node, address] : addresses) text += node + " " + address + "\n";
+  if (auto ok = runtime::write_file_atomically(run.addresses().string(), text); !ok) {
     return std::unexpected(ok.error());
   }
-  return "prepared " + run.dir.string() + ": accounts, " + std::to_string(count) +
+  return "prepared " + run.dir.string() + ": accounts, " + std::to_string(addresses.size()) +
          " addresses, epoch " + std::to_string(*epoch);
 }
 
@@ -127,6 +120,10 @@ int compose_command(int argc, char** argv) {
   if (!flags["topology"].as<std::string>().empty()) {
     made += " --topology " + flags["topology"].as<std::string>();
   }
+  // Swarm: the configs are files in a folder prepared here (a second run keeps keys and epoch).
+  const fs::path market_dir = flags.count("market-dir")
+                                  ? fs::path(flags["market-dir"].as<std::string>())
+                                  : out_dir / "market";
   ComposeOptions compose{.scenario_source = relative_to(scenario_path, out_dir),
                          .build_context = relative_to(context, out_dir),
                          .image = flags["image"].as<std::string>(),
@@ -134,16 +131,11 @@ int compose_command(int argc, char** argv) {
                          .base_port = base_port,
                          .topology = flags["topology"].as<std::string>(),
                          .sync = flags["sync"].as<std::string>(),
-                         .swarm = swarm};
+                         .swarm = swarm,
+                         .market_source = relative_to(market_dir, out_dir)};
   auto text = compose_file(*scenario, compose);
   if (!text) return fail("compose", text.error());
   if (swarm) {
-    // The swarm's configs are files: prepare them now (a second run keeps keys and epoch).
-    const fs::path market_dir = flags.count("market-dir")
-                                    ? fs::path(flags["market-dir"].as<std::string>())
-                                    : out_dir / "market";
-    compose.market_source = relative_to(market_dir, out_dir);
-    text = compose_file(*scenario, compose);
     auto prepared = prepare_market(*scenario, {market_dir});
     if (!prepared) return fail("compose", prepared.error());
     std::cerr << *prepared << ", for the stack's configs\n";
