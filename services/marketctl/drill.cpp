@@ -163,6 +163,24 @@ std::expected<DrillPlan, std::string> parse_plan(const std::string& yaml, const 
   return plan;
 }
 
+std::string format_plan(const DrillPlan& plan) {
+  const auto us = [](std::int64_t value) { return std::to_string(value) + "us"; };
+  std::string out = "{seed: " + std::to_string(plan.seed) + ", rest: " + us(plan.rest_us);
+  if (plan.soak_us > 0) {
+    out += ", soak: " + us(plan.soak_us) + ", every: " + us(plan.every_min_us) + "-" +
+           us(plan.every_max_us);
+  }
+  out += ", faults: [";
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    const auto& step = plan.steps[i];
+    out += std::string(i ? ", " : "") + "{fault: " + std::string(to_string(step.kind)) +
+           ", target: " + step.target;
+    if (step.kind == FaultKind::partition) out += ", shape: " + std::string(to_string(step.shape));
+    out += ", duration: " + us(step.duration_us) + ", repeat: " + std::to_string(step.repeat) + "}";
+  }
+  return out + "]}";
+}
+
 std::expected<void, std::string> check_plan(const DrillPlan& plan, bool containers) {
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
     if (plan.steps[i].kind == FaultKind::disconnect && !containers) {

@@ -55,6 +55,10 @@ std::string_view to_string(PartitionKind kind);
 // target or shape; a duration without a unit).
 std::expected<DrillPlan, std::string> parse_plan(const std::string& yaml, const std::string& name);
 
+// The plan in the form parse_plan reads, as a flow map on one line (a drill's record holds it
+// under `plan:`, so that `marketctl drill --replay RECORD` runs the same drill again).
+std::string format_plan(const DrillPlan& plan);
+
 // An error when the plan asks for what this market cannot do (disconnect on local processes).
 std::expected<void, std::string> check_plan(const DrillPlan& plan, bool containers);
 

@@ -3,6 +3,7 @@
 // same binary's operating commands (kill, restart, pause, partition, ...), so a drill does
 // exactly what an operator would, on processes or on containers.
 #include <grpcpp/grpcpp.h>
+#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <csignal>
@@ -344,6 +345,25 @@ std::string yaml_quoted(const std::string& text) {
 
 std::expected<DrillPlan, std::string> plan_of(const po::variables_map& flags) {
   DrillPlan plan;
+  if (flags.count("replay")) {
+    // A record's `plan:`, as it ran: the same faults, targets drawn by the same seed.
+    const auto path = flags["replay"].as<std::string>();
+    std::string text;
+    try {
+      const auto record = YAML::LoadFile(path);
+      if (!record["plan"] || !record["plan"].IsMap()) {
+        return std::unexpected(path + ": not a drill record (it has no plan)");
+      }
+      YAML::Emitter out;
+      out << record["plan"];
+      text = out.c_str();
+    } catch (const YAML::Exception& e) {
+      return std::unexpected(path + ": " + e.what());
+    }
+    auto parsed = parse_plan(text, path + " (its plan)");
+    if (!parsed) return std::unexpected(parsed.error());
+    return parsed;
+  }
   if (flags.count("plan")) {
     const auto path = flags["plan"].as<std::string>();
     auto text = runtime::read_file(path, 1 << 20);
@@ -415,6 +435,7 @@ int drill_command(int argc, char** argv) {
       ("every", po::value<std::string>(), "a soak's fault interval, as in 10s-20s (the default)")
       ("seed", po::value<std::uint64_t>(), "the seed that picks targets and soak faults")
       ("record", po::value<std::string>(), "where to write the record (default: drill-<time>.yaml)")
+      ("replay", po::value<std::string>(), "run the plan of an earlier drill's record again")
       ("verify", "run `marketctl verify --drill <record>` afterwards; its verdict is the exit code");
   // clang-format on
   po::positional_options_description positional;
@@ -499,8 +520,7 @@ int drill_command(int argc, char** argv) {
       "market: " +
       yaml_quoted(containers ? "compose " + flags["compose"].as<std::string>()
                              : "run " + flags["run"].as<std::string>()) +
-      "\nseed: " + std::to_string(plan->seed) +
-      "\nplan: " + yaml_quoted(flags.count("plan") ? flags["plan"].as<std::string>() : "flags") +
+      "\nseed: " + std::to_string(plan->seed) + "\nplan: " + format_plan(*plan) +
       "\nstarted_ns: " + std::to_string(started_ns) + "\nended_ns: " + std::to_string(ended_ns) +
       "\ncommits_seen: " + std::to_string(times.size()) +
       "\nlongest_gap_ns: " + std::to_string(longest) +

@@ -92,3 +92,31 @@ TEST_CASE("drill: a soak draws the same faults from the same seed, one every 10-
   }
   CHECK(differs);
 }
+
+TEST_CASE("drill: a plan written as a record holds it reads back the same") {
+  const auto plan = parse_plan(R"(seed: 5
+rest: 1500ms
+soak: 2m
+every: 10s-20s
+faults:
+  - {fault: kill, target: leader, duration: 4s, repeat: 3}
+  - {fault: partition, shape: halves, duration: 2s}
+  - {fault: pause, target: ex-a}
+)",
+                               "p.yaml");
+  REQUIRE(plan);
+  const auto again = parse_plan("plan: " + format_plan(*plan) + "\n", "r.yaml");
+  REQUIRE(!again);  // a record is not a plan: the plan is under its `plan:` key
+  const auto back = parse_plan(format_plan(*plan), "r.yaml");
+  REQUIRE(back);
+  CHECK(format_plan(*back) == format_plan(*plan));
+  CHECK(back->seed == 5);
+  CHECK(back->rest_us == 1'500'000);
+  CHECK(back->soak_us == 120'000'000);
+  CHECK(back->every_min_us == 10'000'000);
+  REQUIRE(back->steps.size() == 3);
+  CHECK(back->steps[0].repeat == 3);
+  CHECK(back->steps[1].shape == PartitionKind::halves);
+  CHECK(back->steps[2].target == "ex-a");
+  CHECK(soak_schedule(*back, false).size() == soak_schedule(*plan, false).size());
+}
