@@ -6,7 +6,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -248,6 +250,9 @@ class Drill {
   }
 
   const std::string& stopped_because() const { return why_; }
+  // This binary, as it was when the drill began (a rebuild meanwhile leaves /proc/self/exe
+  // naming a deleted file).
+  const std::string& self() const { return self_; }
   std::uint64_t draw() { return core::splitmix64(seed_state_); }
 
  private:
@@ -547,9 +552,7 @@ int drill_command(int argc, char** argv) {
   }
   if (interrupted) return fail("drill", "interrupted; everything healed");
   if (!flags.count("verify")) return 0;
-  std::error_code ec;
-  std::vector<std::string> verify{std::filesystem::read_symlink("/proc/self/exe", ec).string(),
-                                  "verify", "--drill", record_path};
+  std::vector<std::string> verify{drill.self(), "verify", "--drill", record_path};
   if (containers) {
     verify.insert(verify.end(), {"--compose", flags["compose"].as<std::string>()});
   } else {
@@ -560,7 +563,7 @@ int drill_command(int argc, char** argv) {
   for (auto& a : verify) args.push_back(a.data());
   args.push_back(nullptr);
   ::execv(args[0], args.data());  // the verdict is verify's exit code
-  return fail("drill", "cannot run marketctl verify");
+  return fail("drill", "cannot run " + drill.self() + " verify: " + std::strerror(errno));
 }
 
 }  // namespace mkt::marketctl
