@@ -7,10 +7,10 @@
 #include "agent.h"
 #include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/clock.h"
-#include "mkt/runtime/files.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/node.h"
 #include "mkt/runtime/process.h"
+#include "mkt/runtime/run_folder.h"
 #include "mkt/runtime/server.h"
 #include "peer_service.h"
 
@@ -41,13 +41,9 @@ std::string start_stamp() {
 
 std::expected<std::int64_t, std::string> epoch_of(const runtime::ServiceContext& context) {
   if (const auto path = context.flag("epoch-file"); !path.empty()) {
-    const auto text = runtime::read_file(path, 64);
-    if (!text) return std::unexpected(text.error());
-    try {
-      return std::stoll(*text);
-    } catch (const std::exception&) {
-      return std::unexpected("--epoch-file " + path + " does not hold a time in ns");
-    }
+    auto epoch = runtime::read_epoch(path);
+    if (!epoch) return std::unexpected("--epoch-file: " + epoch.error());
+    return epoch;
   }
   const auto epoch_ns = context.flags()["epoch-ns"].as<std::int64_t>();
   if (epoch_ns != 0) return epoch_ns;

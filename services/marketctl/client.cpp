@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <sstream>
 
@@ -72,6 +73,17 @@ double metric_sum(const std::string& text, const std::string& name) {
     }
   }
   return sum;
+}
+
+std::vector<const runtime::NodeRecord*> Market::nodes_of(std::string_view role,
+                                                         bool running_only) const {
+  std::vector<const runtime::NodeRecord*> nodes;
+  for (const auto& node : state.nodes) {
+    if (node.role == role && (!running_only || node.state == runtime::NodeState::running)) {
+      nodes.push_back(&node);
+    }
+  }
+  return nodes;
 }
 
 std::expected<const runtime::NodeRecord*, std::string> Market::running(
@@ -177,6 +189,23 @@ std::expected<Market, std::string> open_compose(const std::string& spec) {
 std::expected<Market, std::string> open_market(const boost::program_options::variables_map& flags) {
   if (flags.count("compose")) return open_compose(flags["compose"].as<std::string>());
   return open_run(flags["run"].as<std::string>());
+}
+
+std::expected<void, std::string> freeze_node(const Market& market, const std::string& node,
+                                             bool freeze) {
+  if (const auto it = market.containers.find(node); it != market.containers.end()) {
+    auto done = docker({freeze ? "pause" : "unpause", it->second});
+    if (!done) return std::unexpected(done.error());
+    return {};
+  }
+  const auto* record = market.state.find(node);
+  if (record == nullptr || record->pid == 0 || !runtime::process_alive(record->pid)) {
+    return std::unexpected("no live process '" + node + "' in this market");
+  }
+  if (::kill(record->pid, freeze ? SIGSTOP : SIGCONT) != 0) {
+    return std::unexpected(node + ": " + std::strerror(errno));
+  }
+  return {};
 }
 
 std::expected<std::string, std::string> api_key(const Market& market, const std::string& account) {

@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "mkt/runtime/run_folder.h"
 #include "mkt/scenario/scenario.h"
@@ -48,6 +50,9 @@ struct Market {
   std::map<std::string, std::string> containers;  // node id -> container id (compose)
   std::string network;                            // the compose network (compose)
 
+  // The nodes of a role ("validator", ...), in start order; with `running`, only running ones.
+  std::vector<const runtime::NodeRecord*> nodes_of(std::string_view role,
+                                                   bool running = false) const;
   // The record of a running node, or an error that says what is wrong and what to do.
   std::expected<const runtime::NodeRecord*, std::string> running(const std::string& id) const;
   // A direct channel to a node's gRPC port ("grpc", or "control" for the proxy).
@@ -56,6 +61,11 @@ struct Market {
     return direct_channel(node.port(port));
   }
 };
+
+// Freezes a node with its sockets open (SIGSTOP, or docker pause for a container), or thaws it
+// (SIGCONT, docker unpause): the gray failure, and how verify stops the workload.
+std::expected<void, std::string> freeze_node(const Market& market, const std::string& node,
+                                             bool freeze);
 
 // The API key of an account (the agents' and the operator's), from the run folder or, in a
 // compose market, from its market volume.

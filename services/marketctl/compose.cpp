@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "mkt/runtime/logging.h"
 #include "plan.h"
 
 namespace mkt::marketctl {
@@ -10,11 +11,11 @@ using scenario::Role;
 
 namespace {
 
-// A double-quoted YAML scalar; `$` doubled, since compose interpolates `${...}`.
+// A double-quoted YAML scalar (YAML reads JSON's escapes), `$` doubled: compose interpolates
+// `${...}`.
 std::string quoted(const std::string& text) {
   std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
+  for (const char c : runtime::json_escape(text)) {
     if (c == '$') out += '$';
     out += c;
   }
@@ -34,12 +35,7 @@ std::string block_list(const std::vector<std::string>& items) {
   return out;
 }
 
-int port_of(const runtime::Ports& ports, const std::string& name) {
-  for (const auto& [n, port] : ports) {
-    if (n == name) return port;
-  }
-  return 0;
-}
+using runtime::port_of;
 
 // The port a health check asks: the gRPC port, or the proxy's control API.
 int health_port(Role role) {
@@ -50,13 +46,16 @@ bool has_volume(Role role) {
   return role == Role::validator || role == Role::exchange;
 }
 
-// What every container of a swarm market mounts as configs: name -> path in the container.
-const std::pair<const char*, const char*> swarm_configs[] = {
-    {"scenario", container::scenario},
-    {"accounts", "/market/accounts"},
-    {"addresses", "/market/addresses"},
-    {"epoch", "/market/epoch"},
-};
+// What every container of a swarm market mounts as configs (name, path in the container): the
+// scenario, and the shared files of the run folder at /market.
+std::vector<std::pair<std::string, std::string>> swarm_configs() {
+  const runtime::RunPaths market{container::market};
+  std::vector<std::pair<std::string, std::string>> configs{{"scenario", container::scenario}};
+  for (const auto& path : {market.accounts(), market.addresses(), market.epoch()}) {
+    configs.emplace_back(path.filename().string(), path.string());
+  }
+  return configs;
+}
 
 void volume(std::ostream& out, const std::string& type, const std::string& source,
             const std::string& target, bool read_only) {
@@ -64,6 +63,98 @@ void volume(std::ostream& out, const std::string& type, const std::string& sourc
       << "        source: " << quoted(source) << "\n"
       << "        target: " << target << "\n";
   if (read_only) out << "        read_only: true\n";
+}
+
+// One node's service: its node, command line, and the host ports it publishes (null: ones the
+// engine picks).
+struct Service {
+  const scenario::Node& node;
+  std::vector<std::string> args;
+  const runtime::Ports* host_ports;
+};
+
+// Both files: image, hostname and command; and the health check.
+void head(std::ostream& out, const Service& s, const ComposeOptions& options) {
+  out << "\n  " << s.node.id << ":\n"
+      << "    image: " << options.image << "\n"
+      << "    hostname: " << s.node.id << "\n"
+      << "    command:" << block_list(s.args) << "\n";
+}
+
+void healthcheck(std::ostream& out, Role role) {
+  out << "    healthcheck:\n"
+      << "      test: "
+      << flow_list({"CMD", "marketctl", "probe", "127.0.0.1:" + std::to_string(health_port(role))})
+      << "\n"
+      << "      interval: 3s\n"
+      << "      timeout: 2s\n"
+      << "      retries: 20\n";
+}
+
+// The proxy and the exchanges are reached from outside; the others only by the operator.
+bool reached_from_outside(Role role) {
+  return role == Role::proxy || role == Role::exchange;
+}
+
+void compose_service(std::ostream& out, const Service& s, const ComposeOptions& options,
+                     const std::vector<const scenario::Node*>* previous) {
+  head(out, s, options);
+  out << "    volumes:\n";
+  volume(out, "bind", options.scenario_source, container::scenario, true);
+  volume(out, "volume", "market", container::market, true);
+  if (has_volume(s.node.role)) volume(out, "volume", "data-" + s.node.id, container::data, false);
+  out << "    ports:\n";
+  for (const auto& [name, port] : container_ports(s.node.role)) {
+    std::string mapping = "127.0.0.1::";  // the engine picks, on loopback
+    if (s.host_ports != nullptr) {
+      mapping = (reached_from_outside(s.node.role) ? "" : "127.0.0.1:") +
+                std::to_string(port_of(*s.host_ports, name)) + ":";
+    }
+    out << "      - " << quoted(mapping + std::to_string(port)) << "\n";
+  }
+  healthcheck(out, s.node.role);
+  out << "    restart: \"no\"\n"
+      << "    depends_on:\n";
+  if (previous == nullptr) {
+    out << "      " << setup_service << ":\n"
+        << "        condition: service_completed_successfully\n";
+    return;
+  }
+  for (const auto* before : *previous) {
+    out << "      " << before->id << ":\n        condition: service_healthy\n";
+  }
+}
+
+void swarm_service(std::ostream& out, const Service& s, const ComposeOptions& options) {
+  head(out, s, options);
+  out << "    configs:\n";
+  for (const auto& [config, target] : swarm_configs()) {
+    out << "      - {source: " << config << ", target: " << target
+        << ", uid: \"10001\", gid: \"10001\", mode: 0400}\n";
+  }
+  if (has_volume(s.node.role)) {
+    out << "    volumes:\n";
+    volume(out, "volume", "data-" + s.node.id, container::data, false);
+  }
+  const bool outside = reached_from_outside(s.node.role);
+  if (outside) {
+    // On the host that runs the task (no routing mesh: see the header).
+    out << "    ports:\n";
+    for (const auto& [name, port] : container_ports(s.node.role)) {
+      out << "      - {target: " << port;
+      if (s.host_ports != nullptr) out << ", published: " << port_of(*s.host_ports, name);
+      out << ", protocol: tcp, mode: host}\n";
+    }
+  }
+  healthcheck(out, s.node.role);
+  out << "    deploy:\n"
+      << "      replicas: 1\n"
+      << "      endpoint_mode: dnsrr\n"
+      << "      restart_policy: {condition: on-failure, delay: 2s}\n";
+  if (has_volume(s.node.role) || outside) {
+    out << "      placement:\n"
+        << "        constraints: [\"node.labels.netmarket." << s.node.id << " == true\"]\n";
+  }
 }
 
 }  // namespace
@@ -79,7 +170,8 @@ std::vector<std::pair<std::string, std::string>> container_addresses(
   for (const auto& stage : start_plan(scenario).stages) {
     for (const auto* node : stage) {
       if (node->role == Role::proxy) continue;
-      addresses.emplace_back(node->id, node->id + ":" + std::to_string(health_port(node->role)));
+      const int grpc = port_of(container_ports(node->role), "grpc");
+      addresses.emplace_back(node->id, node->id + ":" + std::to_string(grpc));
     }
   }
   return addresses;
@@ -170,100 +262,30 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
   const std::vector<const scenario::Node*>* previous = nullptr;
   for (const auto& stage : plan.stages) {
     for (const auto* node : stage) {
-      const auto ports = container_ports(node->role);
-      auto args = command_line(scenario, *node, launch, ports, addresses, proxy);
-      out << "\n  " << node->id << ":\n"
-          << "    image: " << options.image << "\n"
-          << "    hostname: " << node->id << "\n"
-          << "    command:" << block_list(args) << "\n";
+      const Service service{
+          .node = *node,
+          .args =
+              command_line(scenario, *node, launch, container_ports(node->role), addresses, proxy),
+          .host_ports = host_ports.contains(node->id) ? &host_ports.at(node->id) : nullptr};
       if (options.swarm) {
-        out << "    configs:\n";
-        for (const auto& [config, target] : swarm_configs) {
-          out << "      - {source: " << config << ", target: " << target
-              << ", uid: \"10001\", gid: \"10001\", mode: 0400}\n";
-        }
-        if (has_volume(node->role)) {
-          out << "    volumes:\n";
-          volume(out, "volume", "data-" + node->id, container::data, false);
-        }
+        swarm_service(out, service, options);
       } else {
-        out << "    volumes:\n";
-        volume(out, "bind", options.scenario_source, container::scenario, true);
-        volume(out, "volume", "market", container::market, true);
-        if (has_volume(node->role)) {
-          volume(out, "volume", "data-" + node->id, container::data, false);
-        }
-      }
-      const bool everywhere = node->role == Role::proxy || node->role == Role::exchange;
-      if (options.swarm && everywhere) {
-        // On the host that runs the task (no routing mesh: see the header).
-        out << "    ports:\n";
-        for (const auto& [name, port] : ports) {
-          out << "      - {target: " << port;
-          if (const auto fixed = host_ports.find(node->id); fixed != host_ports.end()) {
-            out << ", published: " << port_of(fixed->second, name);
-          }
-          out << ", protocol: tcp, mode: host}\n";
-        }
-      } else if (!options.swarm) {
-        out << "    ports:\n";
-        for (const auto& [name, port] : ports) {
-          std::string mapping = "127.0.0.1::";
-          if (const auto fixed = host_ports.find(node->id); fixed != host_ports.end()) {
-            mapping = (everywhere ? "" : "127.0.0.1:") +
-                      std::to_string(port_of(fixed->second, name)) + ":";
-          }
-          out << "      - " << quoted(mapping + std::to_string(port)) << "\n";
-        }
-      }
-      out << "    healthcheck:\n"
-          << "      test: "
-          << flow_list({"CMD", "marketctl", "probe",
-                        "127.0.0.1:" + std::to_string(health_port(node->role))})
-          << "\n"
-          << "      interval: 3s\n"
-          << "      timeout: 2s\n"
-          << "      retries: 20\n";
-      if (options.swarm) {
-        out << "    deploy:\n"
-            << "      replicas: 1\n"
-            << "      endpoint_mode: dnsrr\n"
-            << "      restart_policy: {condition: on-failure, delay: 2s}\n";
-        if (has_volume(node->role) || everywhere) {
-          out << "      placement:\n"
-              << "        constraints: [\"node.labels.netmarket." << node->id << " == true\"]\n";
-        }
-        continue;
-      }
-      out << "    restart: \"no\"\n"
-          << "    depends_on:\n";
-      if (previous == nullptr) {
-        out << "      " << setup_service << ":\n"
-            << "        condition: service_completed_successfully\n";
-      } else {
-        for (const auto* before : *previous) {
-          out << "      " << before->id << ":\n        condition: service_healthy\n";
-        }
+        compose_service(out, service, options, previous);
       }
     }
     previous = &stage;
   }
 
   if (options.swarm) {
-    out << "\nconfigs:\n"
-        << "  scenario:\n    file: " << quoted(options.scenario_source) << "\n";
-    for (const auto& [config, target] : swarm_configs) {
-      if (config == std::string("scenario")) continue;
-      out << "  " << config << ":\n    file: " << quoted(options.market_source + "/" + config)
-          << "\n";
+    out << "\nconfigs:\n";
+    for (const auto& [config, target] : swarm_configs()) {
+      const auto file =
+          config == "scenario" ? options.scenario_source : options.market_source + "/" + config;
+      out << "  " << config << ":\n    file: " << quoted(file) << "\n";
     }
-    out << "\nvolumes:\n";
-    for (const auto* node : nodes) {
-      if (has_volume(node->role)) out << "  data-" << node->id << ":\n";
-    }
-    return out.str();
   }
-  out << "\nvolumes:\n  market:\n";
+  out << "\nvolumes:\n";
+  if (!options.swarm) out << "  market:\n";
   for (const auto* node : nodes) {
     if (has_volume(node->role)) out << "  data-" << node->id << ":\n";
   }

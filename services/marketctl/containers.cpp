@@ -200,8 +200,8 @@ int probe_command(int argc, char** argv) {
   if (!runtime::split_host_port(target)) {
     return fail("probe", "'" + target + "' is not host:port", 2);
   }
-  auto stub = hpb::Health::NewStub(
-      runtime::make_channel(target, {.node_id = "marketctl", .proxy_address = {}}));
+  const auto channel = runtime::make_channel(target, {.node_id = "marketctl", .proxy_address = {}});
+  auto stub = hpb::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(deadline_in(std::chrono::milliseconds(*timeout / 1000)));
   hpb::HealthCheckRequest request;
@@ -215,8 +215,7 @@ int probe_command(int argc, char** argv) {
   }
   std::cout << target << " SERVING";
   if ((*vm).count("ledger")) {
-    auto ledger = lpb::Ledger::NewStub(
-        runtime::make_channel(target, {.node_id = "marketctl", .proxy_address = {}}));
+    auto ledger = lpb::Ledger::NewStub(channel);
     grpc::ClientContext ask;
     ask.set_deadline(deadline_in(std::chrono::milliseconds(*timeout / 1000)));
     lpb::ClusterStatus cluster;

@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <sstream>
 
-#include "compose.h"
 #include "plan.h"
 
 namespace mkt::marketctl {
@@ -47,9 +46,8 @@ std::expected<std::string, std::string> run_captured(const std::vector<std::stri
     ::close(out[1]);
     return std::unexpected("pipe failed");
   }
-  std::vector<std::string> all = command;
   std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
+  for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) return std::unexpected("fork failed");
@@ -108,7 +106,7 @@ std::expected<std::vector<Container>, std::string> compose_containers(const std:
       "inspect", "--format",
       "{{.Id}}\t{{index .Config.Labels \"com.docker.compose.service\"}}\t"
       "{{index .Config.Labels \"com.docker.compose.project.config_files\"}}\t"
-      "{{.State.Status}} {{.State.ExitCode}}\t{{with index .State \"Health\"}}{{.Status}}{{end}}\t"
+      "{{.State.Status}} {{.State.ExitCode}}\t"
       "{{range $n, $v := .NetworkSettings.Networks}}{{$n}} {{end}}\t"
       "{{range $p, $b := .NetworkSettings.Ports}}{{$p}}={{range $b}}"
       "{{.HostPort}},{{end}} {{end}}\t"
@@ -130,7 +128,7 @@ std::expected<std::vector<Container>, std::string> compose_containers(const std:
   std::istringstream lines(*described);
   for (std::string line; std::getline(lines, line);) {
     const auto fields = split(line, '\t');
-    if (fields.size() < 8) continue;
+    if (fields.size() < 7) continue;
     if (is_file) {
       bool match = false;
       for (const auto& config : split(fields[2], ',')) {
@@ -143,13 +141,12 @@ std::expected<std::vector<Container>, std::string> compose_containers(const std:
                 .service = fields[1],
                 .status = state.front(),
                 .exit_code = state.size() > 1 ? std::atoi(state[1].c_str()) : 0,
-                .health = fields[4],
                 .network = {},
                 .ports = {},
-                .scenario = fields[7]};
-    const auto networks = split(fields[5], ' ');
+                .scenario = fields[6]};
+    const auto networks = split(fields[4], ' ');
     if (!networks.empty()) c.network = networks.front();
-    for (const auto& mapping : split(fields[6], ' ')) {
+    for (const auto& mapping : split(fields[5], ' ')) {
       const auto eq = mapping.find('=');
       const auto slash = mapping.find('/');
       if (eq == std::string::npos || slash == std::string::npos || eq + 1 == mapping.size())

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "mkt/runtime/run_folder.h"
-#include "mkt/scenario/scenario.h"
 
 namespace mkt::marketctl {
 
@@ -25,9 +24,8 @@ struct Container {
   std::string service;   // the node id (or the setup service)
   std::string status;    // created, running, paused, restarting, exited, dead
   int exit_code = 0;     // the last exit's (137 after docker kill)
-  std::string health;    // starting, healthy, unhealthy; empty without a health check
   std::string network;   // the compose network it is attached to (first), empty when none
-  runtime::Ports ports;  // container port -> host port, by the role's port names
+  runtime::Ports ports;  // container port number ("7000") -> published host port
   std::string scenario;  // host path of the scenario bind mount, when it has one
 };
 

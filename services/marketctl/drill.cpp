@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "mkt/core/enum_table.h"
 #include "mkt/core/hash.h"
@@ -88,15 +89,9 @@ std::expected<DrillPlan, std::string> parse_plan(const std::string& yaml, const 
   if (auto ok = duration(root["soak"], "soak", plan.soak_us); !ok)
     return std::unexpected(ok.error());
   if (const auto every = root["every"]) {
-    const auto text = every.as<std::string>();
-    const auto dash = text.find('-');
-    auto low = parse_duration_us(text.substr(0, dash));
-    auto high = dash == std::string::npos ? low : parse_duration_us(text.substr(dash + 1));
-    if (!low || !high || *low <= 0 || *high < *low) {
-      return fail(every, "every", "'" + text + "' is not a duration or a range (as in 10s-20s)");
-    }
-    plan.every_min_us = *low;
-    plan.every_max_us = *high;
+    auto interval = parse_interval(every.as<std::string>());
+    if (!interval) return fail(every, "every", interval.error());
+    std::tie(plan.every_min_us, plan.every_max_us) = *interval;
   }
   const auto faults = root["faults"];
   if (faults && !faults.IsSequence()) return fail(faults, "faults", "a list of faults");
@@ -161,6 +156,17 @@ std::expected<DrillPlan, std::string> parse_plan(const std::string& yaml, const 
     return std::unexpected(name + ": the plan has no faults and no soak");
   }
   return plan;
+}
+
+std::expected<std::pair<std::int64_t, std::int64_t>, std::string> parse_interval(
+    const std::string& text) {
+  const auto dash = text.find('-');
+  auto low = parse_duration_us(text.substr(0, dash));
+  auto high = dash == std::string::npos ? low : parse_duration_us(text.substr(dash + 1));
+  if (!low || !high || *low <= 0 || *high < *low) {
+    return std::unexpected("'" + text + "' is not a duration or a range (as in 10s-20s)");
+  }
+  return std::pair{*low, *high};
 }
 
 std::string format_plan(const DrillPlan& plan) {

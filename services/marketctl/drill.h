@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <expected>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mkt::marketctl {
@@ -58,6 +59,10 @@ std::expected<DrillPlan, std::string> parse_plan(const std::string& yaml, const 
 // The plan in the form parse_plan reads, as a flow map on one line (a drill's record holds it
 // under `plan:`, so that `marketctl drill --replay RECORD` runs the same drill again).
 std::string format_plan(const DrillPlan& plan);
+
+// "10s-20s" (or one duration, "15s"): a soak's interval between faults, in us (low, high).
+std::expected<std::pair<std::int64_t, std::int64_t>, std::string> parse_interval(
+    const std::string& text);
 
 // An error when the plan asks for what this market cannot do (disconnect on local processes).
 std::expected<void, std::string> check_plan(const DrillPlan& plan, bool containers);

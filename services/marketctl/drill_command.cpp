@@ -10,20 +10,22 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <iostream>
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "cli.h"
 #include "client.h"
+#include "cluster.h"
 #include "docker.h"
 #include "drill.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "mkt/core/hash.h"
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/files.h"
+#include "mkt/runtime/logging.h"
 #include "units.h"
 #include "verify.h"
 
@@ -49,12 +51,6 @@ bool wait_for(std::int64_t us) {
         std::min<std::chrono::nanoseconds>(100ms, until - std::chrono::steady_clock::now()));
   }
   return !interrupted;
-}
-
-std::string seconds_text(std::int64_t ns) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f s", static_cast<double>(ns) / 1e9);
-  return buffer;
 }
 
 // The ledger's commits as a client sees them: a stream of committed entries from one validator,
@@ -86,14 +82,8 @@ class CommitWatcher {
     std::size_t turn = 0;
     while (!stopping_) {
       auto market = open_market(flags_);
-      std::vector<const runtime::NodeRecord*> validators;
-      if (market) {
-        for (const auto& n : market->state.nodes) {
-          if (n.role == "validator" && n.state == runtime::NodeState::running) {
-            validators.push_back(&n);
-          }
-        }
-      }
+      const auto validators =
+          market ? market->nodes_of("validator", true) : std::vector<const runtime::NodeRecord*>{};
       if (validators.empty()) {
         std::this_thread::sleep_for(200ms);
         continue;
@@ -175,51 +165,37 @@ class Drill {
     const bool spans = step.kind == FaultKind::partition && step.shape != PartitionKind::isolate;
     injected.role = spans ? "" : step.target;
     injected.window.start_ns = runtime::wall_clock_ns();
-    std::string undo_verb;
-    std::vector<std::string> undo_args;
+    // Each fault is a marketctl command, undone by another: kill by restart, pause by unpause,
+    // disconnect by connect, a partition by healing the id it printed.
     std::expected<std::string, std::string> done;
-    switch (step.kind) {
-      case FaultKind::kill:
-        done = command({"kill", *target});
-        undo_verb = "restart";
-        undo_args = {*target};
-        break;
-      case FaultKind::pause:
-        done = command({"pause", *target});
-        undo_verb = "unpause";
-        undo_args = {*target};
-        break;
-      case FaultKind::disconnect:
-        done = command({"disconnect", *target});
-        undo_verb = "connect";
-        undo_args = {*target};
-        break;
-      case FaultKind::partition: {
-        std::vector<std::string> args{"partition"};
-        if (step.shape == PartitionKind::isolate) {
-          args.push_back(*target);
-        } else {
-          args.insert(args.end(), {"--shape", std::string(to_string(step.shape)), "--seed",
-                                   std::to_string(draw() % 1000 + 1)});
-          for (const auto* v : market->scenario.nodes_with_role(scenario::Role::validator)) {
-            args.push_back(v->id);
-          }
+    if (step.kind != FaultKind::partition) {
+      const auto verb = std::string(to_string(step.kind));
+      done = command({verb, *target});
+      if (!done) return stop_with(done.error());
+      const char* undo = step.kind == FaultKind::kill    ? "restart"
+                         : step.kind == FaultKind::pause ? "unpause"
+                                                         : "connect";
+      pending_.push_back({undo, {*target}});
+    } else {
+      std::vector<std::string> args{"partition"};
+      if (step.shape == PartitionKind::isolate) {
+        args.push_back(*target);
+      } else {
+        args.insert(args.end(), {"--shape", std::string(to_string(step.shape)), "--seed",
+                                 std::to_string(draw() % 1000 + 1)});
+        for (const auto* v : market->scenario.nodes_with_role(scenario::Role::validator)) {
+          args.push_back(v->id);
         }
-        done = command(args);
-        if (done) {
-          // "partition p3: ..." names the partition to heal.
-          std::istringstream words(*done);
-          std::string word, id;
-          words >> word >> id;
-          if (!id.empty() && id.back() == ':') id.pop_back();
-          undo_verb = "heal";
-          undo_args = {id};
-        }
-        break;
       }
+      done = command(args);
+      if (!done) return stop_with(done.error());
+      // "partition p3: ..." names the partition to heal.
+      std::istringstream words(*done);
+      std::string word, id;
+      words >> word >> id;
+      if (!id.empty() && id.back() == ':') id.pop_back();
+      pending_.push_back({"heal", {id}});
     }
-    if (!done) return stop_with(done.error());
-    pending_.push_back({undo_verb, undo_args});
     const bool held = wait_for(step.duration_us);
     auto undone = undo_last();
     injected.window.end_ns = runtime::wall_clock_ns();
@@ -228,7 +204,7 @@ class Drill {
     if (!injected.role.empty() && injected.role != injected.window.target) {
       std::cout << " (" << injected.role << ")";
     }
-    std::cout << ": " << seconds_text(injected.window.end_ns - injected.window.start_ns)
+    std::cout << ": " << format_seconds(injected.window.end_ns - injected.window.start_ns)
               << (undone ? "" : ", undo failed: " + undone.error()) << "\n"
               << std::flush;
     record.push_back(std::move(injected));
@@ -285,22 +261,15 @@ class Drill {
   std::expected<std::string, std::string> resolve(const Market& market, const FaultStep& step) {
     if (step.kind == FaultKind::partition && step.shape != PartitionKind::isolate) return "";
     std::vector<std::string> ids;
-    const auto running = [&](const std::string& role) {
-      std::vector<std::string> out;
-      for (const auto& n : market.state.nodes) {
-        if (n.role == role && n.state == runtime::NodeState::running) out.push_back(n.id);
-      }
-      return out;
-    };
     if (step.target == "leader" || step.target == "follower") {
       auto leader = leader_of(market);
       if (!leader) return std::unexpected(leader.error());
       if (step.target == "leader") return *leader;
-      for (const auto& id : running("validator")) {
-        if (id != *leader) ids.push_back(id);
+      for (const auto* v : market.nodes_of("validator", true)) {
+        if (v->id != *leader) ids.push_back(v->id);
       }
     } else if (step.target == "validator" || step.target == "exchange" || step.target == "agent") {
-      ids = running(step.target);
+      for (const auto* n : market.nodes_of(step.target, true)) ids.push_back(n->id);
     } else {
       if (market.state.find(step.target) == nullptr) {
         return std::unexpected("no node '" + step.target + "' in this market");
@@ -315,17 +284,8 @@ class Drill {
   std::expected<std::string, std::string> leader_of(const Market& market) {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline && !interrupted) {
-      for (const auto& n : market.state.nodes) {
-        if (n.role != "validator" || n.state != runtime::NodeState::running) continue;
-        auto stub = lpb::Ledger::NewStub(market.channel(n));
-        grpc::ClientContext context;
-        context.set_deadline(deadline_in(1s));
-        lpb::ClusterStatus status;
-        if (stub->GetClusterStatus(&context, {}, &status).ok() && !status.leader_id().empty() &&
-            market.state.find(status.leader_id()) != nullptr) {
-          return status.leader_id();
-        }
-      }
+      const auto answers = ask_validators(market, 1s);
+      if (const auto* leader = leader_answer(answers)) return leader->node->id;
       std::this_thread::sleep_for(200ms);
     }
     return std::unexpected("the validators have no leader (waited 20 s)");
@@ -339,13 +299,9 @@ class Drill {
   std::string why_;
 };
 
+// A double-quoted YAML scalar: YAML reads JSON's escapes.
 std::string yaml_quoted(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+  return "\"" + runtime::json_escape(text) + "\"";
 }
 
 std::expected<DrillPlan, std::string> plan_of(const po::variables_map& flags) {
@@ -393,11 +349,9 @@ std::expected<DrillPlan, std::string> plan_of(const po::variables_map& flags) {
   if (auto ok = duration("soak", plan.soak_us); !ok) return std::unexpected(ok.error());
   if (flags.count("seed")) plan.seed = flags["seed"].as<std::uint64_t>();
   if (flags.count("every")) {
-    auto parsed =
-        parse_plan("every: " + flags["every"].as<std::string>() + "\nsoak: 1s\n", "--every");
-    if (!parsed) return std::unexpected(parsed.error());
-    plan.every_min_us = parsed->every_min_us;
-    plan.every_max_us = parsed->every_max_us;
+    auto every = parse_interval(flags["every"].as<std::string>());
+    if (!every) return std::unexpected("--every: " + every.error());
+    std::tie(plan.every_min_us, plan.every_max_us) = *every;
   }
   const auto add = [&](FaultKind kind, const char* target, int repeat,
                        PartitionKind shape = PartitionKind::majorities_ring) {
@@ -543,9 +497,9 @@ int drill_command(int argc, char** argv) {
   if (auto ok = runtime::write_file_atomically(record_path, text); !ok) {
     return fail("drill", ok.error());
   }
-  std::cout << "drill: " << record.size() << " faults in " << seconds_text(ended_ns - started_ns)
+  std::cout << "drill: " << record.size() << " faults in " << format_seconds(ended_ns - started_ns)
             << ", " << times.size() << " commits seen, longest time without one "
-            << seconds_text(longest) << "; everything healed\n"
+            << format_seconds(longest) << "; everything healed\n"
             << "record: " << record_path << "\n";
   if (!drill.stopped_because().empty()) {
     return fail("drill", "stopped early: " + drill.stopped_because());

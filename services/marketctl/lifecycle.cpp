@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -293,8 +292,6 @@ int container_request(const Market& market, const std::string& verb, const std::
     done = docker({"kill", "--signal", "KILL", container});
   } else if (verb == "restart") {
     done = docker({record->state == runtime::NodeState::exited ? "start" : "restart", container});
-  } else if (verb == "pause" || verb == "unpause") {
-    done = docker({verb, container});
   } else if (verb == "disconnect") {
     done = docker({"network", "disconnect", market.network, container});
   } else {  // connect: back under its service name, which the others resolve
@@ -307,24 +304,21 @@ int container_request(const Market& market, const std::string& verb, const std::
   const std::map<std::string, std::string> said{
       {"kill", "killed (SIGKILL); `marketctl restart` starts it again"},
       {"restart", "restarted and healthy"},
-      {"pause", "paused (frozen, its sockets open); `marketctl unpause` thaws it"},
-      {"unpause", "unpaused"},
       {"disconnect", "disconnected from " + market.network + "; `marketctl connect` rejoins it"},
       {"connect", "connected to " + market.network}};
   std::cout << node << " " << said.at(verb) << "\n";
   return 0;
 }
 
-// pause and unpause on a local process: SIGSTOP and SIGCONT, the supervisor none the wiser.
-int signal_request(const Market& market, const std::string& verb, const std::string& node) {
-  const auto* record = market.state.find(node);
-  if (record == nullptr || record->pid == 0 || !runtime::process_alive(record->pid)) {
-    return fail(verb, "no live process '" + node + "' in this run");
+// pause and unpause, on a process (the supervisor none the wiser) or a container.
+int freeze_request(const Market& market, const std::string& verb, const std::string& node) {
+  if (auto done = freeze_node(market, node, verb == "pause"); !done) {
+    return fail(verb, done.error());
   }
-  if (::kill(record->pid, verb == "pause" ? SIGSTOP : SIGCONT) != 0) {
-    return fail(verb, node + ": " + std::strerror(errno));
-  }
-  std::cout << node << (verb == "pause" ? " paused (SIGSTOP)\n" : " unpaused (SIGCONT)\n");
+  std::cout << node
+            << (verb == "pause"
+                    ? " paused (frozen, its sockets open); `marketctl unpause` thaws it\n"
+                    : " unpaused\n");
   return 0;
 }
 
@@ -340,8 +334,8 @@ int node_request(int argc, char** argv, const std::string& verb, const std::stri
     return fail(verb, market.error());
   }
   const auto node = (*vm)["node"].as<std::string>();
+  if (verb == "pause" || verb == "unpause") return freeze_request(*market, verb, node);
   if (!market->compose.empty()) return container_request(*market, verb, node);
-  if (verb == "pause" || verb == "unpause") return signal_request(*market, verb, node);
   if (verb == "disconnect" || verb == "connect") {
     return fail(verb,
                 "needs a compose market (--compose): local processes share one network; "

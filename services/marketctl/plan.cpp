@@ -55,10 +55,7 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
                                       const std::string& proxy) {
   const auto& run = options.run;
   const auto listen_flag = [&](const std::string& name) {
-    int port = 0;
-    for (const auto& [n, p] : listen) {
-      if (n == name) port = p;
-    }
+    const int port = runtime::port_of(listen, name);
     return options.container ? "0.0.0.0:" + std::to_string(port) : runtime::loopback(port);
   };
   const auto data = [&](const char* leaf) {

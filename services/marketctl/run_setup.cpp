@@ -44,15 +44,7 @@ std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir) {
 }
 
 std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& run) {
-  if (fs::exists(run.epoch())) {
-    const auto text = runtime::read_file(run.epoch().string(), 64);
-    if (!text) return std::unexpected(text.error());
-    try {
-      return std::stoll(*text);
-    } catch (const std::exception&) {
-      return std::unexpected(run.epoch().string() + " does not hold a time in ns: '" + *text + "'");
-    }
-  }
+  if (fs::exists(run.epoch())) return runtime::read_epoch(run.epoch());
   const std::int64_t now = runtime::wall_clock_ns();
   auto written = runtime::write_file_atomically(run.epoch().string(), std::to_string(now) + "\n");
   if (!written) return std::unexpected(written.error());

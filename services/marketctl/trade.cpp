@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "cluster.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "mkt/core/decimal.h"
@@ -326,27 +327,24 @@ int ledger_command(int argc, char** argv) {
   }
   auto market = open_market(flags);
   if (!market) return fail("ledger", market.error());
-  // Ask any validator for the cluster's status; read from the leader unless told otherwise.
-  lpb::ClusterStatus cluster;
-  const runtime::NodeRecord* source = nullptr;
-  for (const auto& node : market->state.nodes) {
-    if (node.role != "validator" || node.state != runtime::NodeState::running) continue;
-    auto stub = lpb::Ledger::NewStub(market->channel(node));
-    grpc::ClientContext context;
-    context.set_deadline(deadline_in(2s));
-    if (!stub->GetClusterStatus(&context, {}, &cluster).ok()) continue;
-    source = &node;
-    if (!cluster.leader_id().empty()) {
-      if (auto leader = market->running(cluster.leader_id())) source = *leader;
-    }
-    break;
+  // Read from the leader unless told otherwise (or, without one, from any validator that answers).
+  const auto answers = ask_validators(*market, 2s);
+  const ValidatorAnswer* chosen = leader_answer(answers);
+  for (const auto& a : answers) {
+    if (chosen == nullptr && a.status) chosen = &a;
   }
-  if (const auto chosen = flags["validator"].as<std::string>(); !chosen.empty()) {
-    auto node = market->running(chosen);
+  if (const auto named = flags["validator"].as<std::string>(); !named.empty()) {
+    auto node = market->running(named);
     if (!node) return fail("ledger tail", node.error());
-    source = *node;
+    chosen = nullptr;
+    for (const auto& a : answers) {
+      if (a.node == *node && a.status) chosen = &a;
+    }
+    if (chosen == nullptr) return fail("ledger tail", named + " does not answer");
   }
-  if (!source) return fail("ledger tail", "no validator of this market answers");
+  if (chosen == nullptr) return fail("ledger tail", "no validator of this market answers");
+  const runtime::NodeRecord* source = chosen->node;
+  const lpb::ClusterStatus& cluster = *chosen->status;
   auto stub = lpb::Ledger::NewStub(market->channel(*source));
   const auto commit = cluster.commit_index();
   std::uint64_t from = flags["from"].as<std::uint64_t>();

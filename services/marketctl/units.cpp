@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <utility>
 
@@ -87,6 +88,12 @@ std::string format_duration_us(std::int64_t us) {
   if (us != 0 && us < 1000) return trim_zeros(us, 0, "us");
   if (us >= 1'000'000) return trim_zeros(us, 6, "s");
   return trim_zeros(us, 3, "ms");
+}
+
+std::string format_seconds(std::int64_t ns) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f s", static_cast<double>(ns) / 1e9);
+  return buffer;
 }
 
 std::string format_ppm_percent(std::uint32_t ppm) {

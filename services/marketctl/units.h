@@ -24,5 +24,7 @@ std::expected<std::int64_t, std::string> parse_bandwidth_bps(std::string_view te
 std::string format_duration_us(std::int64_t us);
 std::string format_ppm_percent(std::uint32_t ppm);
 std::string format_bandwidth_bps(std::int64_t bps);
+// A span of time measured in ns, for reports: "1.34 s".
+std::string format_seconds(std::int64_t ns);
 
 }  // namespace mkt::marketctl

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <set>
 
+#include "mkt/runtime/logging.h"
+#include "units.h"
+
 namespace mkt::marketctl {
 
 namespace {
@@ -55,12 +58,6 @@ std::string describe(const TradeRow& t) {
 std::string hex(std::uint64_t value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "0x%016llx", static_cast<unsigned long long>(value));
-  return buffer;
-}
-
-std::string seconds(std::int64_t ns) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f s", static_cast<double>(ns) / 1e9);
   return buffer;
 }
 
@@ -345,13 +342,14 @@ std::string format_report(const Report& report) {
          std::to_string(report.indeterminate_orders) + "\n";
   if (!report.faults.empty()) {
     out += "the drill: " + std::to_string(report.faults.size()) +
-           " faults; longest time without a commit " + seconds(report.longest_gap_ns) +
+           " faults; longest time without a commit " + format_seconds(report.longest_gap_ns) +
            "; while each fault lasted:\n";
     for (const auto& f : report.faults) {
       char line[160];
       std::snprintf(line, sizeof line, "  %-26s %-12s %8s long, %8s without a commit\n",
-                    f.fault.c_str(), f.target.c_str(), seconds(f.end_ns - f.start_ns).c_str(),
-                    seconds(f.longest_gap_ns).c_str());
+                    f.fault.c_str(), f.target.c_str(),
+                    format_seconds(f.end_ns - f.start_ns).c_str(),
+                    format_seconds(f.longest_gap_ns).c_str());
       out += line;
     }
   }
@@ -362,20 +360,7 @@ std::string format_report(const Report& report) {
 namespace {
 
 std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  return "\"" + runtime::json_escape(text) + "\"";
 }
 
 }  // namespace

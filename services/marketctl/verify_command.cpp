@@ -3,14 +3,13 @@
 #include <grpcpp/grpcpp.h>
 #include <yaml-cpp/yaml.h>
 
-#include <csignal>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "cli.h"
 #include "client.h"
+#include "cluster.h"
 #include "docker.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "mkt/runtime/files.h"
@@ -29,83 +28,73 @@ namespace lpb = market::ledger::v1;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::vector<const runtime::NodeRecord*> of_role(const Market& market, const char* role) {
-  std::vector<const runtime::NodeRecord*> nodes;
-  for (const auto& node : market.state.nodes) {
-    if (node.role == role) nodes.push_back(&node);
-  }
-  return nodes;
-}
-
 // Pauses every running agent while it lives, so that the market stops moving: no new orders, so
 // no new trades, and the ledger catches up. Thaws them again however verify ends.
 class Freeze {
  public:
   Freeze(const Market& market, bool enabled) : market_(market) {
     if (!enabled) return;
-    for (const auto* agent : of_role(market, "agent")) {
-      if (agent->state != runtime::NodeState::running) continue;
-      if (signal(*agent, true)) frozen_.push_back(agent);
+    for (const auto* agent : market.nodes_of("agent", true)) {
+      if (freeze_node(market, agent->id, true)) frozen_.push_back(agent->id);
     }
   }
   ~Freeze() {
-    for (const auto* agent : frozen_) signal(*agent, false);
+    for (const auto& agent : frozen_) freeze_node(market_, agent, false);
   }
   Freeze(const Freeze&) = delete;
   Freeze& operator=(const Freeze&) = delete;
-  std::size_t size() const { return frozen_.size(); }
 
  private:
-  bool signal(const runtime::NodeRecord& agent, bool pause) const {
-    if (!market_.compose.empty()) {
-      return docker({pause ? "pause" : "unpause", market_.containers.at(agent.id)}).has_value();
-    }
-    return agent.pid > 0 && ::kill(agent.pid, pause ? SIGSTOP : SIGCONT) == 0;
-  }
-
   const Market& market_;
-  std::vector<const runtime::NodeRecord*> frozen_;
+  std::vector<std::string> frozen_;
 };
 
 struct Look {
-  std::vector<ReplicaView> replicas;
-  std::vector<lpb::ClusterStatus> statuses;  // of those that answered, in order
-  std::map<std::string, std::uint64_t> unsettled;
+  std::vector<ValidatorAnswer> validators;
+  std::map<std::string, std::uint64_t> unsettled;  // per exchange
+
+  // Every validator answered, each has applied all it knows committed, all at one index, and no
+  // exchange has trades waiting for the ledger.
   bool settled() const {
-    if (replicas.empty()) return false;
-    for (const auto& r : replicas) {
-      if (!r.answered || r.applied_index != replicas.front().applied_index) return false;
-    }
-    for (const auto& s : statuses) {
-      if (s.commit_index() != s.applied_index()) return false;
+    if (validators.empty() || !validators.front().status) return false;
+    const auto applied = validators.front().status->applied_index();
+    for (const auto& v : validators) {
+      if (!v.status || v.status->applied_index() != applied ||
+          v.status->commit_index() != applied) {
+        return false;
+      }
     }
     for (const auto& [exchange, count] : unsettled) {
       if (count != 0) return false;
     }
     return true;
   }
+  // The answer that has applied the most: where to read the log and the accounts from.
+  const ValidatorAnswer* furthest() const {
+    const ValidatorAnswer* best = nullptr;
+    for (const auto& v : validators) {
+      if (v.status && (!best || v.status->applied_index() > best->status->applied_index())) {
+        best = &v;
+      }
+    }
+    return best;
+  }
+  std::vector<ReplicaView> replicas() const {
+    std::vector<ReplicaView> out;
+    for (const auto& v : validators) {
+      out.push_back({.node = v.node->id,
+                     .answered = v.status.has_value(),
+                     .applied_index = v.status ? v.status->applied_index() : 0,
+                     .ledger_hash = v.status ? v.status->ledger_hash() : 0});
+    }
+    return out;
+  }
 };
 
 Look look(const Market& market) {
   Look result;
-  for (const auto* node : of_role(market, "validator")) {
-    ReplicaView view;
-    view.node = node->id;
-    if (node->state == runtime::NodeState::running) {
-      auto stub = lpb::Ledger::NewStub(market.channel(*node));
-      grpc::ClientContext context;
-      context.set_deadline(deadline_in(2s));
-      lpb::ClusterStatus status;
-      if (stub->GetClusterStatus(&context, {}, &status).ok()) {
-        view.answered = true;
-        view.applied_index = status.applied_index();
-        view.ledger_hash = status.ledger_hash();
-        result.statuses.push_back(std::move(status));
-      }
-    }
-    result.replicas.push_back(view);
-  }
-  for (const auto* node : of_role(market, "exchange")) {
+  result.validators = ask_validators(market, 2s);
+  for (const auto* node : market.nodes_of("exchange")) {
     auto text = runtime::http_get("127.0.0.1", node->port("metrics"), "/metrics", 2s);
     result.unsettled[node->id] =
         text ? static_cast<std::uint64_t>(metric_sum(*text, "exchange_settlement_unsettled_trades"))
@@ -167,27 +156,21 @@ std::expected<std::vector<LogEntry>, std::string> read_log(const Market& market,
 std::expected<JournalView, std::string> read_journal(const Market& market,
                                                      const runtime::NodeRecord& exchange,
                                                      const std::string& exchanged) {
-  std::vector<std::string> command;
-  if (market.compose.empty()) {
-    command = {exchanged,
-               "--config=" + market.run.scenario().string(),
-               "--node=" + exchange.id,
-               "--journal=" + (market.run.data(exchange.id) / "journal").string(),
-               "--accounts=" + market.run.accounts().string(),
-               "--print-trades"};
-  } else {
-    command = {"exchanged",
-               std::string("--config=") + container::scenario,
-               "--node=" + exchange.id,
-               std::string("--journal=") + container::data + "/journal",
-               std::string("--accounts=") + container::market + "/accounts",
-               "--print-trades"};
+  // The exchange's own command line (its scenario, journal and accounts, as a process or in its
+  // container), which --print-trades turns into a read-only replay that ends before serving.
+  LaunchOptions launch;
+  launch.run = market.run;
+  launch.binaries.exchanged = exchanged;
+  launch.container = !market.compose.empty();
+  auto command =
+      command_line(market.scenario, *market.scenario.find_node(exchange.id), launch, {}, {}, "");
+  // Not the running exchange's ports file, whatever the replay does.
+  std::erase_if(command, [](const std::string& arg) { return arg.starts_with("--ports-file="); });
+  command.push_back("--print-trades");
+  if (!market.compose.empty()) {
+    command.insert(command.begin(), {"exec", market.containers.at(exchange.id)});
   }
-  auto text = market.compose.empty() ? run_captured(command) : docker([&] {
-    std::vector<std::string> args{"exec", market.containers.at(exchange.id)};
-    args.insert(args.end(), command.begin(), command.end());
-    return args;
-  }());
+  auto text = market.compose.empty() ? run_captured(command) : docker(command);
   if (!text) return std::unexpected(exchange.id + "'s journal: " + text.error());
   JournalView view;
   view.exchange = exchange.id;
@@ -292,13 +275,13 @@ int verify_command(int argc, char** argv) {
   }
   auto market = open_market(flags);
   if (!market) return fail("verify", market.error());
-  std::string exchanged;
+  std::string exchanged = "exchanged";  // on the image's PATH, in a container
   if (market->compose.empty()) {
     auto binaries = find_binaries(flags["bin-dir"].as<std::string>());
     if (!binaries) return fail("verify", binaries.error());
     exchanged = binaries->exchanged;
   }
-  if (look(*market).statuses.empty()) {
+  if (look(*market).furthest() == nullptr) {
     return fail("verify", "no validator of the market answers: is it up? (`marketctl status`)");
   }
 
@@ -313,30 +296,24 @@ int verify_command(int argc, char** argv) {
     for (;;) {
       std::this_thread::sleep_for(300ms);
       Look next = look(*market);
-      settled = next.settled() && last.settled() &&
-                next.replicas.front().applied_index == last.replicas.front().applied_index;
+      settled =
+          next.settled() && last.settled() &&
+          next.furthest()->status->applied_index() == last.furthest()->status->applied_index();
       last = std::move(next);
       if (settled || Clock::now() > deadline) break;
     }
-    input.replicas = last.replicas;
-    const runtime::NodeRecord* source = nullptr;
-    const lpb::ClusterStatus* status = nullptr;
-    for (std::size_t i = 0, s = 0; i < last.replicas.size(); ++i) {
-      if (!last.replicas[i].answered) continue;
-      const auto& candidate = last.statuses[s++];
-      if (status == nullptr || candidate.applied_index() > status->applied_index()) {
-        status = &candidate;
-        source = market->state.find(last.replicas[i].node);
-      }
-    }
-    if (source == nullptr) {
+    input.replicas = last.replicas();
+    const auto* furthest = last.furthest();
+    if (furthest == nullptr) {
       gather_error = "no validator answered after the recovery window";
     } else {
-      input.first_index = std::max<std::uint64_t>(1, status->first_index());
-      auto log = read_log(*market, *source, input.first_index, status->applied_index());
+      const auto& source = furthest->node;
+      const auto& status = *furthest->status;
+      input.first_index = std::max<std::uint64_t>(1, status.first_index());
+      auto log = read_log(*market, *source, input.first_index, status.applied_index());
       if (!log) gather_error = log.error();
       if (log) input.log = std::move(*log);
-      for (const auto* exchange : of_role(*market, "exchange")) {
+      for (const auto* exchange : market->nodes_of("exchange")) {
         auto journal = read_journal(*market, *exchange, exchanged);
         if (!journal) {
           gather_error = journal.error();
@@ -362,8 +339,7 @@ int verify_command(int argc, char** argv) {
   }
   if (!gather_error.empty()) return fail("verify", gather_error);
   // The agents thawed: what they counted as indeterminate.
-  for (const auto* agent : of_role(*market, "agent")) {
-    if (agent->state != runtime::NodeState::running) continue;
+  for (const auto* agent : market->nodes_of("agent", true)) {
     if (auto text = runtime::http_get("127.0.0.1", agent->port("metrics"), "/metrics", 5s)) {
       input.indeterminate_orders +=
           static_cast<std::uint64_t>(metric_sum(*text, "agent_orders_indeterminate_total"));

@@ -41,11 +41,27 @@ std::string_view to_string(NodeState state) {
   return state_names[static_cast<std::size_t>(state)];
 }
 
-int NodeRecord::port(std::string_view name) const {
+int port_of(const Ports& ports, std::string_view name) {
   for (const auto& [n, p] : ports) {
     if (n == name) return p;
   }
   return 0;
+}
+
+int NodeRecord::port(std::string_view name) const {
+  return port_of(ports, name);
+}
+
+std::expected<std::int64_t, std::string> read_epoch(const std::filesystem::path& path) {
+  const auto text = read_file(path.string(), 64);
+  if (!text) return std::unexpected(text.error());
+  std::int64_t ns = 0;
+  const char* end = text->data() + text->size();
+  const auto [at, ec] = std::from_chars(text->data(), end, ns);
+  if (ec != std::errc{} || ns <= 0 || (at != end && *at != '\n')) {
+    return std::unexpected(path.string() + " does not hold a time in ns: '" + *text + "'");
+  }
+  return ns;
 }
 
 const NodeRecord* RunState::find(std::string_view id) const {

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <catch2/catch_test_macros.hpp>
+#include <filesystem>
+
+#include "mkt/runtime/files.h"
 
 using namespace mkt::runtime;
 
@@ -80,4 +83,23 @@ TEST_CASE("marketctl: API keys are fresh 32 hex digits") {
   CHECK(a.size() == 32);
   CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
   CHECK(a != b);
+}
+
+TEST_CASE("run folder: the epoch file holds Unix ns, read by marketctl and agents alike") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("epoch-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const std::string& text) {
+    REQUIRE(write_file_atomically((dir / "epoch").string(), text));
+    return read_epoch(dir / "epoch");
+  };
+  CHECK(write("1796276866233748241\n").value() == 1796276866233748241);
+  CHECK(write("42").value() == 42);
+  CHECK(!write("soon\n"));
+  CHECK(write("12x\n").error().find("does not hold a time in ns: '12x") != std::string::npos);
+  CHECK(!write("-5\n"));
+  CHECK(!read_epoch(dir / "missing"));
+  CHECK(port_of({{"grpc", 7000}, {"metrics", 7001}}, "metrics") == 7001);
+  CHECK(port_of({{"grpc", 7000}}, "http") == 0);
+  std::filesystem::remove_all(dir);
 }

@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <expected>
 #include <filesystem>
 #include <map>
@@ -50,6 +51,12 @@ struct RunPaths {
 inline constexpr const char* operator_account = "operator";
 
 using Ports = std::vector<std::pair<std::string, int>>;
+
+// The port named `name` in `ports`, 0 when absent.
+int port_of(const Ports& ports, std::string_view name);
+
+// The market's time 0 from an epoch file (<run>/epoch: Unix ns and a newline), as agents read it.
+std::expected<std::int64_t, std::string> read_epoch(const std::filesystem::path& path);
 
 // Where a supervised process is. Only starting, running and paused ones have a live pid (paused:
 // frozen by SIGSTOP or `docker pause`, its sockets open).
