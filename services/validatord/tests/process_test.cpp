@@ -235,6 +235,13 @@ TEST_CASE("validatord: bad submissions get precise statuses and change nothing")
   Cluster cluster({.validators = 3, .wal_sync = "none"});
   const std::size_t leader = cluster.wait_for_leader();
   const std::size_t follower = (leader + 1) % 3;
+  // The leader may know it leads before the follower has heard from it (UNAVAILABLE then).
+  REQUIRE(eventually(
+      [&] {
+        const auto s = cluster.status(follower);
+        return s && s->leader_id() == cluster.name(leader);
+      },
+      5s));
   auto call = [&](std::size_t i, const lpb::TradeBatch& batch, lpb::SubmitTradeBatchResponse& out,
                   std::map<std::string, std::string>* trailing = nullptr) {
     grpc::ClientContext context;
