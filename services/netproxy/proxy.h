@@ -80,7 +80,7 @@ class Proxy {
   const LinkCounters* counters(netmodel::LinkId link) const;
   std::size_t open_connections() const;
 
-  struct State;
+  struct State;  // the acceptor and what its sessions share (proxy.cpp)
 
  private:
   std::shared_ptr<State> state_;
