@@ -177,7 +177,7 @@ RaftStorage::~RaftStorage() {
   ::close(fd_);
 }
 
-std::expected<void, std::string> RaftStorage::append(const std::string& bytes) {
+std::expected<void, std::string> RaftStorage::append(const std::string& bytes, bool sync) {
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd_, bytes.data() + written, bytes.size() - written);
@@ -190,7 +190,7 @@ std::expected<void, std::string> RaftStorage::append(const std::string& bytes) {
     preallocated_to_ = wal_bytes_;
     preallocate(fd_, wal_bytes_);
   }
-  if (options_.sync == runtime::SyncMode::fsync && ::fdatasync(fd_) != 0) {
+  if (sync && ::fdatasync(fd_) != 0) {
     return std::unexpected(system_error(options_.dir + "/wal: fdatasync"));
   }
   return {};
@@ -209,7 +209,7 @@ std::expected<void, std::string> RaftStorage::save(const raft::Ready& ready) {
     hard_state_ = *ready.hard_state;
   }
   if (bytes.empty()) return {};
-  return append(bytes);
+  return append(bytes, syncs(ready));
 }
 
 std::expected<void, std::string> RaftStorage::write_snapshot(const raft::Snapshot& snapshot) {

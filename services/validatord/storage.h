@@ -3,11 +3,12 @@
 // states, checksummed frames from mkt/core/codec.h) and `snapshot` (the newest snapshot, replaced
 // atomically).
 //
-// save() appends what a Ready says to persist and syncs before it returns, so the Ready's messages
-// may then be sent. compact() writes a new snapshot and rewrites the log with only what follows
-// it (write beside, sync, rename), so a crash at any point leaves an old or a new state that
-// recovers. On open, a torn last frame is cut off (the crash happened while writing it, and
-// nothing in it was acknowledged); damage anywhere else refuses to start.
+// save() appends what a Ready says to persist, and syncs before it returns when the Ready must be
+// durable (raft::Ready::must_sync), so the Ready's messages may then be sent. compact() writes a
+// new snapshot and rewrites the log with only what follows it (write beside, sync, rename), so a
+// crash at any point leaves an old or a new state that recovers. On open, a torn last frame is cut
+// off (the crash happened while writing it, and nothing in it was acknowledged); damage anywhere
+// else refuses to start.
 
 #include <cstdint>
 #include <expected>
@@ -40,8 +41,13 @@ class RaftStorage {
   RaftStorage(const RaftStorage&) = delete;
   RaftStorage& operator=(const RaftStorage&) = delete;
 
-  // Persists a Ready's snapshot, entries and hard state, durably.
+  // Persists a Ready's snapshot, entries and hard state; durably when it must_sync.
   std::expected<void, std::string> save(const raft::Ready& ready);
+  // Whether save(ready) will sync: false for a Ready that need not be durable, and for every
+  // Ready when the WAL is not synced at all (--wal-sync none).
+  bool syncs(const raft::Ready& ready) const {
+    return ready.must_sync && options_.sync == runtime::SyncMode::fsync;
+  }
   // Replaces the snapshot and rewrites the log as `hard_state` plus `entries` (those after it).
   std::expected<void, std::string> compact(const raft::Snapshot& snapshot,
                                            const raft::HardState& hard_state,
@@ -53,7 +59,7 @@ class RaftStorage {
   std::expected<void, std::string> write_snapshot(const raft::Snapshot& snapshot);
   std::expected<void, std::string> rewrite_wal(const raft::HardState& hard_state,
                                                std::span<const raft::Entry> entries);
-  std::expected<void, std::string> append(const std::string& bytes);
+  std::expected<void, std::string> append(const std::string& bytes, bool sync);
 
   StorageOptions options_;
   int fd_;

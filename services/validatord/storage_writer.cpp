@@ -21,6 +21,11 @@ void StorageWriter::save(std::shared_ptr<const raft::Ready> ready, Done done) {
   push([this, ready = std::move(ready)] { return storage_.save(*ready); }, std::move(done));
 }
 
+std::expected<std::uint64_t, std::string> StorageWriter::save_here(const raft::Ready& ready) {
+  if (auto saved = storage_.save(ready); !saved) return std::unexpected(saved.error());
+  return storage_.wal_bytes();
+}
+
 void StorageWriter::compact(raft::Snapshot snapshot, raft::HardState hard_state,
                             std::vector<raft::Entry> entries, Done done) {
   push([this, snapshot = std::move(snapshot), hard_state,

@@ -4,6 +4,10 @@
 // one sync covers it all (group commit). One job at a time, in order; each job's result is posted
 // back to the strand, which only then sends what the Ready promised and applies what it
 // committed (node.h's Ready contract, steps 3 to 5).
+//
+// The caller may instead write a Ready on the strand (save_here): one that need not be synced (a
+// commit index, messages, entries to apply, or anything under --wal-sync none) is a page-cache
+// write of a few frames, which costs less than the two thread hand-offs.
 
 #include <condition_variable>
 #include <deque>
@@ -36,6 +40,12 @@ class StorageWriter {
 
   // On the strand. Persists the Ready's snapshot, entries and hard state (RaftStorage::save).
   void save(std::shared_ptr<const raft::Ready> ready, Done done);
+  // Whether saving `ready` syncs (RaftStorage::syncs); thread-safe.
+  bool syncs(const raft::Ready& ready) const { return storage_.syncs(ready); }
+  // On the strand, with no job in hand (the thread touches the storage only inside a job, and a
+  // job's result reaches the strand by a post, which orders its writes before these): saves
+  // `ready` here, as save() would on the thread, and returns the WAL's size.
+  std::expected<std::uint64_t, std::string> save_here(const raft::Ready& ready);
   // On the strand. Replaces the snapshot and rewrites the log (RaftStorage::compact).
   void compact(raft::Snapshot snapshot, raft::HardState hard_state,
                std::vector<raft::Entry> entries, Done done);

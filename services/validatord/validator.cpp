@@ -86,9 +86,10 @@ Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBo
           .term = &registry.gauge("raft_term", "Current term."),
           .commit_index = &registry.gauge("raft_commit_index", "Highest committed log index."),
           .is_leader = &registry.gauge("raft_is_leader", "1 on the leader."),
-          .sync_latency = &registry.histogram(
-              "raft_storage_sync_seconds", "Persisting one Ready (write and sync).",
-              metrics::exponential_bounds(10'000, 2, 10'000'000'000), 1e9),
+          .sync_latency =
+              &registry.histogram("raft_storage_sync_seconds",
+                                  "Persisting one Ready that must be durable (write and sync).",
+                                  metrics::exponential_bounds(10'000, 2, 10'000'000'000), 1e9),
       },
       ledger_(strand_, options_.ledger, initial_ledger(restore, options_.ledger.trades_kept_max),
               *this, addresses, registry, clock),
@@ -142,37 +143,51 @@ void Validator::fatal(const std::string& what) {
   std::_Exit(1);
 }
 
-// One Ready at a time goes to the writer; what steps in meanwhile waits in the node for the next
-// one, so a busy leader syncs many proposals at once. A leader's appends go out before its own
-// sync, which then overlaps the followers' (thesis 10.2.1); everyone else's messages promise what
-// is on disk, so they wait for the write.
+// A leader's Ready that must be synced goes to the writer, one at a time; what steps in meanwhile
+// (submissions, acknowledgements) waits in the node for the next one, so a busy leader syncs many
+// proposals at once, and its appends go out before its own sync, which then overlaps the
+// followers' (thesis 10.2.1). Every other Ready is written here: one that needs no sync is a
+// page-cache write, and a follower's messages wait for its disk anyway (they promise what is on
+// it), so handing its sync to the thread would only add two thread hand-offs to every commit.
+// A snapshot received from the leader (megabytes to write) goes to the writer too.
 void Validator::process_ready() {
-  if (writing_ || stopped_) return;
-  if (!node_.has_ready()) {
-    transport_.flush();
-    maybe_compact();
-    after_step();
-    return;
-  }
-  auto ready = std::make_shared<raft::Ready>(node_.ready());
-  const bool leader = node_.role() == raft::Role::leader && !ready->snapshot;
-  if (leader) {
-    for (const raft::Message& message : ready->messages) transport_.send(message);
-    transport_.flush();
-  }
-  writing_ = true;
-  const auto started = clock_.steady_ns();
-  writer_.save(ready, [this, ready, leader, started](auto written) {
-    writing_ = false;
-    if (!written) fatal("storage: " + written.error());
-    wal_bytes_ = *written;
-    if (ready->hard_state || !ready->entries.empty()) {
-      metrics_.sync_latency->observe(clock_.steady_ns() - started);
+  while (!writing_ && !stopped_) {
+    if (!node_.has_ready()) {
+      transport_.flush();
+      maybe_compact();
+      after_step();
+      return;
     }
-    if (stopped_) return;  // on disk; a restart recovers it
-    finish_ready(*ready, leader);
-    process_ready();
-  });
+    auto ready = std::make_shared<raft::Ready>(node_.ready());
+    const bool leader = node_.role() == raft::Role::leader && !ready->snapshot;
+    if (leader) {
+      for (const raft::Message& message : ready->messages) transport_.send(message);
+      transport_.flush();
+    }
+    const auto started = clock_.steady_ns();
+    const bool syncs = writer_.syncs(*ready);
+    if (!syncs || (!leader && !ready->snapshot)) {
+      auto written = writer_.save_here(*ready);
+      if (syncs) metrics_.sync_latency->observe(clock_.steady_ns() - started);
+      saved(*ready, leader, std::move(written));
+      continue;
+    }
+    writing_ = true;
+    writer_.save(ready, [this, ready, leader, started](auto written) {
+      writing_ = false;
+      metrics_.sync_latency->observe(clock_.steady_ns() - started);
+      saved(*ready, leader, std::move(written));
+      process_ready();
+    });
+  }
+}
+
+void Validator::saved(const raft::Ready& ready, bool leader,
+                      std::expected<std::uint64_t, std::string> written) {
+  if (!written) fatal("storage: " + written.error());
+  wal_bytes_ = *written;
+  if (stopped_) return;  // on disk; a restart recovers it
+  finish_ready(ready, leader);
 }
 
 // Steps 1 (the state machine's half), 3, 4 and 5 of the Ready contract, once it is on disk.

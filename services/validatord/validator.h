@@ -90,6 +90,8 @@ class Validator final : private Sequencer {
   void tick();
   void schedule_ready();
   void process_ready();
+  void saved(const raft::Ready& ready, bool leader,
+             std::expected<std::uint64_t, std::string> written);
   void finish_ready(const raft::Ready& ready, bool leader);
   void maybe_compact();
   void after_step();

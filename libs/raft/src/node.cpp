@@ -676,6 +676,9 @@ Ready Node::ready() {
   ready.entries = log_.unstable();
   ready.committed = log_.to_apply();
   ready.messages = std::exchange(outbox_, {});
+  ready.must_sync = !ready.entries.empty() || ready.snapshot.has_value() ||
+                    (ready.hard_state && (ready.hard_state->term != persisted_.term ||
+                                          ready.hard_state->vote != persisted_.vote));
   return ready;
 }
 

@@ -28,6 +28,7 @@ namespace mkt::raft::testing {
 
 struct Storage {
   HardState hard_state;
+  HardState synced_hard_state;  // what a crash keeps: a hard state written unsynced is lost
   std::optional<Snapshot> snapshot;
   std::vector<Entry> entries;  // after the snapshot, contiguous
 
@@ -42,7 +43,12 @@ struct Storage {
       entries.insert(entries.end(), ready.entries.begin(), ready.entries.end());
     }
     if (ready.hard_state) hard_state = *ready.hard_state;
+    // A sync makes durable everything written before it, as fdatasync does for a file. Entries
+    // and snapshots always come with must_sync, so only a commit index is ever lost.
+    if (ready.must_sync) synced_hard_state = hard_state;
   }
+
+  void lose_unsynced() { hard_state = synced_hard_state; }
 
   void compact(Snapshot taken) {
     std::erase_if(entries, [&](const Entry& e) { return e.index <= taken.meta.index; });
@@ -94,7 +100,12 @@ class Cluster {
   // Compact every node's log once this many entries were applied past its snapshot (0: never).
   void compact_every(std::uint64_t entries) { compact_every_ = entries; }
 
-  void crash(NodeId id) { members_.at(id).node.reset(); }
+  void crash(NodeId id) {
+    Member& member = members_.at(id);
+    member.node.reset();
+    member.writing.reset();  // the write in flight never reached the disk
+    member.storage.lose_unsynced();
+  }
   void start(NodeId id) {
     Member& member = members_.at(id);
     Config config{.id = id, .voters = ids_, .seed = seed_ * 1000 + id + restarts_++};
@@ -105,27 +116,41 @@ class Cluster {
   }
 
   // Runs the Ready loop of one node: persist, collect messages, apply, advance. Returns the
-  // messages to send.
+  // messages to send. With a slow disk (hold_writes), a Ready may stay "being written" until
+  // complete_write: the node keeps stepping and ticking meanwhile (what it produces waits for the
+  // next Ready), and a leader's messages go before its write, as validatord's writer thread does.
   std::vector<Message> process(NodeId id) {
     std::vector<Message> out;
     Member& member = members_.at(id);
-    if (!member.node) return out;
+    if (!member.node || member.writing) return out;
     Node& node = *member.node;
     while (node.has_ready()) {
       Ready ready = node.ready();
-      member.storage.persist(ready);
-      if (ready.snapshot) member.state = StateMachine::load(ready.snapshot->data);
-      for (auto& message : ready.messages) out.push_back(std::move(message));
-      for (const Entry& entry : ready.committed) {
-        check_committed(id, entry);
-        member.state.apply(entry);
-        check_state(member.state);
-        if (entry.type == EntryType::normal) applied_by_.emplace(entry.data, entry.index);
+      if (node.role() == Role::leader && !ready.snapshot) {
+        for (auto& message : ready.messages) out.push_back(std::move(message));
+        ready.messages.clear();
       }
-      node.advance(ready);
-      maybe_compact(member);
+      if (hold_ && hold_()) {
+        member.writing = std::move(ready);
+        break;
+      }
+      finish(id, member, ready, out);
     }
     check_leader(id);
+    return out;
+  }
+
+  // The slow disk: `hold` says whether the next Ready's write is left in flight.
+  void hold_writes(std::function<bool()> hold) { hold_ = std::move(hold); }
+  // Ends the write in flight (if any) and runs the Ready loop on.
+  std::vector<Message> complete_write(NodeId id) {
+    Member& member = members_.at(id);
+    if (!member.node || !member.writing) return {};
+    Ready ready = std::move(*member.writing);
+    member.writing.reset();
+    std::vector<Message> out;
+    finish(id, member, ready, out);
+    for (auto& message : process(id)) out.push_back(std::move(message));
     return out;
   }
 
@@ -164,7 +189,23 @@ class Cluster {
     std::unique_ptr<Node> node;
     Storage storage;
     StateMachine state;
+    std::optional<Ready> writing;  // a Ready whose write is in flight (hold_writes)
   };
+
+  // Steps 1 to 5 of the Ready contract, once the Ready is "written".
+  void finish(NodeId id, Member& member, const Ready& ready, std::vector<Message>& out) {
+    member.storage.persist(ready);
+    if (ready.snapshot) member.state = StateMachine::load(ready.snapshot->data);
+    for (const Message& message : ready.messages) out.push_back(message);
+    for (const Entry& entry : ready.committed) {
+      check_committed(id, entry);
+      member.state.apply(entry);
+      check_state(member.state);
+      if (entry.type == EntryType::normal) applied_by_.emplace(entry.data, entry.index);
+    }
+    member.node->advance(ready);
+    maybe_compact(member);
+  }
 
   void fail(const std::string& what) { violation_(what); }
 
@@ -235,6 +276,7 @@ class Cluster {
 
   Violation violation_;
   std::function<void(Config&)> tweak_;
+  std::function<bool()> hold_;
   std::uint64_t seed_;
   std::uint64_t restarts_ = 0;
   std::vector<NodeId> ids_;

@@ -349,10 +349,44 @@ TEST_CASE("raft: a restarted node recovers its log, term and vote from storage")
   const auto before = h.cluster.node(2).hard_state();
   h.cluster.crash(2);
   h.cluster.start(2);
-  CHECK(h.cluster.node(2).hard_state() == before);
+  CHECK(h.cluster.node(2).term() == before.term);
+  CHECK(h.cluster.node(2).hard_state().vote == before.vote);
+  // The commit index was written unsynced (Ready::must_sync), so the crash may have lost some.
+  CHECK(h.cluster.node(2).log().committed() <= before.commit);
   CHECK(h.cluster.node(2).log().last_index() == 6);
-  h.tick(1, 1);  // applies again from the start: same state
+  h.tick(1, 1);  // the leader raises the commit again; applied again from the start: same state
+  CHECK(h.cluster.node(2).log().committed() == before.commit);
   CHECK(h.cluster.state(2).hash == h.cluster.state(1).hash);
+}
+
+TEST_CASE("raft: a Ready must be synced when it holds entries or a new term, not for a commit") {
+  Harness h(3, [](Config& c) { c.pre_vote = false; });
+  h.elect(1);
+  Node& leader = h.cluster.node(1);
+  REQUIRE(leader.propose("x"));
+  Ready appended = leader.ready();
+  CHECK(!appended.entries.empty());
+  CHECK(appended.must_sync);
+  leader.advance(appended);
+  std::vector<Message> acks;
+  for (const Message& m : appended.messages) {
+    for (Message& ack : h.cluster.deliver(m)) acks.push_back(std::move(ack));
+  }
+  for (const Message& ack : acks) REQUIRE(leader.step(ack));
+  REQUIRE(leader.has_ready());
+  Ready committed = leader.ready();  // the commit moved: entries to apply, nothing new to keep
+  CHECK(committed.entries.empty());
+  CHECK(committed.committed.size() == 1);
+  CHECK(committed.hard_state.has_value());
+  CHECK(!committed.must_sync);
+  leader.advance(committed);
+
+  Node& other = h.cluster.node(3);
+  other.campaign();  // a new term and a vote for itself: durable before its vote requests go
+  REQUIRE(other.has_ready());
+  Ready campaign = other.ready();
+  CHECK(campaign.hard_state.has_value());
+  CHECK(campaign.must_sync);
 }
 
 TEST_CASE("raft: peer input that breaks the protocol is refused and changes nothing") {

@@ -1,6 +1,8 @@
 // Deterministic simulation of Raft clusters, in the manner of TigerBeetle's VOPR: virtual time, a
 // simulated network that delays, drops, duplicates and reorders messages, random partitions,
-// crashes and restarts, all drawn from one seed. A run has a safety phase with faults, checked
+// crashes and restarts (losing what was written unsynced), and a slow disk (a Ready's write ends
+// ticks later while the node steps on, the window validatord's writer thread opens), all drawn
+// from one seed. A run has a safety phase with faults, checked
 // continuously by cluster.h's checkers, then a liveness phase (everything healed and restarted,
 // no drops) that must elect a leader and bring every replica to the same state.
 //
@@ -53,6 +55,8 @@ class Simulation {
               c.inflight_max = 8;
             }) {
     cluster_.compact_every(50);
+    // A slow disk: a third of the writes take until a later tick, while the node steps on.
+    cluster_.hold_writes([this] { return chance(0.3); });
   }
 
   Outcome run() {
@@ -110,6 +114,7 @@ class Simulation {
     }
     for (NodeId id : cluster_.ids()) {
       if (!cluster_.up(id)) continue;
+      if (chance(0.5)) send(cluster_.complete_write(id));
       cluster_.node(id).tick();
       send(cluster_.process(id));
     }

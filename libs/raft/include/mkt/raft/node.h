@@ -7,7 +7,12 @@
 // The contract for each Ready, in this order:
 //   1. persist `snapshot` (when set) and restore the state machine from it;
 //   2. persist `entries` (the first one's index says where: anything from there on is replaced)
-//      and `hard_state` (when set), durably;
+//      and `hard_state` (when set); durably (synced) when `must_sync` is set. It is not when the
+//      Ready holds no entries, no snapshot and no new term or vote: a hard state that only moves
+//      the commit index may stay in the page cache, because a restart that loses it recovers a
+//      lower commit, which the leader raises again (the commit index is volatile state in the
+//      Raft paper; etcd's MustSync). step() and tick() may be called before advance(): what they
+//      produce waits for the next Ready;
 //   3. send `messages` (only now: a vote or an append acknowledgement promises what is on disk;
 //      a leader may send its messages before or while it persists, thesis 10.2.1, because it
 //      counts itself towards a commit only from advance());
@@ -65,6 +70,7 @@ struct Ready {
   std::vector<Entry> entries;           // to persist
   std::vector<Entry> committed;         // to apply
   std::vector<Message> messages;        // to send once the above is persisted
+  bool must_sync = false;               // step 2 must be durable before step 3
 };
 
 enum class Error : std::uint8_t {
