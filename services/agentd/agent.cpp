@@ -352,7 +352,7 @@ void Agent::on_market_data(Venue& venue, const pb::MarketDataEvent& event) {
 void Agent::on_session_event(Venue& venue, const pb::SessionEvent& event) {
   venue.session_backoff = retry_first;
   const auto& e = event.event();
-  const std::int64_t now = runtime::wall_clock_ns();
+  const std::int64_t now = options_.clock->wall_ns();
   switch (e.event_case()) {
     case pb::OrderEvent::kAccepted: {
       const auto id = trader_.order_id_of(e.accepted().client_order_id());
@@ -418,7 +418,7 @@ void Agent::decide_soon() {
 
 void Agent::decide() {
   metrics_.decisions.add();
-  dispatch(trader_.decide(runtime::wall_clock_ns()));
+  dispatch(trader_.decide(options_.clock->wall_ns()));
 }
 
 void Agent::dispatch(Outbox outbox) {
@@ -444,7 +444,7 @@ void Agent::dispatch(Outbox outbox) {
 
 void Agent::release(const Outbox& outbox) {
   for (const auto& order : outbox.cancels) send_cancel(order);
-  const std::int64_t now = runtime::wall_clock_ns();
+  const std::int64_t now = options_.clock->wall_ns();
   for (const auto& order : outbox.orders) send_order(order, now);
   if (outbox.coordinated && coordination_) propose(*outbox.coordinated);
 }

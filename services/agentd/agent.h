@@ -26,6 +26,7 @@
 #include "mkt/agents/coordination.h"
 #include "mkt/agents/setup.h"
 #include "mkt/metrics/registry.h"
+#include "mkt/runtime/clock.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/stream.h"
 
@@ -59,6 +60,8 @@ struct AgentOptions {
   std::function<std::optional<std::string>(const std::string&)> address_of;
   // Each signal goes to this many of the gossip peers, drawn.
   std::size_t gossip_fanout = 4;
+  // The time the trader and the peer protocols are given (timers still wait on the real clock).
+  const runtime::Clock* clock = &runtime::system_clock();
 };
 
 class Agent {

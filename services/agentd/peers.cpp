@@ -165,7 +165,7 @@ grpc::Status Agent::on_signals(const pb::SignalBatch& batch) {
 
 void Agent::receive(const agents::PeerSignal& signal, const std::string& from, bool forward) {
   if (stopped_) return;
-  const std::int64_t now = runtime::wall_clock_ns();
+  const std::int64_t now = options_.clock->wall_ns();
   const agents::Admission admission = trader_.on_signal(signal, now);
   metrics_.signals_received.at(admission)->add();
   if (admission != agents::Admission::fresh) return;
@@ -319,7 +319,7 @@ void Agent::subscribe(Subscription& subscription) {
 // --- coordination ---
 
 void Agent::propose(const agents::CoordinatedTrade& trade) {
-  const std::int64_t now = runtime::wall_clock_ns();
+  const std::int64_t now = options_.clock->wall_ns();
   const auto proposal = coordination_->propose(trade, now);
   if (!proposal) return;
   pb::CoordinationMessage message;
@@ -348,7 +348,7 @@ void Agent::propose(const agents::CoordinatedTrade& trade) {
           if (!accepted) {
             spdlog::info("{} refused {}: {}", partner, id, ok ? r.reason() : "no answer");
           }
-          resolve(coordination_->on_vote(id, partner, accepted, runtime::wall_clock_ns()));
+          resolve(coordination_->on_vote(id, partner, accepted, options_.clock->wall_ns()));
         });
   }
 }
@@ -380,7 +380,7 @@ void Agent::resolve(const agents::Coordination::Resolution& resolution) {
 }
 
 void Agent::place_leg(const agents::Leg& leg) {
-  const std::int64_t now = runtime::wall_clock_ns();
+  const std::int64_t now = options_.clock->wall_ns();
   auto order = trader_.place(leg_order(leg), now);
   if (!order) {
     spdlog::warn("own leg refused by the risk limits: {}", agents::to_string(order.error()));
@@ -417,7 +417,7 @@ grpc::Status Agent::on_coordinate(const pb::CoordinationMessage& message,
     return {grpc::StatusCode::FAILED_PRECONDITION,
             options_.node_id + " is not a member of a coalition"};
   }
-  const std::int64_t now = runtime::wall_clock_ns();
+  const std::int64_t now = options_.clock->wall_ns();
   runtime::stamp(*reply.mutable_header(), options_.node_id);
   reply.set_proposal_id(message.proposal_id());
   switch (message.phase_case()) {
@@ -474,7 +474,7 @@ void Agent::watch_coordination() {
   coordination_timer_.expires_after(coordination_check);
   coordination_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
-    if (auto expired = coordination_->expire(runtime::wall_clock_ns())) resolve(*expired);
+    if (auto expired = coordination_->expire(options_.clock->wall_ns())) resolve(*expired);
     watch_coordination();
   });
 }

@@ -178,8 +178,12 @@ pb::CreatePartitionRequest to_request(const netmodel::PartitionSpec& spec) {
 }
 
 Control::Control(Strand strand, netmodel::LinkModel& model, Proxy& proxy,
-                 runtime::TelemetryService* telemetry)
-    : strand_(std::move(strand)), model_(model), proxy_(proxy), telemetry_(telemetry) {}
+                 runtime::TelemetryService* telemetry, const runtime::Clock& clock)
+    : strand_(std::move(strand)),
+      model_(model),
+      proxy_(proxy),
+      telemetry_(telemetry),
+      clock_(clock) {}
 
 pb::Link Control::link_of(netmodel::LinkId id) const {
   pb::Link link;
@@ -289,7 +293,7 @@ grpc::Status Control::create_partition(const pb::CreatePartitionRequest& request
                                        pb::Partition* response) {
   const auto spec = to_spec(request);
   if (!spec) return invalid(spec.error());
-  const auto made = model_.partition(*spec, runtime::wall_clock_ns());
+  const auto made = model_.partition(*spec, clock_.wall_ns());
   if (!made) return invalid(made.error());
   requests_[made->id] = request;
   spdlog::info("netproxy: partition {} cuts {} links ({})", made->id, made->cut.size(),
@@ -327,7 +331,7 @@ grpc::Status Control::list_partitions(const pb::ListPartitionsRequest&,
 
 grpc::Status Control::get_link_stats(const pb::GetLinkStatsRequest& request,
                                      pb::GetLinkStatsResponse* response) {
-  response->set_at_ns(runtime::wall_clock_ns());
+  response->set_at_ns(clock_.wall_ns());
   for (netmodel::LinkId id = 0; id < model_.link_count(); ++id) {
     const auto* c = proxy_.counters(id);
     if (c == nullptr) continue;
@@ -424,15 +428,13 @@ std::optional<runtime::HttpResponse> Control::http(const runtime::HttpRequest& r
 void Control::schedule_disruptions(const std::vector<scenario::Disruption>& disruptions) {
   disruptions_ = &disruptions;
   timeline_.emplace(disruptions);
-  timeline_start_ = std::chrono::steady_clock::now();
+  timeline_start_ns_ = clock_.steady_ns();
   run_timeline();
 }
 
 // Carries out what the timeline says is due, then waits for its next step.
 void Control::run_timeline() {
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - timeline_start_)
-                          .count();
+  const std::int64_t now_ms = (clock_.steady_ns() - timeline_start_ns_) / 1'000'000;
   for (const netmodel::TimelineStep& step : timeline_->due(now_ms)) carry_out(step);
   if (const auto next_ms = timeline_->next_ms())
     after(*next_ms - now_ms, [this] { run_timeline(); });
@@ -457,7 +459,7 @@ void Control::carry_out(const netmodel::TimelineStep& step) {
     return;
   }
   const auto spec = netmodel::partition_of(d);
-  const auto made = model_.partition(*spec, runtime::wall_clock_ns());
+  const auto made = model_.partition(*spec, clock_.wall_ns());
   if (!made) {
     spdlog::error("netproxy: disruption '{}' cannot start: {}", d.name, made.error());
     return;

@@ -24,6 +24,7 @@
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
 #include "mkt/netmodel/links.h"
 #include "mkt/netmodel/timeline.h"
+#include "mkt/runtime/clock.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/telemetry.h"
@@ -44,7 +45,8 @@ class Control {
  public:
   // Everything given must outlive the control; `telemetry` may be null.
   Control(Strand strand, netmodel::LinkModel& model, Proxy& proxy,
-          runtime::TelemetryService* telemetry);
+          runtime::TelemetryService* telemetry,
+          const runtime::Clock& clock = runtime::system_clock());
 
   grpc::Status list_links(const pb::ListLinksRequest& request, pb::ListLinksResponse* response);
   grpc::Status set_link(const pb::SetLinkRequest& request, pb::Link* response);
@@ -86,7 +88,8 @@ class Control {
   // The scenario's disruptions, once scheduled: the timeline drives them, one timer at a time.
   const std::vector<scenario::Disruption>* disruptions_ = nullptr;
   std::optional<netmodel::Timeline> timeline_;
-  std::chrono::steady_clock::time_point timeline_start_;
+  const runtime::Clock& clock_;
+  std::int64_t timeline_start_ns_ = 0;
   std::map<std::size_t, std::string> disruption_partitions_;  // disruption -> its partition's id
 };
 

@@ -51,7 +51,7 @@ int run_node(runtime::ServiceContext& context) {
   proxy_options.window_bytes = context.flags()["window-bytes"].as<std::size_t>();
   Proxy proxy(runner.io(), model, context.addresses, registry, proxy_options);
   runtime::TelemetryService telemetry(strand, context.node_id(), registry);
-  Control control(strand, model, proxy, &telemetry);
+  Control control(strand, model, proxy, &telemetry, *proxy_options.clock);
   NetControlService control_service(strand, control);
 
   const auto port = proxy.start(context.listen);
