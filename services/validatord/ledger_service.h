@@ -11,7 +11,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <list>

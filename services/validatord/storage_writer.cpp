@@ -22,7 +22,11 @@ void StorageWriter::save(std::shared_ptr<const raft::Ready> ready, Done done) {
 }
 
 std::expected<std::uint64_t, std::string> StorageWriter::save_here(const raft::Ready& ready) {
-  if (auto saved = storage_.save(ready); !saved) return std::unexpected(saved.error());
+  return run([&] { return storage_.save(ready); });
+}
+
+std::expected<std::uint64_t, std::string> StorageWriter::run(const Job& job) {
+  if (auto done = job(); !done) return std::unexpected(std::move(done.error()));
   return storage_.wal_bytes();
 }
 
@@ -51,10 +55,7 @@ void StorageWriter::loop() {
       next = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    auto written = next.first();
-    std::expected<std::uint64_t, std::string> result =
-        written ? std::expected<std::uint64_t, std::string>(storage_.wal_bytes())
-                : std::unexpected(std::move(written.error()));
+    auto result = run(next.first);
     boost::asio::post(
         strand_, [done = std::move(next.second), result = std::move(result)] { done(result); });
   }

@@ -53,6 +53,8 @@ class StorageWriter {
  private:
   using Job = std::function<std::expected<void, std::string>()>;
   void push(Job job, Done done);
+  // Runs a job; its result as Done takes it.
+  std::expected<std::uint64_t, std::string> run(const Job& job);
   void loop();
 
   RaftStorage& storage_;
