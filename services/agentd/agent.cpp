@@ -98,7 +98,11 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
                                "Copies of signals queued for peers (own and passed on)."),
           .signals_dropped = registry.counter(
               "agent_signals_dropped_total",
-              "Signal copies a peer did not take (unreachable, failed, or its queue was full)."),
+              "Signal copies a peer never took: expired while it was unreachable, or its queue "
+              "was full."),
+          .signal_sends_failed = registry.counter(
+              "agent_signal_sends_failed_total",
+              "Signal batches whose send to a peer failed (their live signals are sent again)."),
           .signal_age = registry.histogram(
               "agent_signal_age_seconds", "Age of fresh signals on arrival: now - origin time.",
               metrics::exponential_bounds(100'000, 2, 20'000'000'000), 1e9),

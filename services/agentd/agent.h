@@ -167,6 +167,7 @@ class Agent {
     metrics::Counter& signals_originated;
     metrics::Counter& signals_forwarded;
     metrics::Counter& signals_dropped;
+    metrics::Counter& signal_sends_failed;
     metrics::Histogram& signal_age;
     metrics::Histogram& signal_hops;
     metrics::Counter& signals_sold;

@@ -204,8 +204,8 @@ void Agent::gossip(const agents::PeerSignal& signal, const std::string& except) 
 
 void Agent::flush(PeerLink& link) {
   if (link.in_flight || link.queue.empty() || stopped_) return;
-  if (!link.stub) {
-    peer_link(link.id);      // its address may be known by now
+  if (!link.stub || link.stale) {
+    peer_link(link.id);      // its address may be known by now, or have changed
     if (!link.stub) return;  // kept until it is (the gauge refresh tries again)
   }
   auto batch = std::make_shared<pb::SignalBatch>();
@@ -223,12 +223,31 @@ void Agent::flush(PeerLink& link) {
       },
       [this, l, batch](const grpc::Status& status, const market::common::v1::Ack&) {
         l->in_flight = false;
-        if (!status.ok()) {
-          l->stale = true;  // restarted elsewhere, perhaps
-          metrics_.signals_dropped.add(static_cast<std::uint64_t>(batch->signals_size()));
-          spdlog::debug("signals to {} failed: {}", l->id, status.error_message());
+        if (status.ok()) {
+          flush(*l);
+          return;
         }
-        flush(*l);
+        // A signal is worth sending while it lives: what failed goes back to the front of the
+        // queue (within its bound) and the gauge refresh sends it again, every 250 ms, until it
+        // expires. A receiver drops what it has seen, so a batch that arrived before its call
+        // failed does no harm.
+        l->stale = true;  // restarted elsewhere, perhaps
+        metrics_.signal_sends_failed.add();
+        const std::int64_t now = options_.clock->wall_ns();
+        std::uint64_t dropped = 0;
+        auto& signals = *batch->mutable_signals();
+        for (auto it = signals.rbegin(); it != signals.rend(); ++it) {
+          const auto signal = from_proto(*it);
+          if (!signal || trader_.gossip().expiry(*signal) <= now || l->queue.size() >= queue_max) {
+            ++dropped;
+          } else {
+            l->queue.push_front(std::move(*it));
+          }
+        }
+        metrics_.signals_dropped.add(dropped);
+        spdlog::debug("signals to {} failed ({}): {} sent again shortly, {} dropped", l->id,
+                      status.error_message(), static_cast<std::uint64_t>(signals.size()) - dropped,
+                      dropped);
       });
 }
 

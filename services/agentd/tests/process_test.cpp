@@ -368,6 +368,17 @@ TEST_CASE("agentd process: a lying peer loses its reputation and the broker sell
   CHECK(metric(run, "peer-1", R"(agent_signal_hops_bucket{le="0"})") == 0);
   CHECK(metric(run, "peer-1", "agent_signal_hops_count") >= 1);
   CHECK(metric(run, "peer-1", "agent_signal_age_seconds_sum") > 0);
+
+  // A peer that is down when a signal is gossiped to it gets it once it is back, while the signal
+  // lives: the failed send is tried again.
+  REQUIRE(marketctl({"kill", "peer-1", "--run", run}).code == 0);
+  REQUIRE(buyer.send("peer-0", buyer.signal(2, peer::SIGNAL_KIND_BUY, 0)).ok());
+  REQUIRE(eventually(
+      [&] { return metric(run, "peer-0", "agent_signal_sends_failed_total") >= 1; }, 5s, 100ms));
+  REQUIRE(marketctl({"restart", "peer-1", "--run", run}).code == 0);
+  CHECK(eventually([&] { return metric(run, "peer-1", "agent_signal_hops_count") >= 1; }, 10s,
+                   100ms));
+  CHECK(metric(run, "peer-0", "agent_signals_dropped_total") == 0);
   down(run);
 }
 

@@ -79,10 +79,11 @@ class Gossip {
   double weight(const PeerSignal& signal, std::int64_t now_ns) const;
   // Admitted signals about a symbol that have not expired, oldest first.
   std::vector<const PeerSignal*> live(std::string_view symbol, std::int64_t now_ns);
+  // When it expires: its own expiry, but no later than the lifetime after its origin made it.
+  std::int64_t expiry(const PeerSignal& signal) const;
   const GossipParams& params() const { return params_; }
 
  private:
-  std::int64_t expiry(const PeerSignal& signal) const;
   void remember(const std::string& id, std::int64_t expires_at_ns);
   void forget_expired(std::int64_t now_ns);
 
