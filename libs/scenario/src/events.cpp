@@ -141,22 +141,47 @@ Monitoring read_monitoring(Diagnostics& d, const YAML::Node& node) {
   Monitoring m;
   if (!node.IsDefined()) return m;
   MapReader map(d, node, "monitoring",
-                {"enable_real_time_monitoring", "metrics_interval_seconds", "log_level",
-                 "enable_network_visualization", "alert_thresholds", "id"});
+                {"enable_real_time_monitoring", "metrics_interval_seconds",
+                 "scrape_interval_seconds", "history_points", "alerts_kept", "log_level",
+                 "enable_network_visualization", "alert_thresholds", "alert_hysteresis", "id"});
   m.enabled = map.boolean("enable_real_time_monitoring", true);
   m.metrics_interval_ms = map.scaled_or("metrics_interval_seconds", 3, 10'000, 100, 3'600'000);
+  m.scrape_interval_ms =
+      map.scaled_or("scrape_interval_seconds", 3, m.scrape_interval_ms, 100, 60'000);
+  m.history_points = map.integer_or("history_points", m.history_points, 10, 100'000);
+  m.alerts_kept = map.integer_or("alerts_kept", m.alerts_kept, 1, 100'000);
   if (auto level = map.choice("log_level", log_levels, "log level"))
     m.log_level = log_levels[*level];
   m.network_visualization = map.boolean("enable_network_visualization", true);
   if (map.has("alert_thresholds")) {
     MapReader a(d, map.child("alert_thresholds"), "monitoring.alert_thresholds",
-                {"max_latency_ms", "max_packet_loss", "min_bandwidth_kbps"});
+                {"max_latency_ms", "max_packet_loss", "min_bandwidth_kbps", "max_price_divergence",
+                 "stale_after_seconds", "commit_stall_election_timeouts",
+                 "settlement_lag_floor_seconds", "settlement_lag_window_seconds"});
     auto& t = m.alert_thresholds;
     t.max_latency_us = a.scaled_or("max_latency_ms", 3, t.max_latency_us, 0, latency_us_max);
     t.max_packet_loss_ppm = static_cast<std::uint32_t>(
         a.scaled_or("max_packet_loss", 6, t.max_packet_loss_ppm, 0, 1'000'000));
     t.min_bandwidth_kbps =
         a.integer_or("min_bandwidth_kbps", t.min_bandwidth_kbps, 0, bandwidth_kbps_max);
+    t.max_price_divergence_ppm = static_cast<std::uint32_t>(
+        a.scaled_or("max_price_divergence", 6, t.max_price_divergence_ppm, 0, 1'000'000));
+    t.stale_after_ms = a.scaled_or("stale_after_seconds", 3, t.stale_after_ms, 100, 3'600'000);
+    t.commit_stall_timeouts =
+        a.integer_or("commit_stall_election_timeouts", t.commit_stall_timeouts, 1, 1'000);
+    t.settlement_lag_floor_ms =
+        a.scaled_or("settlement_lag_floor_seconds", 3, t.settlement_lag_floor_ms, 0, 3'600'000);
+    t.settlement_lag_window_ms =
+        a.scaled_or("settlement_lag_window_seconds", 3, t.settlement_lag_window_ms, 100, 3'600'000);
+  }
+  if (map.has("alert_hysteresis")) {
+    MapReader h(d, map.child("alert_hysteresis"), "monitoring.alert_hysteresis",
+                {"raise_after_seconds", "clear_after_seconds", "band", "event_hold_seconds"});
+    auto& hy = m.alert_hysteresis;
+    hy.raise_after_ms = h.scaled_or("raise_after_seconds", 3, hy.raise_after_ms, 0, 3'600'000);
+    hy.clear_after_ms = h.scaled_or("clear_after_seconds", 3, hy.clear_after_ms, 0, 3'600'000);
+    hy.band_ppm = static_cast<std::uint32_t>(h.scaled_or("band", 6, hy.band_ppm, 0, 999'999));
+    hy.event_hold_ms = h.scaled_or("event_hold_seconds", 3, hy.event_hold_ms, 0, 3'600'000);
   }
   return m;
 }

@@ -211,3 +211,16 @@ TEST_CASE("a file over the size limit is refused before parsing") {
   CHECK(errors(std::string(file_bytes_max + 1, '#')) ==
         std::vector<std::string>{"default.yaml: file is larger than 1048576 bytes"});
 }
+
+TEST_CASE("a monitoring section monitord cannot work with") {
+  CHECK(errors(good + "monitoring:\n  scrape_interval_seconds: 0.01\n") ==
+        std::vector<std::string>{"default.yaml:26: monitoring.scrape_interval_seconds: 0.01 is out "
+                                 "of range (expected 0.1 to 60)"});
+  CHECK(errors(good + "monitoring:\n  alert_hysteresis: {band: 1.5, raise_after: 2}\n") ==
+        std::vector<std::string>{
+            "default.yaml:26: monitoring.alert_hysteresis.raise_after: unknown key 'raise_after' "
+            "(expected one of: raise_after_seconds, clear_after_seconds, band or "
+            "event_hold_seconds)",
+            "default.yaml:26: monitoring.alert_hysteresis.band: 1.5 is out of range (expected 0 "
+            "to 0.999999)"});
+}

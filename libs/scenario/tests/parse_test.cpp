@@ -179,3 +179,35 @@ monitoring: {enable_real_time_monitoring: true, id: watch, log_level: DEBUG}
   CHECK(s.monitor_id == "watch");
   CHECK(s.monitoring.log_level == "debug");
 }
+
+TEST_CASE("the monitoring section: scrape interval, history, alert thresholds and hysteresis") {
+  const Scenario defaults = must_parse(minimal);
+  CHECK(defaults.monitoring.scrape_interval_ms == 1'000);
+  CHECK(defaults.monitoring.history_points == 3'600);
+  CHECK(defaults.monitoring.alert_hysteresis.band_ppm == 100'000);
+  const Scenario s = must_parse(minimal + R"(
+monitoring:
+  scrape_interval_seconds: 0.5
+  history_points: 600
+  alerts_kept: 50
+  alert_thresholds: {max_latency_ms: 250, max_price_divergence: 0.05, stale_after_seconds: 3,
+                     commit_stall_election_timeouts: 8, settlement_lag_floor_seconds: 1.5,
+                     settlement_lag_window_seconds: 20}
+  alert_hysteresis: {raise_after_seconds: 1, clear_after_seconds: 4, band: 0.2,
+                     event_hold_seconds: 30}
+)");
+  const Monitoring& m = s.monitoring;
+  CHECK(m.scrape_interval_ms == 500);
+  CHECK(m.history_points == 600);
+  CHECK(m.alerts_kept == 50);
+  CHECK(m.alert_thresholds.max_latency_us == 250'000);
+  CHECK(m.alert_thresholds.max_price_divergence_ppm == 50'000);
+  CHECK(m.alert_thresholds.stale_after_ms == 3'000);
+  CHECK(m.alert_thresholds.commit_stall_timeouts == 8);
+  CHECK(m.alert_thresholds.settlement_lag_floor_ms == 1'500);
+  CHECK(m.alert_thresholds.settlement_lag_window_ms == 20'000);
+  CHECK(m.alert_hysteresis.raise_after_ms == 1'000);
+  CHECK(m.alert_hysteresis.clear_after_ms == 4'000);
+  CHECK(m.alert_hysteresis.band_ppm == 200'000);
+  CHECK(m.alert_hysteresis.event_hold_ms == 30'000);
+}

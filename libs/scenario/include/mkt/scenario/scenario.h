@@ -234,18 +234,36 @@ struct Disruption {
   int line = 0;
 };
 
+// What monitord alerts on (see libs/monitor's rules.h for each rule).
 struct AlertThresholds {
   std::int64_t max_latency_us = 1'000'000;
   std::uint32_t max_packet_loss_ppm = 100'000;
   std::int64_t min_bandwidth_kbps = 100;
+  std::uint32_t max_price_divergence_ppm = 20'000;  // of the lowest venue's mid
+  std::int64_t stale_after_ms = 10'000;             // market data unchanged while agents trade
+  std::int64_t commit_stall_timeouts = 5;           // election timeouts without a commit
+  std::int64_t settlement_lag_floor_ms = 2'000;     // a lag below this is not "growing"
+  std::int64_t settlement_lag_window_ms = 10'000;   // ... and one that grew over this window is
+};
+
+// How an alert is raised and resolved without flapping.
+struct AlertHysteresis {
+  std::int64_t raise_after_ms = 2'000;  // in breach this long
+  std::int64_t clear_after_ms = 5'000;  // clear this long
+  std::uint32_t band_ppm = 100'000;     // of the threshold, between breach and clear
+  std::int64_t event_hold_ms = 10'000;  // an event (a leader change) stays up this long
 };
 
 struct Monitoring {
   bool enabled = true;
-  std::int64_t metrics_interval_ms = 10'000;
-  std::string log_level = "info";  // trace, debug, info, warn, error
+  std::int64_t metrics_interval_ms = 10'000;  // the prototype's reporting interval
+  std::int64_t scrape_interval_ms = 1'000;    // monitord reads every process this often
+  std::int64_t history_points = 3'600;        // points kept per series (an hour at 1 s)
+  std::int64_t alerts_kept = 1'000;           // resolved alerts kept
+  std::string log_level = "info";             // trace, debug, info, warn, error
   bool network_visualization = true;
   AlertThresholds alert_thresholds;
+  AlertHysteresis alert_hysteresis;
 };
 
 struct Scenario {
