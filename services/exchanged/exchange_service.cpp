@@ -75,10 +75,16 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
     metrics_.traded_lots.push_back(&registry.counter(
         "exchange_traded_lots_total", "Quantity traded, in lots.", {{"symbol", symbol.name}}));
     for (int side = 0; side < 2; ++side) {
+      const metrics::Labels labels{{"symbol", symbol.name}, {"side", side == 0 ? "buy" : "sell"}};
       metrics_.levels[side].push_back(
-          &registry.gauge("exchange_book_levels", "Price levels in the published book.",
-                          {{"symbol", symbol.name}, {"side", side == 0 ? "buy" : "sell"}}));
+          &registry.gauge("exchange_book_levels", "Price levels in the published book.", labels));
+      metrics_.best[side].push_back(&registry.gauge(
+          "exchange_best_price_ticks",
+          "The best published price of a side, in ticks; 0 while the side is empty.", labels));
     }
+    metrics_.last_price.push_back(&registry.gauge("exchange_last_price_ticks",
+                                                  "The last trade's price, in ticks; 0 before one.",
+                                                  {{"symbol", symbol.name}}));
   }
   // What the journal replayed is durable: it is the first published state.
   const std::size_t symbols = venue_.config().symbols.size();
@@ -91,11 +97,18 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
     }
     published_seq_.push_back(venue_.md_seq(s));
     published_last_trade_.push_back(venue_.book(s).last_trade_price());
-    metrics_.levels[0][s]->set(
-        static_cast<std::int64_t>(published_[s].level_count(matching::Side::buy)));
-    metrics_.levels[1][s]->set(
-        static_cast<std::int64_t>(published_[s].level_count(matching::Side::sell)));
+    refresh_book_gauges(s);
   }
+}
+
+void ExchangeService::refresh_book_gauges(exchange::SymbolIndex symbol) {
+  for (matching::Side side : {matching::Side::buy, matching::Side::sell}) {
+    const int i = side == matching::Side::buy ? 0 : 1;
+    metrics_.levels[i][symbol]->set(
+        static_cast<std::int64_t>(published_[symbol].level_count(side)));
+    metrics_.best[i][symbol]->set(published_[symbol].best(side).value_or(0));
+  }
+  metrics_.last_price[symbol]->set(published_last_trade_[symbol]);
 }
 
 ExchangeService::~ExchangeService() = default;
@@ -370,14 +383,13 @@ void ExchangeService::publish(exchange::SymbolIndex symbol, pb::MarketDataEvent 
     published_[symbol].set(side, delta.level().price_ticks(), delta.level().quantity_lots(),
                            delta.level().order_count());
     published_seq_[symbol] = delta.seq();
-    metrics_.levels[buy ? 0 : 1][symbol]->set(
-        static_cast<std::int64_t>(published_[symbol].level_count(side)));
   } else {
     published_last_trade_[symbol] = event.trade().price_ticks();
     published_seq_[symbol] = event.trade().seq();
     metrics_.trades[symbol]->add();
     metrics_.traded_lots[symbol]->add(static_cast<std::uint64_t>(event.trade().quantity_lots()));
   }
+  refresh_book_gauges(symbol);
   if (subscribers_.empty()) return;
   auto message = std::make_shared<pb::MarketDataEvent>(std::move(event));
   runtime::stamp(*message->mutable_header(), venue_.config().exchange_id);

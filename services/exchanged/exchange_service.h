@@ -99,7 +99,9 @@ class ExchangeService final : public pb::Exchange::CallbackService {
     metrics::Gauge* subscribers;
     std::vector<metrics::Counter*> trades;  // per symbol
     std::vector<metrics::Counter*> traded_lots;
-    std::vector<metrics::Gauge*> levels[2];  // per side, per symbol
+    std::vector<metrics::Gauge*> levels[2];   // per side, per symbol
+    std::vector<metrics::Gauge*> best[2];     // per side, per symbol
+    std::vector<metrics::Gauge*> last_price;  // per symbol
   };
 
   // The calling account, from the x-api-key metadata; nullptr-safe on any thread (the key map
@@ -125,6 +127,8 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   void release(const Origin& origin, Released& released);
   void send_to_session(Session& session, std::uint64_t request_id, const pb::OrderEvent& event);
   void publish(exchange::SymbolIndex symbol, pb::MarketDataEvent event);
+  // The book gauges of a symbol from what has been published.
+  void refresh_book_gauges(exchange::SymbolIndex symbol);
   void count_rejection(pb::RejectReason reason);
   void subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
                  const pb::MarketDataRequest& request, std::list<Subscriber>::iterator& where);

@@ -90,6 +90,8 @@ int run_node(runtime::ServiceContext& context) {
   auto strand = runner.make_strand();
   const auto tick = options->tick;
   const auto election_ticks = options->election_ticks;
+  runtime::TelemetryService telemetry(strand, context.node_id(), registry);
+  options->telemetry = &telemetry;
   Validator validator(strand, std::move(*options), context.addresses, **storage, std::move(restore),
                       registry);
   runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
@@ -97,7 +99,11 @@ int run_node(runtime::ServiceContext& context) {
       {context.listen, static_cast<int>(context.flags()["message-bytes-max"].as<unsigned>())});
   server.add_service(validator.ledger_service());
   server.add_service(validator.raft_service());
-  runner.on_stop_in(strand, [&] { validator.stop(); });
+  server.add_service(&telemetry);
+  runner.on_stop_in(strand, [&] {
+    validator.stop();
+    telemetry.close_streams();
+  });
   const auto ports = runtime::serve_node(runner, server, metrics_server, context, 2s);
   if (!ports) {
     spdlog::error("{}", ports.error());

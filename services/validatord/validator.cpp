@@ -231,6 +231,20 @@ void Validator::after_step() {
   }
   known_leader_ = node_.leader();
   known_term_ = node_.term();
+  publish_leader();
+}
+
+void Validator::publish_leader() {
+  runtime::TelemetryService* telemetry = options_.telemetry;
+  if (telemetry == nullptr || !telemetry->wants(runtime::TelemetryService::Event::kLeaderChange)) {
+    return;
+  }
+  runtime::TelemetryService::Event event;
+  auto* change = event.mutable_leader_change();
+  change->set_protocol("raft");
+  change->set_term(known_term_);
+  if (known_leader_ != raft::no_node) change->set_leader_id(roster_.name_of(known_leader_));
+  telemetry->publish(std::move(event));
 }
 
 // Only when idle (no write in flight, no Ready pending: every entry is on disk). The ledger is

@@ -26,6 +26,7 @@
 #include "mkt/raft/node.h"
 #include "mkt/runtime/address_book.h"
 #include "mkt/runtime/process.h"
+#include "mkt/runtime/telemetry.h"
 #include "peer_transport.h"
 #include "raft_service.h"
 #include "storage.h"
@@ -46,6 +47,8 @@ struct ValidatorOptions {
   std::uint64_t compact_wal_bytes = 64 << 20;
   LedgerOptions ledger;
   TransportOptions transport;  // to the peers (its node_id is set from node_id)
+  // Where leader changes are published (on the validator's strand); none when null.
+  runtime::TelemetryService* telemetry = nullptr;
 };
 
 class Validator final : private Sequencer {
@@ -95,6 +98,7 @@ class Validator final : private Sequencer {
   void finish_ready(const raft::Ready& ready, bool leader);
   void maybe_compact();
   void after_step();
+  void publish_leader();
   [[noreturn]] void fatal(const std::string& what);
 
   Strand strand_;

@@ -100,6 +100,9 @@ TEST_CASE("two accounts cross over unary calls and both sides see the trade") {
   CHECK_THAT(metrics, ContainsSubstring("exchange_traded_lots_total{symbol=\"STOCK_A\"} 4\n"));
   CHECK_THAT(metrics,
              ContainsSubstring("exchange_book_levels{symbol=\"STOCK_A\",side=\"sell\"} 0\n"));
+  CHECK_THAT(metrics,
+             ContainsSubstring("exchange_best_price_ticks{symbol=\"STOCK_A\",side=\"sell\"} 0\n"));
+  CHECK_THAT(metrics, ContainsSubstring("exchange_last_price_ticks{symbol=\"STOCK_A\"} 10000\n"));
   CHECK_THAT(metrics, ContainsSubstring("exchange_ack_latency_seconds_count 4\n"));
 }
 

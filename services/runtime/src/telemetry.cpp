@@ -19,10 +19,11 @@ tpb::Event::KindCase telemetry_kind(const std::string& name) {
 }
 
 TelemetryService::TelemetryService(Executor strand, std::string node_id,
-                                   const metrics::Registry& registry, StreamOptions options)
+                                   metrics::Registry& registry, StreamOptions options)
     : strand_(std::move(strand)),
       node_id_(std::move(node_id)),
       registry_(registry),
+      streams_(registry.gauge("telemetry_streams", "Open telemetry event streams.")),
       options_(options) {}
 
 bool TelemetryService::wants(Event::KindCase kind) const {
@@ -74,9 +75,11 @@ grpc::ServerWriteReactor<tpb::Event>* TelemetryService::StreamEvents(
           return;
         }
         *where = subscribers_.insert(subscribers_.end(), Subscriber{std::move(stream), kinds});
+        streams_.set(static_cast<std::int64_t>(subscribers_.size()));
       },
       [this, where] {
         if (*where != subscribers_.end()) subscribers_.erase(*where);
+        streams_.set(static_cast<std::int64_t>(subscribers_.size()));
       });
 }
 

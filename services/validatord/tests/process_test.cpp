@@ -154,6 +154,61 @@ TEST_CASE("validatord: 5 validators survive kill -9 of the leader under load") {
   kill_leader_under_load(5);
 }
 
+TEST_CASE("validatord: followers publish the leader change on their telemetry stream") {
+  namespace tpb = market::telemetry::v1;
+  Cluster cluster({.validators = 3});
+  const std::size_t leader = cluster.wait_for_leader();
+  const auto old_term = cluster.status(leader)->term();
+  struct Watch {
+    grpc::ClientContext context;
+    std::unique_ptr<tpb::Telemetry::Stub> stub;
+    std::unique_ptr<grpc::ClientReader<tpb::Event>> reader;
+  };
+  std::vector<std::unique_ptr<Watch>> watches;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (i == leader) continue;
+    auto w = std::make_unique<Watch>();
+    w->context.set_deadline(std::chrono::system_clock::now() + 20s);
+    w->stub = tpb::Telemetry::NewStub(
+        mkt::runtime::make_channel(cluster.address(i), {"tester", "", 4 << 20}));
+    tpb::StreamEventsRequest request;
+    request.add_kinds("leader_change");
+    w->reader = w->stub->StreamEvents(&w->context, request);
+    watches.push_back(std::move(w));
+  }
+  // The streams are open once each validator counts its own (taken on its strand).
+  const auto streams_open = [](Watch& w) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 2s);
+    tpb::MetricsSnapshot snapshot;
+    if (!w.stub->GetMetrics(&context, {}, &snapshot).ok()) return false;
+    for (const auto& m : snapshot.metrics()) {
+      if (m.name() == "telemetry_streams") return m.gauge() >= 1;
+    }
+    return false;
+  };
+  for (auto& w : watches) REQUIRE(eventually([&] { return streams_open(*w); }, 5s));
+  cluster.kill(leader);
+  for (auto& w : watches) {
+    // Losing the leader, then (perhaps after other terms) learning the new one.
+    tpb::Event event;
+    std::string new_leader;
+    std::uint64_t term = 0;
+    while (new_leader.empty() && w->reader->Read(&event)) {
+      REQUIRE(event.has_leader_change());
+      CHECK(event.leader_change().protocol() == "raft");
+      CHECK(event.leader_change().term() >= term);
+      term = event.leader_change().term();
+      new_leader = event.leader_change().leader_id();
+      CHECK(event.seq() >= 1);
+    }
+    CHECK(term > old_term);
+    CHECK(new_leader != cluster.name(leader));
+    CHECK(new_leader.starts_with("val-"));
+    w->context.TryCancel();
+  }
+}
+
 TEST_CASE("validatord: a minority partition stops committing, the majority goes on, all converge") {
   Cluster cluster({.validators = 5, .through_proxy = true});
   cluster.wait_for_leader();

@@ -19,6 +19,7 @@
 
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
+#include "market/telemetry/v1/telemetry.grpc.pb.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/testing/child_process.h"
 #include "mkt/testing/eventually.h"

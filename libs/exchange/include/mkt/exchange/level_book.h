@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "mkt/matching/types.h"
@@ -25,6 +26,14 @@ class LevelBook {
 
   std::size_t level_count(matching::Side side) const {
     return side == matching::Side::buy ? bids_.size() : asks_.size();
+  }
+
+  // The best price on a side: the highest bid, the lowest ask; none when the side is empty.
+  std::optional<matching::Price> best(matching::Side side) const {
+    if (side == matching::Side::buy) {
+      return bids_.empty() ? std::nullopt : std::optional(bids_.rbegin()->first);
+    }
+    return asks_.empty() ? std::nullopt : std::optional(asks_.begin()->first);
   }
 
   // Best first (bids high to low, asks low to high); depth 0 means every level.

@@ -24,8 +24,9 @@ class TelemetryService final : public market::telemetry::v1::Telemetry::Callback
   using Executor = boost::asio::any_io_executor;
   using Event = market::telemetry::v1::Event;
 
-  // The registry must outlive the service.
-  TelemetryService(Executor strand, std::string node_id, const metrics::Registry& registry,
+  // The registry must outlive the service; the service adds its gauge of open streams
+  // (telemetry_streams) to it.
+  TelemetryService(Executor strand, std::string node_id, metrics::Registry& registry,
                    StreamOptions options = {.queued_messages_max = 10'000, .drop_when_full = true});
 
   // On the strand: whether any subscriber takes events of this kind.
@@ -51,6 +52,7 @@ class TelemetryService final : public market::telemetry::v1::Telemetry::Callback
   Executor strand_;
   std::string node_id_;
   const metrics::Registry& registry_;
+  metrics::Gauge& streams_;
   StreamOptions options_;
   std::list<Subscriber> subscribers_;  // on the strand
   std::uint64_t seq_ = 0;
