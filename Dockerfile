@@ -1,5 +1,5 @@
-# netmarket's image: the five binaries (exchanged, netproxy, validatord, agentd, marketctl) on
-# Debian 12, run as a non-root user. `docker build -t netmarket .`, then
+# netmarket's image: the six binaries (exchanged, netproxy, validatord, agentd, monitord,
+# marketctl) on Debian 12, run as a non-root user. `docker build -t netmarket .`, then
 # `docker run netmarket exchanged --help`.
 #
 # The builder installs the toolchain with deploy/install-deps.sh (a layer of its own, cached
@@ -15,9 +15,9 @@ WORKDIR /src
 COPY . .
 RUN cmake --preset release -DNETMARKET_BENCHMARKS=OFF >/dev/null \
  && cmake --build --preset release -j "$(nproc)" \
-      --target exchanged netproxy validatord agentd marketctl \
+      --target exchanged netproxy validatord agentd monitord marketctl \
  && mkdir /out \
- && for b in exchanged netproxy validatord agentd marketctl; do \
+ && for b in exchanged netproxy validatord agentd monitord marketctl; do \
       strip -o "/out/$b" "build/release/services/$b/$b"; \
     done
 
@@ -25,7 +25,7 @@ FROM debian:bookworm-slim
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libspdlog1.10 libfmt9 libyaml-cpp0.7 \
-      libboost-program-options1.81.0 libssl3 zlib1g >/dev/null \
+      libboost-program-options1.81.0 libboost-json1.81.0 libssl3 zlib1g >/dev/null \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/*
 # /market holds what every node of a compose market shares (accounts, addresses, epoch: written
 # once by the setup service), /data a node's journal or write-ahead log. Both belong to the

@@ -13,7 +13,7 @@ fi
 BACKPORTS_LIST=/etc/apt/sources.list.d/bookworm-backports.list
 BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
-  libboost1.81-dev libboost-program-options1.81-dev
+  libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev libssl-dev libyaml-cpp-dev
   librapidcheck-dev libbenchmark-dev

@@ -18,7 +18,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 deploy/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target marketctl exchanged validatord netproxy agentd
+cmake --build --preset release -j "$(nproc)" --target marketctl exchanged validatord netproxy agentd monitord
 marketctl=build/release/services/marketctl/marketctl
 echo "operate it from another terminal: $marketctl status (see $marketctl --help)"
 fresh=--fresh

@@ -47,6 +47,7 @@ struct Agent::Venue {
   boost::asio::steady_timer leftovers_retry;
   std::chrono::milliseconds market_backoff = retry_first;
   std::chrono::milliseconds session_backoff = retry_first;
+  metrics::Gauge* connected = nullptr;  // 1 from a snapshot to the end of its stream
 };
 
 Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
@@ -157,6 +158,10 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
     auto venue = std::make_unique<Venue>(
         info.id, address == options_.venue_addresses.end() ? "" : address->second, strand_);
     venue->symbols = info.symbols;
+    venue->connected =
+        &registry.gauge("agent_market_data_connected",
+                        "1 while the venue's market data stream is open and its books are trusted.",
+                        {{"venue", info.id}});
     if (!venue->address.empty()) {
       const runtime::ChannelConfig channel{.node_id = options_.node_id,
                                            .proxy_address = options_.proxy_address,
@@ -214,6 +219,7 @@ void Agent::open_market_data(Venue& venue) {
        .on_done =
            [this, v](const grpc::Status& status) {
              v->market_data.reset();
+             v->connected->set(0);
              if (stopped_) return;
              // Books are not trusted until the next snapshot.
              for (const auto& symbol : v->symbols) {
@@ -319,6 +325,7 @@ void Agent::on_market_data(Venue& venue, const pb::MarketDataEvent& event) {
       if (book == nullptr) return;
       book->reset(s.seq(), levels(s.bids()), levels(s.asks()), s.last_trade_price_ticks());
       venue.market_backoff = retry_first;
+      venue.connected->set(1);
       break;
     }
     case pb::MarketDataEvent::kDelta: {

@@ -203,10 +203,12 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
                        .binaries = {.netproxy = "netproxy",
                                     .exchanged = "exchanged",
                                     .validatord = "validatord",
-                                    .agentd = "agentd"},
+                                    .agentd = "agentd",
+                                    .monitord = "monitord"},
                        .sync = options.sync,
                        .topology = options.topology,
-                       .container = true};
+                       .container = true,
+                       .proxy_http_port = port_of(container_ports(Role::proxy), "http")};
   std::map<std::string, std::string> addresses;
   for (auto& [node, address] : container_addresses(scenario)) addresses[node] = address;
   std::string proxy;

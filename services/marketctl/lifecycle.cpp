@@ -116,7 +116,7 @@ int up_command(int argc, char** argv) {
       ("topology", po::value<std::string>()->default_value(""),
        "run this topology of the scenario instead of its network.topology")
       ("bin-dir", po::value<std::string>()->default_value(""),
-       "folder of exchanged, validatord, netproxy and agentd (default: beside marketctl)")
+       "folder of exchanged, validatord, netproxy, agentd and monitord (default: beside marketctl)")
       ("start-timeout", po::value<int>()->default_value(30),
        "seconds for every node to serve and a leader to be elected");
   // clang-format on

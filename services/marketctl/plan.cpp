@@ -42,8 +42,9 @@ StartPlan start_plan(const scenario::Scenario& scenario, PlanOptions options) {
         node, why + " (its account is ready for `marketctl order --account " + node->id + "`)");
   }
   if (!agents.empty()) plan.stages.push_back(std::move(agents));
+  // The monitor comes last: it watches what the others serve.
   if (const auto* monitor = scenario.find_node(scenario.monitor_id); monitor) {
-    plan.skipped.emplace_back(monitor, "monitord is not built yet");
+    plan.stages.push_back({monitor});
   }
   return plan;
 }
@@ -102,9 +103,23 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
               "--epoch-file=" + run.epoch().string()};
       break;
     case Role::monitor:
-      return {};
+      // On the management path: straight to each process, never through the proxy.
+      args = {options.binaries.monitord, "--listen=" + listen_flag("grpc"),
+              "--metrics-listen=" + listen_flag("metrics")};
+      if (options.container) {
+        // Every container serves its metrics on the same port as this one.
+        args.push_back("--metrics-port=" + std::to_string(runtime::port_of(listen, "metrics")));
+        if (options.proxy_http_port != 0) {
+          args.push_back("--proxy-http-port=" + std::to_string(options.proxy_http_port));
+        }
+      } else {
+        args.push_back("--run=" + run.dir.string());
+      }
+      break;
   }
-  if (!proxy.empty() && node.role != Role::proxy) args.push_back("--proxy=" + proxy);
+  if (!proxy.empty() && node.role != Role::proxy && node.role != Role::monitor) {
+    args.push_back("--proxy=" + proxy);
+  }
   args.push_back("--config=" + (options.container ? container::scenario : run.scenario().string()));
   args.push_back("--node=" + node.id);
   if (!options.topology.empty()) args.push_back("--topology=" + options.topology);

@@ -23,6 +23,7 @@ struct Binaries {
   std::string exchanged;
   std::string validatord;
   std::string agentd;
+  std::string monitord;
 };
 
 // Where a node's files are. Local processes keep everything in the run folder and listen on
@@ -34,6 +35,7 @@ struct LaunchOptions {
   std::string sync = "fsync";  // journals and write-ahead logs: fsync or none
   std::string topology;        // the scenario's topology override, passed on
   bool container = false;
+  int proxy_http_port = 0;  // in containers: the proxy's JSON API, for the monitor
 };
 
 // The fixed paths inside every container of a compose market.

@@ -35,7 +35,8 @@ std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir) {
   Binaries binaries;
   for (auto [name, out] :
        {std::pair{"netproxy", &binaries.netproxy}, std::pair{"exchanged", &binaries.exchanged},
-        std::pair{"validatord", &binaries.validatord}, std::pair{"agentd", &binaries.agentd}}) {
+        std::pair{"validatord", &binaries.validatord}, std::pair{"agentd", &binaries.agentd},
+        std::pair{"monitord", &binaries.monitord}}) {
     auto found = find(name);
     if (!found) return std::unexpected(found.error());
     *out = *found;

@@ -482,16 +482,17 @@ class Supervisor {
         progress_.line("  network: http://" + runtime::loopback(rec.port("http")) +
                        "/v1/links (links), /v1/stats, /metrics; control gRPC on port " +
                        std::to_string(rec.port("control")));
+      } else if (rec.role == "monitor") {
+        progress_.line("  monitor: http://" + runtime::loopback(rec.port("metrics")) +
+                       "/api/state (JSON: nodes, links, prices, consensus, agents, alerts), "
+                       "/api/alerts, /api/history");
       } else if (rec.role == "exchange") {
         progress_.line("  " + rec.id + ": orders at " + runtime::loopback(rec.port("grpc")) +
                        ", metrics at http://" + runtime::loopback(rec.port("metrics")) +
                        "/metrics");
       }
     }
-    progress_.line(
-        "  dashboard: not built yet (monitord comes with its issue); until then: "
-        "`marketctl status --run " +
-        run_.dir.string() + "`");
+    progress_.line("  at a glance: `marketctl status --run " + run_.dir.string() + "`");
     progress_.line("  API keys of the accounts: " + run_.accounts().string());
   }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The container test: the image built from the Dockerfile (the whole multi-stage build), a small
 # market (tests/drills/market.yaml) brought up with docker-compose, trades committing, the
-# Python example trading from outside through the published proxy port, a drill
+# monitor seeing every node up, the Python example trading from outside through the published proxy port, a drill
 # (tests/drills/containers-plan.yaml: three leader kills, a paused follower, a disconnected
 # leader, a majorities-ring partition, a killed exchange) that `marketctl verify` must pass, and
 # `compose down -v` leaving nothing behind. Then the same market as a stack on a one-node swarm
@@ -113,6 +113,17 @@ if ! (set +o pipefail; timeout 90 "$marketctl" ledger tail --follow --compose "$
 fi
 say "20 trades committed to the ledger"
 "$marketctl" status --compose "$project"
+
+# The monitor finds every node by its name on the compose network, and sees each up.
+monitor="$($COMPOSE -p "$project" -f "$compose_file" port monitor 7001)"
+monitor_sees_all() {
+  /usr/bin/python3 -c '
+import json, sys, urllib.request
+nodes = json.load(urllib.request.urlopen("http://" + sys.argv[1] + "/api/state", timeout=2))["nodes"]
+sys.exit(0 if nodes and all(n["up"] for n in nodes) else 1)' "$monitor" 2>/dev/null
+}
+await monitor_sees_all 30
+say "monitor: every node up in its /api/state"
 
 # The Python example, outside the compose network, through the published proxy port.
 "$repo/examples/python/make-stubs.sh" "$work/stubs" >/dev/null

@@ -119,6 +119,7 @@ TEST_CASE("agentd process: a market maker and noise traders trade, the maker ear
   const double spread = spread_sum / round_trips;
   INFO("maker: " << round_trips << " round trips, " << spread << " earned on each on average");
   CHECK(spread > 0);
+  CHECK(metric(run, "maker", R"(agent_market_data_connected{venue="ex-1"})") == 1);
   // Noise traders trade with each other too: the market is more than the maker.
   CHECK(std::any_of(trades.begin(), trades.end(),
                     [](const Trade& t) { return t.buyer != "maker" && t.seller != "maker"; }));
@@ -373,8 +374,8 @@ TEST_CASE("agentd process: a lying peer loses its reputation and the broker sell
   // lives: the failed send is tried again.
   REQUIRE(marketctl({"kill", "peer-1", "--run", run}).code == 0);
   REQUIRE(buyer.send("peer-0", buyer.signal(2, peer::SIGNAL_KIND_BUY, 0)).ok());
-  REQUIRE(eventually(
-      [&] { return metric(run, "peer-0", "agent_signal_sends_failed_total") >= 1; }, 5s, 100ms));
+  REQUIRE(eventually([&] { return metric(run, "peer-0", "agent_signal_sends_failed_total") >= 1; },
+                     5s, 100ms));
   REQUIRE(marketctl({"restart", "peer-1", "--run", run}).code == 0);
   CHECK(eventually([&] { return metric(run, "peer-1", "agent_signal_hops_count") >= 1; }, 10s,
                    100ms));

@@ -64,7 +64,7 @@ TEST_CASE("compose: one service per node that can run, the setup first, external
   const auto file = compose(load());
   const auto services = file["services"];
   CHECK(keys(services) == std::vector<std::string>{setup_service, "netproxy", "val-0", "val-1",
-                                                   "val-2", "ex-a", "ex-b", "alice"});
+                                                   "val-2", "ex-a", "ex-b", "alice", "monitor"});
   for (const auto& name : keys(services)) {
     CHECK(services[name]["image"].as<std::string>() == "netmarket:latest");
     if (name != setup_service) CHECK(services[name]["hostname"].as<std::string>() == name);
@@ -87,6 +87,10 @@ TEST_CASE("compose: each stage waits for the one before to be healthy") {
   CHECK(services["ex-a"]["depends_on"]["val-2"]["condition"].as<std::string>() ==
         "service_healthy");
   CHECK(keys(services["alice"]["depends_on"]) == std::vector<std::string>{"ex-a", "ex-b"});
+  CHECK(keys(services["monitor"]["depends_on"]) == std::vector<std::string>{"alice"});
+  const auto monitor = strings(services["monitor"]["command"]);
+  CHECK(has(monitor, "--metrics-port=7001"));
+  CHECK(has(monitor, "--proxy-http-port=7002"));
   CHECK(strings(services["val-0"]["healthcheck"]["test"]) ==
         std::vector<std::string>{"CMD", "marketctl", "probe", "127.0.0.1:7000"});
   CHECK(strings(services["netproxy"]["healthcheck"]["test"]).back() == "127.0.0.1:7001");

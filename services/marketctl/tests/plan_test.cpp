@@ -47,33 +47,36 @@ LaunchOptions options() {
           .binaries = {.netproxy = "/bin/np",
                        .exchanged = "/bin/ex",
                        .validatord = "/bin/va",
-                       .agentd = "/bin/ag"},
+                       .agentd = "/bin/ag",
+                       .monitord = "/bin/mo"},
           .sync = "none",
           .topology = ""};
 }
 
 }  // namespace
 
-TEST_CASE("marketctl: the proxy starts first, then the validators, the exchanges, the agents") {
+TEST_CASE(
+    "marketctl: the proxy starts first, then the validators, the exchanges, the agents, the "
+    "monitor") {
   const auto s = load();
   const auto plan = start_plan(s);
-  REQUIRE(plan.stages.size() == 4);
+  REQUIRE(plan.stages.size() == 5);
   CHECK(ids(plan.stages[0]) == std::vector<std::string>{"netproxy"});
   CHECK(ids(plan.stages[1]) == std::vector<std::string>{"val-0", "val-1", "val-2", "val-3"});
   CHECK(ids(plan.stages[2]) == std::vector<std::string>{"ex-a", "ex-b"});
   CHECK(ids(plan.stages[3]) == std::vector<std::string>{"alice"});
+  CHECK(ids(plan.stages[4]) == std::vector<std::string>{"monitor"});
   // Nodes that cannot run yet are named with the reason.
-  REQUIRE(plan.skipped.size() == 2);
+  REQUIRE(plan.skipped.size() == 1);
   CHECK(plan.skipped[0].first->id == "bob");
   CHECK(plan.skipped[0].second.find("an external agent: run it yourself") != std::string::npos);
-  CHECK(plan.skipped[1].first->id == "monitor");
 }
 
 TEST_CASE("marketctl: up --no-agents leaves every agent out, with the reason") {
   const auto s = load();
   const auto plan = start_plan(s, {.agents = false});
-  REQUIRE(plan.stages.size() == 3);
-  REQUIRE(plan.skipped.size() == 3);
+  REQUIRE(plan.stages.size() == 4);
+  REQUIRE(plan.skipped.size() == 2);
   CHECK(plan.skipped[0].first->id == "alice");
   CHECK(plan.skipped[0].second.find("up --no-agents") != std::string::npos);
 }
@@ -82,7 +85,7 @@ TEST_CASE(
     "marketctl: validators of a protocol validatord does not run are skipped with the reason") {
   const auto s = load("streamlet");
   const auto plan = start_plan(s);
-  REQUIRE(plan.stages.size() == 3);
+  REQUIRE(plan.stages.size() == 4);
   CHECK(ids(plan.stages[1]) == std::vector<std::string>{"ex-a", "ex-b"});
   CHECK(std::count_if(plan.skipped.begin(), plan.skipped.end(), [](const auto& skip) {
           return skip.second.find("Raft only") != std::string::npos;
@@ -135,7 +138,22 @@ TEST_CASE("marketctl: command lines carry the run folder, the proxy and the vali
   CHECK(has(agent, "--epoch-file=/r/epoch"));
   CHECK(has(agent, "--proxy=127.0.0.1:4000"));
   CHECK(has(agent, "--node=alice"));
-  CHECK(command_line(s, *s.find_node("monitor"), o, {}, {}, "").empty());
+  // The monitor reads the run folder's state, and goes straight to each node, not by the proxy.
+  const auto monitor = command_line(s, *s.find_node("monitor"), o, {}, {}, "127.0.0.1:4000");
+  CHECK(monitor.front() == "/bin/mo");
+  CHECK(has(monitor, "--run=/r"));
+  CHECK(has(monitor, "--node=monitor"));
+  CHECK(std::none_of(monitor.begin(), monitor.end(),
+                     [](const std::string& a) { return a.starts_with("--proxy"); }));
+  // In a container: every node by its name, on the containers' metrics port.
+  auto contained = o;
+  contained.container = true;
+  contained.proxy_http_port = 7002;
+  const auto in_container = command_line(s, *s.find_node("monitor"), contained,
+                                         {{"grpc", 7000}, {"metrics", 7001}}, {}, "netproxy:7000");
+  CHECK(has(in_container, "--metrics-port=7001"));
+  CHECK(has(in_container, "--proxy-http-port=7002"));
+  CHECK(has(in_container, "--metrics-listen=0.0.0.0:7001"));
 }
 
 TEST_CASE("marketctl: fixed ports count up from the base in start order") {

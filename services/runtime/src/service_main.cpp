@@ -25,7 +25,9 @@ void add_frame_flags(po::options_description& own, const ServiceSpec& spec) {
   if (spec.metrics) {
     frame.add_options()
         ("metrics-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
-         "host:port of the Prometheus metrics (GET /metrics); port 0 picks a free one");
+         ((spec.metrics_help.empty() ? "host:port of the Prometheus metrics (GET /metrics)"
+                                     : spec.metrics_help) +
+          "; port 0 picks a free one").c_str());
   }
   if (spec.addresses) {
     frame.add_options()

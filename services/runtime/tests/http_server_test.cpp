@@ -121,7 +121,26 @@ TEST_CASE("http_get reads a body, names a refusal, and gives up at its timeout")
         "up 1\n");
   CHECK(mkt::runtime::http_get("127.0.0.1", f.port, "/nope", std::chrono::seconds(5)).error() ==
         "GET http://127.0.0.1:" + std::to_string(f.port) + "/nope: HTTP 404");
-  CHECK_FALSE(mkt::runtime::http_get("localhost", f.port, "/", std::chrono::seconds(5)));
+  // A name is resolved (containers find each other by name).
+  CHECK(mkt::runtime::http_get("localhost", f.port, "/metrics", std::chrono::seconds(5)) ==
+        "up 1\n");
+  CHECK(mkt::runtime::http_get("no-such-host.invalid", f.port, "/", std::chrono::seconds(5))
+            .error()
+            .starts_with("GET http://no-such-host.invalid:"));
+  // An answer over the limit is refused, not read on.
+  {
+    asio::io_context io;
+    mkt::runtime::HttpResult big;
+    mkt::runtime::async_http_get(io.get_executor(),
+                                 {.host = "127.0.0.1",
+                                  .port = f.port,
+                                  .target = "/metrics",
+                                  .timeout = std::chrono::seconds(5),
+                                  .body_bytes_max = 2},
+                                 [&](mkt::runtime::HttpResult r) { big = std::move(r); });
+    io.run();
+    CHECK(big.error().ends_with(": the answer is over 2 bytes"));
+  }
   // A listener that accepts (the kernel does, from its backlog) and never answers.
   asio::io_context io;
   tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});

@@ -34,6 +34,7 @@ struct ServiceSpec {
   // The frame's optional flags: --metrics-listen, --addresses, --proxy, and a sync flag
   // (--journal-sync, --wal-sync) when sync_flag is set.
   bool metrics = true;
+  std::string metrics_help = {};  // what --metrics-listen serves, when more than the metrics
   bool addresses = true;
   bool proxy = true;
   std::string sync_flag = {};

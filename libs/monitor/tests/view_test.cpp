@@ -1,0 +1,159 @@
+#include "mkt/monitor/view.h"
+
+#include <catch2/catch_test_macros.hpp>
+
+#include "mkt/scenario/scenario.h"
+
+using namespace mkt::monitor;
+using mkt::metrics::parse_text;
+
+namespace {
+
+constexpr std::int64_t s = 1'000'000'000;
+
+const mkt::scenario::Scenario& market() {
+  static const auto scenario = mkt::scenario::parse(R"(version: 1
+name: view
+topologies:
+  lan: {type: mesh, num_nodes: 2, latency_ms: 1}
+markets:
+  m: {symbols: [S], initial_price: 100, tick_size: 0.01}
+exchanges:
+  - {id: ex-1, markets: [m]}
+  - {id: ex-2, markets: [m]}
+agents:
+  - {name: mm, strategy: market_maker}
+consensus: {protocol: raft, validators: 1}
+)",
+                                                    "view.yaml");
+  REQUIRE(scenario.has_value());
+  return *scenario;
+}
+
+std::vector<mkt::metrics::Series> series(const std::string& text) {
+  auto parsed = parse_text(text);
+  REQUIRE(parsed.has_value());
+  return *parsed;
+}
+
+std::string exchange_text(int bid, int ask, int last, int trades) {
+  return "exchange_best_price_ticks{symbol=\"S\",side=\"buy\"} " + std::to_string(bid) +
+         "\nexchange_best_price_ticks{symbol=\"S\",side=\"sell\"} " + std::to_string(ask) +
+         "\nexchange_last_price_ticks{symbol=\"S\"} " + std::to_string(last) +
+         "\nexchange_trades_total{symbol=\"S\"} " + std::to_string(trades) +
+         "\nexchange_commands_total{kind=\"submit\"} " + std::to_string(trades * 3) +
+         "\nexchange_settlement_lag_ms 12\n";
+}
+
+LinkReading link(std::uint64_t bytes, std::vector<std::uint64_t> counts, std::uint64_t lost) {
+  std::uint64_t n = 0;
+  for (auto c : counts) n += c;
+  return {.from = "mm",
+          .to = "ex-1",
+          .partitioned = false,
+          .latency_us = 1'000,
+          .bandwidth_kbps = 0,
+          .loss_ppm = 0,
+          .connections_open = 1,
+          .bytes = bytes,
+          .segments_lost = lost,
+          .held_bytes = 0,
+          .delay_bounds_us = {1'000, 10'000, 100'000},
+          .delay_counts = std::move(counts),
+          .delay_count = n,
+          .delay_sum_us = static_cast<std::int64_t>(n) * 2'000};
+}
+
+}  // namespace
+
+TEST_CASE("view: every node but the monitor, down until it answers, with why") {
+  MarketView view(market(), 10);
+  REQUIRE(view.nodes().size() == 5);  // ex-1, ex-2, val-0, mm, the proxy
+  for (const auto& n : view.nodes()) CHECK_FALSE(n.up);
+  view.scraped("ex-1", 1 * s, std::unexpected(std::string("connection refused")));
+  CHECK(view.node("ex-1")->error == "connection refused");
+  const Observation o = view.observation();
+  REQUIRE(o.nodes.size() == 5);
+  CHECK_FALSE(o.nodes[0].up);
+  CHECK(o.exchanges.empty());  // only those up
+}
+
+TEST_CASE("view: quotes, trade and order rates and settlement lag from exchange scrapes") {
+  MarketView view(market(), 3);
+  view.scraped("ex-1", 1 * s, series(exchange_text(9'990, 10'010, 10'000, 10)));
+  view.scraped("ex-1", 2 * s, series(exchange_text(9'990, 10'010, 10'000, 30)));
+  view.scraped("ex-1", 4 * s, series(exchange_text(9'995, 10'010, 10'005, 40)));
+  const auto& h = view.history();
+  REQUIRE(h.contains("price/ex-1/S/bid"));
+  CHECK(h.at("price/ex-1/S/bid").points().back().value == 9'995);
+  REQUIRE(h.at("rate/ex-1/S/trades").points().size() == 2);
+  CHECK(h.at("rate/ex-1/S/trades").points()[0].value == 20);  // 20 trades in 1 s
+  CHECK(h.at("rate/ex-1/S/trades").points()[1].value == 5);   // 10 in 2 s
+  CHECK(h.at("rate/ex-1/orders").points()[0].value == 60);
+  CHECK(h.at("settlement/ex-1/lag_ms").points().back().value == 12);
+  // Quotes remember when they last changed.
+  const QuoteView& q = view.quotes().at(0);
+  CHECK(q.venue == "ex-1");
+  CHECK(q.changed_ns == 4 * s);
+  // A ring keeps its last points only.
+  view.scraped("ex-1", 5 * s, series(exchange_text(9'995, 10'010, 10'005, 40)));
+  view.scraped("ex-1", 6 * s, series(exchange_text(9'995, 10'010, 10'005, 40)));
+  CHECK(h.at("price/ex-1/S/bid").points().size() == 3);
+  CHECK(h.at("price/ex-1/S/bid").points().front().t_ns == 4 * s);
+  CHECK(view.quotes().at(0).changed_ns == 4 * s);
+  const Observation o = view.observation();
+  REQUIRE(o.quotes.size() == 2);
+  CHECK(o.quotes[0].mid_ticks == 10'002.5);
+  CHECK_FALSE(o.quotes[1].mid_ticks.has_value());  // ex-2 never answered
+  // A counter that goes back (a restart) gives no rate for that interval.
+  view.scraped("ex-1", 7 * s, series(exchange_text(9'995, 10'010, 10'005, 2)));
+  CHECK(h.at("rate/ex-1/S/trades").points().back().t_ns == 6 * s);
+}
+
+TEST_CASE("view: validators and agents as the rules see them") {
+  MarketView view(market(), 10);
+  view.scraped("val-0", 1 * s, series("raft_term 3\nraft_is_leader 1\nraft_commit_index 42\n"));
+  view.scraped("mm", 1 * s,
+               series("agent_orders_sent_total 5\nagent_market_data_connected{venue=\"ex-1\"} 1\n"
+                      "agent_market_data_connected{venue=\"ex-2\"} 0\nagent_pnl_cents -150\n"
+                      "agent_position_lots{symbol=\"S\"} 4\n"));
+  view.scraped("mm", 2 * s,
+               series("agent_orders_sent_total 9\n"
+                      "agent_market_data_connected{venue=\"ex-1\"} 1\n"));
+  const Observation o = view.observation();
+  REQUIRE(o.validators.size() == 1);
+  CHECK(o.validators[0].leads);
+  CHECK(o.validators[0].term == 3);
+  CHECK(o.validators[0].commit_index == 42);
+  REQUIRE(o.feeds.size() == 1);
+  CHECK(o.feeds[0].connected);
+  CHECK(o.agents_trading);
+  CHECK(view.history().at("agent/mm/pnl_cents").points().front().value == -150);
+  CHECK(view.history().at("agent/mm/position_lots").points().front().value == 4);
+}
+
+TEST_CASE("view: a link's delay, loss and bandwidth over each interval") {
+  MarketView view(market(), 10);
+  view.links(1 * s, std::vector<LinkReading>{link(0, {0, 0, 0, 0}, 0)});
+  CHECK_FALSE(view.link_views().at(0).carried_traffic);
+  // 100 chunks: 98 under 1 ms, 2 under 100 ms; 144,800 bytes (100 segments) and 1 lost.
+  view.links(2 * s, std::vector<LinkReading>{link(144'800, {98, 0, 2, 0}, 1)});
+  const LinkView& l = view.link_views().at(0);
+  CHECK(l.carried_traffic);
+  CHECK(l.delay_p99_us == 100'000);
+  CHECK(l.delay_mean_us == 2'000);
+  CHECK(l.loss_ppm > 9'800);
+  CHECK(l.loss_ppm < 10'000);
+  CHECK(l.kbps == 144'800.0 * 8 / 1000);
+  // The next interval has only fast chunks: p99 is of that interval alone.
+  view.links(3 * s, std::vector<LinkReading>{link(289'600, {198, 0, 2, 0}, 1)});
+  CHECK(view.link_views().at(0).delay_p99_us == 1'000);
+  CHECK(view.link_views().at(0).loss_ppm == 0);
+  // The proxy unreachable: the last state stays, and why is kept.
+  view.links(4 * s, std::unexpected(std::string("timed out")));
+  CHECK(view.links_error() == "timed out");
+  CHECK(view.link_views().size() == 1);
+  const Observation o = view.observation();
+  REQUIRE(o.links.size() == 1);
+  CHECK(o.links[0].from == "mm");
+}

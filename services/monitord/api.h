@@ -1,0 +1,25 @@
+#pragma once
+// monitord's HTTP API, JSON (and CSV for histories), read by the dashboard and by anyone:
+//
+//   GET /api/state                 every node, link, quote, the consensus, every agent, and the
+//                                  active alerts, as of the last round
+//   GET /api/alerts                active alerts, and the resolved ones kept (oldest first)
+//   GET /api/history               the history series' names
+//   GET /api/history?series=<name>[&format=csv]
+//                                  one series' points: {"series", "points": [[t_ns, value], ...]}
+//                                  or CSV with the header t_ns,value
+//
+// A name that is not a series gets 404; a format other than json or csv 400.
+
+#include <optional>
+
+#include "collector.h"
+#include "mkt/runtime/http_server.h"
+
+namespace mkt::monitord {
+
+std::optional<runtime::HttpResponse> serve_api(const Collector& collector,
+                                               const scenario::Scenario& scenario,
+                                               const runtime::HttpRequest& request);
+
+}  // namespace mkt::monitord

@@ -1,0 +1,223 @@
+#include "collector.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <map>
+
+#include "market/netcontrol/v1/netcontrol.pb.h"
+#include "mkt/metrics/text.h"
+#include "mkt/monitor/config.h"
+#include "mkt/runtime/http_client.h"
+
+namespace mkt::monitord {
+namespace {
+
+namespace ncpb = market::netcontrol::v1;
+using namespace std::chrono_literals;
+
+// The proxy's two JSON views joined into one reading per directed link.
+std::expected<std::vector<monitor::LinkReading>, std::string> link_readings(
+    const std::string& links_json, const std::string& stats_json) {
+  ncpb::ListLinksResponse links;
+  ncpb::GetLinkStatsResponse stats;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(links_json, &links, options).ok()) {
+    return std::unexpected(std::string("the proxy's /v1/links is not a link list"));
+  }
+  if (!google::protobuf::util::JsonStringToMessage(stats_json, &stats, options).ok()) {
+    return std::unexpected(std::string("the proxy's /v1/stats is not a stats list"));
+  }
+  std::map<std::pair<std::string, std::string>, const ncpb::LinkStats*> by_pair;
+  for (const auto& s : stats.links()) by_pair[{s.source(), s.destination()}] = &s;
+  std::vector<monitor::LinkReading> out;
+  for (const auto& link : links.links()) {
+    const auto& p = link.params();
+    monitor::LinkReading r{.from = link.source(),
+                           .to = link.destination(),
+                           .partitioned = link.partitioned(),
+                           .latency_us = p.latency_us(),
+                           .bandwidth_kbps = p.bandwidth_bps() / 1000,
+                           .loss_ppm = p.loss().has_gilbert_elliott()
+                                           ? p.loss().gilbert_elliott().loss_good_ppm()
+                                           : p.loss().bernoulli_ppm(),
+                           .connections_open = 0,
+                           .bytes = 0,
+                           .segments_lost = 0,
+                           .held_bytes = 0,
+                           .delay_bounds_us = {},
+                           .delay_counts = {},
+                           .delay_count = 0,
+                           .delay_sum_us = 0};
+    if (const auto it = by_pair.find({link.source(), link.destination()}); it != by_pair.end()) {
+      const ncpb::LinkStats& s = *it->second;
+      r.connections_open = s.connections_open();
+      r.bytes = s.bytes_forward();
+      r.segments_lost = s.segments_lost();
+      r.held_bytes = s.partition_held_bytes();
+      r.delay_bounds_us.assign(s.applied_delay().bounds_us().begin(),
+                               s.applied_delay().bounds_us().end());
+      r.delay_counts.assign(s.applied_delay().counts().begin(), s.applied_delay().counts().end());
+      r.delay_count = s.applied_delay().count();
+      r.delay_sum_us = s.applied_delay().sum_us();
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+constexpr auto severity_of = [](monitor::Severity s) {
+  using S = market::telemetry::v1::Alert;
+  switch (s) {
+    case monitor::Severity::info:
+      return S::SEVERITY_INFO;
+    case monitor::Severity::warning:
+      return S::SEVERITY_WARNING;
+    case monitor::Severity::error:
+      return S::SEVERITY_ERROR;
+    case monitor::Severity::critical:
+      return S::SEVERITY_CRITICAL;
+  }
+  return S::SEVERITY_UNSPECIFIED;
+};
+
+}  // namespace
+
+Collector::Collector(runtime::Strand strand, const scenario::Scenario& scenario,
+                     CollectorOptions options, metrics::Registry& registry,
+                     runtime::TelemetryService* telemetry, const runtime::Clock& clock)
+    : strand_(strand),
+      options_(std::move(options)),
+      clock_(clock),
+      telemetry_(telemetry),
+      view_(scenario, static_cast<std::size_t>(scenario.monitoring.history_points)),
+      rules_(monitor::rule_params(scenario), monitor::hysteresis(scenario.monitoring),
+             static_cast<std::size_t>(scenario.monitoring.alerts_kept)),
+      timer_(strand),
+      // A scrape that takes longer than most of the interval is a failed one.
+      timeout_(std::max<std::chrono::milliseconds>(options_.interval * 8 / 10, 80ms)),
+      metrics_{
+          .rounds = registry.counter("monitor_rounds_total", "Collection rounds started."),
+          .scrape_failures = registry.counter("monitor_scrape_failures_total",
+                                              "Scrapes that failed (the node is shown down)."),
+          .alerts_active = registry.gauge("monitor_alerts_active", "Alerts raised, not resolved."),
+          .round_seconds = registry.histogram(
+              "monitor_round_seconds", "From a round's start to its last answer.",
+              metrics::exponential_bounds(100'000, 2, 10'000'000'000), 1e9)} {}
+
+void Collector::start() {
+  round();
+}
+
+void Collector::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void Collector::round() {
+  if (stopped_) return;
+  const std::int64_t now = clock_.wall_ns();
+  // The alerts judge what the last round saw; then the next round starts.
+  if (rounds_ > 0) {
+    for (const auto& change : rules_.observe(view_.observation(), now)) publish(change);
+    metrics_.alerts_active.set(static_cast<std::int64_t>(rules_.book().active().size()));
+  }
+  ++rounds_;
+  metrics_.rounds.add();
+  last_round_ns_ = now;
+  round_started_ns_ = clock_.steady_ns();
+  const Targets targets = options_.targets();
+  pending_ = 0;
+  for (const Target& target : targets.nodes) scrape(target, now);
+  if (!targets.proxy_http.id.empty()) read_links(targets.proxy_http, now);
+  timer_.expires_after(options_.interval);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) round();
+  });
+}
+
+void Collector::scrape(const Target& target, std::int64_t now_ns) {
+  if (target.metrics_port == 0) {
+    view_.scraped(target.id, now_ns, std::unexpected(std::string("its metrics port is not known")));
+    return;
+  }
+  ++pending_;
+  const std::uint64_t round = rounds_;
+  runtime::async_http_get(
+      strand_,
+      {.host = target.host,
+       .port = target.metrics_port,
+       .target = "/metrics",
+       .timeout = timeout_,
+       .body_bytes_max = 8 << 20},
+      [this, id = target.id, now_ns, round](runtime::HttpResult result) {
+        if (stopped_ || round != rounds_) return;  // a round behind: it timed out
+        std::expected<std::vector<metrics::Series>, std::string> scrape =
+            std::unexpected(std::string());
+        if (result) {
+          scrape = metrics::parse_text(*result);
+          if (!scrape) scrape = std::unexpected("malformed metrics: " + scrape.error());
+        } else {
+          scrape = std::unexpected(std::move(result.error()));
+        }
+        if (!scrape) metrics_.scrape_failures.add();
+        view_.scraped(id, now_ns, std::move(scrape));
+        if (--pending_ == 0) {
+          metrics_.round_seconds.observe(clock_.steady_ns() - round_started_ns_);
+        }
+      });
+}
+
+void Collector::read_links(const Target& proxy, std::int64_t now_ns) {
+  if (proxy.metrics_port == 0) {
+    view_.links(now_ns, std::unexpected(std::string("the proxy's HTTP port is not known")));
+    return;
+  }
+  const runtime::HttpGet get{.host = proxy.host,
+                             .port = proxy.metrics_port,
+                             .target = "/v1/links",
+                             .timeout = timeout_,
+                             .body_bytes_max = 32 << 20};
+  const std::uint64_t round = rounds_;
+  runtime::async_http_get(strand_, get, [this, get, now_ns, round](runtime::HttpResult links) {
+    if (stopped_ || round != rounds_) return;
+    if (!links) return view_.links(now_ns, std::unexpected(std::move(links.error())));
+    runtime::HttpGet stats = get;
+    stats.target = "/v1/stats";
+    runtime::async_http_get(
+        strand_, stats, [this, links = std::move(*links), now_ns, round](runtime::HttpResult s) {
+          if (stopped_ || round != rounds_) return;
+          if (!s) return view_.links(now_ns, std::unexpected(std::move(s.error())));
+          view_.links(now_ns, link_readings(links, *s));
+        });
+  });
+}
+
+void Collector::publish(const monitor::AlertChange& change) {
+  const monitor::Alert& a = change.alert;
+  const bool raised = change.kind == monitor::AlertChange::Kind::raised;
+  if (raised) {
+    spdlog::warn("alert {} ({}) on {}: {}", a.rule, monitor::to_string(a.severity), a.subject,
+                 a.evidence);
+  } else {
+    spdlog::info("alert {} on {} resolved after {} ms", a.rule, a.subject,
+                 (a.ended_ns - a.started_ns) / 1'000'000);
+  }
+  if (telemetry_ == nullptr || !telemetry_->wants(runtime::TelemetryService::Event::kAlert)) {
+    return;
+  }
+  runtime::TelemetryService::Event event;
+  auto* alert = event.mutable_alert();
+  alert->set_severity(severity_of(a.severity));
+  alert->set_name(a.rule);
+  alert->set_subject(a.subject);
+  alert->set_message(a.evidence);
+  alert->set_resolved(!raised);
+  alert->set_started_ns(a.started_ns);
+  alert->set_ended_ns(a.ended_ns);
+  telemetry_->publish(std::move(event));
+}
+
+}  // namespace mkt::monitord
