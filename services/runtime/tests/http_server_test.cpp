@@ -1,7 +1,9 @@
 // The metrics endpoint over a real socket on a free port: GET /metrics returns the rendered text
 // with Prometheus's content type, keep-alive serves a second request on the same connection, other
 // paths and methods get 404 and 405, a malformed request gets 400, and the server keeps serving;
-// a process's own routes get the request with its body; http_get reads it, with a timeout.
+// a process's own routes get the request with its body; http_get reads it, with a timeout. A
+// WebSocket on the enabled path gets its greeting and every broadcast; a client that sends a
+// malformed frame loses its socket, and the others and plain HTTP go on.
 
 #include "mkt/runtime/http_server.h"
 
@@ -9,10 +11,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <thread>
 
 #include "mkt/runtime/http_client.h"
+#include "mkt/testing/eventually.h"
 #include "mkt/testing/io_thread.h"
 
 namespace asio = boost::asio;
@@ -152,4 +156,56 @@ TEST_CASE("http_get reads a body, names a refusal, and gives up at its timeout")
   CHECK(result.error().ends_with(": timed out"));
   CHECK(took >= std::chrono::milliseconds(200));
   CHECK(took < std::chrono::seconds(5));
+}
+
+TEST_CASE("a WebSocket gets its greeting and the broadcasts; a malformed frame closes only it") {
+  namespace websocket = boost::beast::websocket;
+  mkt::testing::IoThread io;
+  mkt::runtime::HttpServer server{io.io(), [] { return std::string("up 1\n"); }};
+  server.enable_websocket("/live", [] { return std::string("hello"); });
+  const int port = server.start("127.0.0.1:0").value();
+  const auto open = [&] {
+    auto ws = std::make_unique<websocket::stream<tcp::socket>>(asio::make_strand(io.io()));
+    ws->next_layer().connect(
+        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+    ws->handshake("127.0.0.1", "/live?x=1");
+    return ws;
+  };
+  const auto next = [](websocket::stream<tcp::socket>& ws) {
+    boost::beast::flat_buffer buffer;
+    ws.read(buffer);
+    return boost::beast::buffers_to_string(buffer.data());
+  };
+  auto good = open();
+  CHECK(next(*good) == "hello");
+  CHECK(io.run([&] { return server.websockets(); }) == 1);
+  server.broadcast("round 1");
+  CHECK(next(*good) == "round 1");
+
+  // A frame a client must never send (unmasked): that socket is closed, nothing else.
+  tcp::socket raw(io.io());
+  raw.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  const std::string upgrade =
+      "GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  asio::write(raw, asio::buffer(upgrade));
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> parser;
+  parser.skip(true);
+  http::read_header(raw, buffer, parser);
+  CHECK(parser.get().result() == http::status::switching_protocols);
+  asio::write(raw, asio::buffer(std::string("\x81\x05hello", 7)));
+  boost::system::error_code ec;
+  std::array<char, 256> sink{};
+  while (!ec) raw.read_some(asio::buffer(sink), ec);  // until the server shuts it down
+  CHECK(ec);
+  raw.close();  // the end of the server's teardown
+
+  server.broadcast("round 2");
+  CHECK(next(*good) == "round 2");
+  CHECK(mkt::runtime::http_get("127.0.0.1", port, "/metrics", std::chrono::seconds(5)) == "up 1\n");
+  CHECK(mkt::testing::eventually([&] { return io.run([&] { return server.websockets(); }) == 1; },
+                                 std::chrono::seconds(5)));
+  server.stop();
+  io.run([] {});
 }
