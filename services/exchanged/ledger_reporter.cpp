@@ -36,8 +36,9 @@ LedgerReporter::LedgerReporter(ReporterOptions options, const exchange::Venue& v
       lag_timer_(strand_) {
   metrics_.unsettled_trades = &registry.gauge("exchange_settlement_unsettled_trades",
                                               "Trades not yet acknowledged by the ledger.");
-  metrics_.lag_ms = &registry.gauge("exchange_settlement_lag_ms",
-                                    "Age of the oldest trade not yet acknowledged by the ledger.");
+  metrics_.lag_ms =
+      &registry.gauge("exchange_settlement_lag_seconds",
+                      "Age of the oldest trade not yet acknowledged by the ledger.", {}, 1e3);
   metrics_.acknowledged_sequence = &registry.gauge("exchange_settlement_acknowledged_sequence",
                                                    "Last trade batch the ledger acknowledged.");
   metrics_.committed =

@@ -123,9 +123,11 @@ Counter& Registry::counter(const std::string& name, const std::string& help, con
   return *f.series.back().counter;
 }
 
-Gauge& Registry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
+Gauge& Registry::gauge(const std::string& name, const std::string& help, const Labels& labels,
+                       double per_base) {
   std::lock_guard lock(mutex_);
   Family& f = family(name, Type::gauge, help);
+  f.per_base = per_base;
   if (Series* s = find(f, labels)) return *s->gauge;
   f.series.push_back({labels, nullptr, &gauges_.emplace_back(), nullptr});
   return *f.series.back().gauge;
@@ -156,6 +158,7 @@ std::vector<Sample> Registry::samples() const {
         sample.value = static_cast<std::int64_t>(s.counter->value());
       } else if (s.gauge != nullptr) {
         sample.value = s.gauge->value();
+        sample.per_base = f.per_base;
       } else {
         const Histogram& h = *s.histogram;
         for (std::int64_t bound : h.bounds()) {
@@ -182,7 +185,9 @@ std::string Registry::render() const {
       family = &s.name;
     }
     if (s.type != Type::histogram) {
-      out += s.name + label_text(s.labels) + " " + std::to_string(s.value) + "\n";
+      const std::string value = s.per_base == 1 ? std::to_string(s.value)
+                                                : number(static_cast<double>(s.value) / s.per_base);
+      out += s.name + label_text(s.labels) + " " + value + "\n";
       continue;
     }
     std::uint64_t cumulative = 0;

@@ -66,3 +66,10 @@ TEST_CASE("render writes the Prometheus text format") {
         "# TYPE trades_total counter\n"
         "trades_total{symbol=\"A\\\"B\"} 3\n");
 }
+
+TEST_CASE("a gauge kept in milliseconds renders in seconds") {
+  mkt::metrics::Registry registry;
+  registry.gauge("lag_seconds", "Lag.", {}, 1e3).set(1'500);
+  CHECK(registry.render().find("\nlag_seconds 1.5\n") != std::string::npos);
+  CHECK(registry.samples().at(0).per_base == 1e3);
+}

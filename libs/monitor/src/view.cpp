@@ -137,7 +137,8 @@ void MarketView::exchange_scraped(const NodeView& node, std::int64_t now_ns) {
   }
   record_rate("rate/" + venue + "/orders", now_ns,
               node.value("exchange_commands_total", {{"kind", "submit"}}));
-  record("settlement/" + venue + "/lag_ms", now_ns, node.value("exchange_settlement_lag_ms"));
+  record("settlement/" + venue + "/lag_ms", now_ns,
+         node.value("exchange_settlement_lag_seconds") * 1e3);
 }
 
 void MarketView::agent_scraped(const NodeView& node, std::int64_t now_ns) {
@@ -200,12 +201,15 @@ void MarketView::links(std::int64_t now_ns,
       view.kbps = seconds > 0 ? bytes * 8 / 1000 / seconds : 0;
     }
     const std::string prefix = "link/" + now.from + ">" + now.to + "/";
-    if (view.carried_traffic) {
-      record(prefix + "delay_mean_us", now_ns, view.delay_mean_us);
-      record(prefix + "delay_p99_us", now_ns, view.delay_p99_us);
+    // Only links in use get histories (a big market has hundreds of idle pairs).
+    if (view.carried_traffic || history_.contains(prefix + "kbps")) {
+      if (view.carried_traffic) {
+        record(prefix + "delay_mean_us", now_ns, view.delay_mean_us);
+        record(prefix + "delay_p99_us", now_ns, view.delay_p99_us);
+      }
+      record(prefix + "loss_ppm", now_ns, view.loss_ppm);
+      record(prefix + "kbps", now_ns, view.kbps);
     }
-    record(prefix + "loss_ppm", now_ns, view.loss_ppm);
-    record(prefix + "kbps", now_ns, view.kbps);
     next.push_back(std::move(view));
   }
   links_ = std::move(next);
@@ -226,7 +230,7 @@ Observation MarketView::observation() const {
            .commit_index = static_cast<std::int64_t>(n.value("raft_commit_index"))});
     } else if (n.role == "exchange") {
       o.exchanges.push_back(
-          {.id = n.id, .settlement_lag_ms = n.value("exchange_settlement_lag_ms")});
+          {.id = n.id, .settlement_lag_ms = n.value("exchange_settlement_lag_seconds") * 1e3});
     } else if (n.role == "agent") {
       for (const auto& s : n.series) {
         if (s.name == "agent_market_data_connected") {

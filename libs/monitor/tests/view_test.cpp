@@ -42,7 +42,7 @@ std::string exchange_text(int bid, int ask, int last, int trades) {
          "\nexchange_last_price_ticks{symbol=\"S\"} " + std::to_string(last) +
          "\nexchange_trades_total{symbol=\"S\"} " + std::to_string(trades) +
          "\nexchange_commands_total{kind=\"submit\"} " + std::to_string(trades * 3) +
-         "\nexchange_settlement_lag_ms 12\n";
+         "\nexchange_settlement_lag_seconds 0.5\n";
 }
 
 LinkReading link(std::uint64_t bytes, std::vector<std::uint64_t> counts, std::uint64_t lost) {
@@ -90,7 +90,7 @@ TEST_CASE("view: quotes, trade and order rates and settlement lag from exchange 
   CHECK(h.at("rate/ex-1/S/trades").points()[0].value == 20);  // 20 trades in 1 s
   CHECK(h.at("rate/ex-1/S/trades").points()[1].value == 5);   // 10 in 2 s
   CHECK(h.at("rate/ex-1/orders").points()[0].value == 60);
-  CHECK(h.at("settlement/ex-1/lag_ms").points().back().value == 12);
+  CHECK(h.at("settlement/ex-1/lag_ms").points().back().value == 500);
   // Quotes remember when they last changed.
   const QuoteView& q = view.quotes().at(0);
   CHECK(q.venue == "ex-1");

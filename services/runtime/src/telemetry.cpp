@@ -97,7 +97,7 @@ grpc::ServerUnaryReactor* TelemetryService::GetMetrics(grpc::CallbackServerConte
         metric.set_counter(sample.value);
         break;
       case metrics::Type::gauge:
-        metric.set_gauge(static_cast<double>(sample.value));
+        metric.set_gauge(static_cast<double>(sample.value) / sample.per_base);
         break;
       case metrics::Type::histogram: {
         auto& h = *metric.mutable_histogram();

@@ -126,10 +126,13 @@ TEST_CASE("GetMetrics returns the registry") {
   context.set_deadline(std::chrono::system_clock::now() + 10s);
   tpb::MetricsSnapshot snapshot;
   REQUIRE(f.stub->GetMetrics(&context, {}, &snapshot).ok());
-  REQUIRE(snapshot.metrics_size() == 2);
+  // By name: the two above, and the service's own count of its streams.
+  REQUIRE(snapshot.metrics_size() == 3);
   CHECK(snapshot.metrics(0).name() == "events_total");
   CHECK(snapshot.metrics(0).labels().at("kind") == "x");
   CHECK(snapshot.metrics(0).counter() == 3);
-  CHECK(snapshot.metrics(1).histogram().bounds(0) == 1e-6);
-  CHECK(snapshot.metrics(1).histogram().count() == 1);
+  CHECK(snapshot.metrics(1).name() == "telemetry_streams");
+  CHECK(snapshot.metrics(1).gauge() == 0);
+  CHECK(snapshot.metrics(2).histogram().bounds(0) == 1e-6);
+  CHECK(snapshot.metrics(2).histogram().count() == 1);
 }

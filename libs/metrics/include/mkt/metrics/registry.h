@@ -71,6 +71,7 @@ struct Sample {
   Type type = Type::counter;
   Labels labels;
   std::int64_t value = 0;              // counter, gauge
+  double per_base = 1;                 // gauge: value / per_base is in the base unit
   std::vector<double> bounds;          // histogram: upper bounds, +Inf not listed
   std::vector<std::uint64_t> buckets;  // per bucket (not cumulative), +Inf last
   std::uint64_t count = 0;
@@ -83,7 +84,10 @@ class Registry {
   // Prometheus's rules ([a-zA-Z_:][a-zA-Z0-9_:]*); a wrong name or a type clash is a programming
   // error and aborts.
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
-  Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
+  // A gauge kept in a smaller unit than its family's base unit (milliseconds of a _seconds
+  // gauge) is rendered divided by `per_base`, as a histogram is.
+  Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {},
+               double per_base = 1);
   Histogram& histogram(const std::string& name, const std::string& help,
                        const std::vector<std::int64_t>& bounds, double per_base,
                        const Labels& labels = {});

@@ -6,7 +6,7 @@
 // Figures a scrape gives, by the metric names the services use:
 //   exchanges: exchange_best_price_ticks{symbol,side}, exchange_last_price_ticks{symbol},
 //              exchange_trades_total{symbol}, exchange_commands_total{kind="submit"},
-//              exchange_settlement_lag_ms
+//              exchange_settlement_lag_seconds
 //   validators: raft_term, raft_is_leader, raft_commit_index
 //   agents: agent_pnl_cents, agent_cash_cents, agent_position_lots{symbol},
 //           agent_orders_sent_total, agent_fills_total, agent_signals_originated_total,
@@ -21,7 +21,7 @@
 //   rate/<venue>/orders                      settlement/<exchange>/lag_ms
 //   consensus/<validator>/{term,commit_index}
 //   agent/<agent>/{pnl_cents,position_lots,fills,orders}
-//   link/<from>><to>/{delay_mean_us,delay_p99_us,loss_ppm,kbps}
+//   link/<from>><to>/{delay_mean_us,delay_p99_us,loss_ppm,kbps}  (from its first traffic on)
 
 #include <cstdint>
 #include <deque>
