@@ -10,7 +10,7 @@
 # both build it.
 FROM debian:bookworm-slim AS builder
 COPY deploy/install-deps.sh /src/deploy/install-deps.sh
-RUN /src/deploy/install-deps.sh && rm -rf /var/lib/apt/lists/*
+RUN NETMARKET_IMAGE=1 /src/deploy/install-deps.sh && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN cmake --preset release -DNETMARKET_BENCHMARKS=OFF >/dev/null \
@@ -34,6 +34,9 @@ RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home 
  && mkdir -p /market /data \
  && chown netmarket:netmarket /market /data
 COPY --from=builder /out/ /usr/local/bin/
+# The dashboard monitord serves (deploy/install-web.sh filled its lib/ on the host: npm does not
+# run in the build).
+COPY --from=builder /src/services/monitord/web/ /usr/local/share/netmarket/web/
 COPY deploy/docker/entrypoint.sh /usr/local/bin/netmarket-entrypoint
 USER netmarket
 WORKDIR /data

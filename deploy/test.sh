@@ -10,6 +10,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 jobs="$(nproc)"
 
 deploy/install-deps.sh
+deploy/install-web.sh
 cmake --preset "$preset"
 cmake --build --preset "$preset" -j "$jobs"
 ctest --preset "$preset" -j "$jobs"

@@ -17,6 +17,7 @@ shift || true
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 deploy/install-deps.sh
+deploy/install-web.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target marketctl exchanged validatord netproxy agentd monitord
 marketctl=build/release/services/marketctl/marketctl

@@ -112,6 +112,7 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
         if (options.proxy_http_port != 0) {
           args.push_back("--proxy-http-port=" + std::to_string(options.proxy_http_port));
         }
+        args.push_back(std::string("--assets=") + container::web);
       } else {
         args.push_back("--run=" + run.dir.string());
       }

@@ -43,6 +43,7 @@ namespace container {
 inline constexpr const char* scenario = "/etc/netmarket/scenario.yaml";
 inline constexpr const char* market = "/market";  // the run folder's shared files
 inline constexpr const char* data = "/data";      // the node's own volume
+inline constexpr const char* web = "/usr/local/share/netmarket/web";  // the dashboard's files
 }  // namespace container
 
 struct PlanOptions {

@@ -49,6 +49,12 @@ std::optional<std::string> query_value(const std::string& target, const std::str
   return std::nullopt;
 }
 
+// The page draws links from the state: their histories (one per directed pair, hundreds in a big
+// market) stay with /api/history.
+bool for_the_page(const std::string& series) {
+  return !series.starts_with("link/");
+}
+
 json::object alert_json(const monitor::Alert& a) {
   return {{"id", a.id},
           {"rule", a.rule},
@@ -134,21 +140,34 @@ json::object state_json(const Collector& c, const scenario::Scenario& scenario) 
   }
   for (const auto& q : view.quotes()) {
     const monitor::NodeView* venue = view.node(q.venue);
-    quotes.push_back(
-        json::object{{"venue", q.venue},
-                     {"symbol", q.symbol},
-                     {"bid_ticks", q.bid_ticks},
-                     {"ask_ticks", q.ask_ticks},
-                     {"last_ticks", q.last_ticks},
-                     {"changed_ns", q.changed_ns},
-                     {"settlement_lag_ms",
-                      venue != nullptr ? venue->value("exchange_settlement_lag_ms") : 0.0}});
+    quotes.push_back(json::object{
+        {"venue", q.venue},
+        {"symbol", q.symbol},
+        {"bid_ticks", q.bid_ticks},
+        {"ask_ticks", q.ask_ticks},
+        {"last_ticks", q.last_ticks},
+        {"changed_ns", q.changed_ns},
+        {"settlement_lag_ms",
+         venue != nullptr ? venue->value("exchange_settlement_lag_seconds") * 1e3 : 0.0}});
   }
-  return {{"at_ns", c.last_round_ns()},  {"rounds", c.rounds()},
-          {"scenario", scenario.name},   {"nodes", std::move(nodes)},
-          {"links", std::move(links)},   {"links_error", view.links_error()},
-          {"quotes", std::move(quotes)}, {"validators", std::move(validators)},
-          {"agents", std::move(agents)}, {"alerts", alerts_json(c.rules().book().active())}};
+  json::object symbols;  // each symbol's tick size, to show prices
+  for (const auto& [name, market] : scenario.markets) {
+    for (const auto& symbol : market.symbols) symbols[symbol.name] = symbol.tick_size.to_string();
+  }
+  // clang-format off
+  return {{"at_ns", c.last_round_ns()},
+          {"rounds", c.rounds()},
+          {"scenario", scenario.name},
+          {"interval_ms", scenario.monitoring.scrape_interval_ms},
+          {"symbols", std::move(symbols)},
+          {"nodes", std::move(nodes)},
+          {"links", std::move(links)},
+          {"links_error", view.links_error()},
+          {"quotes", std::move(quotes)},
+          {"validators", std::move(validators)},
+          {"agents", std::move(agents)},
+          {"alerts", alerts_json(c.rules().book().active())}};
+  // clang-format on
 }
 
 runtime::HttpResponse history(const Collector& c, const std::string& target) {
@@ -176,6 +195,43 @@ runtime::HttpResponse history(const Collector& c, const std::string& target) {
 }
 
 }  // namespace
+
+std::string hello_message(const Collector& collector, const scenario::Scenario& scenario,
+                          std::size_t points) {
+  json::object history;
+  for (const auto& [name, ring] : collector.view().history()) {
+    if (!for_the_page(name)) continue;
+    json::array series;
+    const auto& all = ring.points();
+    const std::size_t from = all.size() > points ? all.size() - points : 0;
+    for (std::size_t i = from; i < all.size(); ++i) {
+      series.push_back(json::array{all[i].t_ns, all[i].value});
+    }
+    history[name] = std::move(series);
+  }
+  const auto& kept = collector.rules().book().history();
+  return json::serialize(json::object{{"type", "hello"},
+                                      {"state", state_json(collector, scenario)},
+                                      {"history", std::move(history)},
+                                      {"resolved", alerts_json({kept.begin(), kept.end()})}});
+}
+
+std::string round_message(const Collector& collector, const scenario::Scenario& scenario) {
+  json::object points;
+  for (const auto& [name, ring] : collector.view().history()) {
+    if (ring.points().empty() || !for_the_page(name)) continue;
+    const auto& p = ring.points().back();
+    points[name] = json::array{p.t_ns, p.value};
+  }
+  // The last few resolved: the page keeps the ones it has not seen (by id).
+  const auto& kept = collector.rules().book().history();
+  const std::size_t from = kept.size() > 20 ? kept.size() - 20 : 0;
+  return json::serialize(json::object{
+      {"type", "round"},
+      {"state", state_json(collector, scenario)},
+      {"points", std::move(points)},
+      {"resolved", alerts_json({kept.begin() + static_cast<std::ptrdiff_t>(from), kept.end()})}});
+}
 
 std::optional<runtime::HttpResponse> serve_api(const Collector& collector,
                                                const scenario::Scenario& scenario,

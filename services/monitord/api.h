@@ -22,4 +22,14 @@ std::optional<runtime::HttpResponse> serve_api(const Collector& collector,
                                                const scenario::Scenario& scenario,
                                                const runtime::HttpRequest& request);
 
+// What the page's WebSocket (/api/live) carries, as JSON text:
+//   {"type": "hello", "state": <as /api/state>, "history": {<series>: [[t_ns, value], ...]}}
+//     when it opens, with the last `points` of every history;
+//   {"type": "round", "state": ..., "points": {<series>: [t_ns, value]}, "resolved": [...]}
+//     after every round: each series' newest point (the page appends those it has not seen)
+//     and the alerts resolved since the last push.
+std::string hello_message(const Collector& collector, const scenario::Scenario& scenario,
+                          std::size_t points);
+std::string round_message(const Collector& collector, const scenario::Scenario& scenario);
+
 }  // namespace mkt::monitord

@@ -123,6 +123,7 @@ void Collector::round() {
   if (rounds_ > 0) {
     for (const auto& change : rules_.observe(view_.observation(), now)) publish(change);
     metrics_.alerts_active.set(static_cast<std::int64_t>(rules_.book().active().size()));
+    if (options_.judged) options_.judged();
   }
   ++rounds_;
   metrics_.rounds.add();

@@ -41,6 +41,8 @@ struct CollectorOptions {
   std::chrono::milliseconds interval{1000};
   // Where every node is, asked again each round (a run folder's state may change).
   std::function<Targets()> targets;
+  // After each round's alerts are judged (on the strand): the page's push.
+  std::function<void()> judged = {};
 };
 
 class Collector {

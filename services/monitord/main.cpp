@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
        "instead of --run (containers): every node serves its metrics on this port of the host "
        "named by its node id")
       ("proxy-http-port", po::value<unsigned>(),
-       "with --metrics-port: the port of the proxy's JSON API (/v1/links, /v1/stats)");
+       "with --metrics-port: the port of the proxy's JSON API (/v1/links, /v1/stats)")
+      ("assets", po::value<std::string>()->default_value(NETMARKET_WEB_DIR),
+       "the dashboard's folder (index.html and what it loads)");
   // clang-format on
   const mkt::runtime::ServiceSpec spec{
       .binary = "monitord",

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <filesystem>
 
 #include "api.h"
+#include "assets.h"
 #include "collector.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/node.h"
@@ -85,12 +87,34 @@ int run_node(runtime::ServiceContext& context) {
   auto strand = runner.make_strand();
   runtime::TelemetryService telemetry(strand, context.node_id(), registry);
   const auto interval = std::chrono::milliseconds(scenario.monitoring.scrape_interval_ms);
-  Collector collector(strand, scenario, {.interval = interval, .targets = std::move(*targets)},
+  const std::filesystem::path assets = context.flag("assets");
+  if (!std::filesystem::is_regular_file(assets / "index.html")) {
+    spdlog::warn("no dashboard: {} has no index.html (run deploy/install-web.sh); the API serves",
+                 assets.string());
+  }
+  // The collector pushes each round to the page; the page's server reads the collector.
+  runtime::HttpServer* push = nullptr;
+  const Collector* watched = nullptr;
+  Collector collector(strand, scenario,
+                      {.interval = interval,
+                       .targets = std::move(*targets),
+                       .judged =
+                           [&] {
+                             if (push != nullptr && push->websockets() > 0) {
+                               push->broadcast(round_message(*watched, scenario));
+                             }
+                           }},
                       registry, &telemetry);
+  watched = &collector;
   // The runner has one thread: the API reads the collector on the strand's thread.
   runtime::HttpServer http(
       runner.io(), [&] { return registry.render(); },
-      [&](const runtime::HttpRequest& request) { return serve_api(collector, scenario, request); });
+      [&](const runtime::HttpRequest& request) {
+        if (auto api = serve_api(collector, scenario, request)) return api;
+        return serve_asset(assets, request);
+      });
+  http.enable_websocket("/api/live", [&] { return hello_message(collector, scenario, 600); });
+  push = &http;
   runtime::RpcServer server({context.listen});
   server.add_service(&telemetry);
   runner.on_stop_in(strand, [&] {
@@ -103,7 +127,7 @@ int run_node(runtime::ServiceContext& context) {
     return 1;
   }
   boost::asio::post(strand, [&] { collector.start(); });
-  spdlog::info("monitor {} listening on port {}; dashboard and API on port {}; every {} ms",
+  spdlog::info("monitor {} listening on port {}; dashboard on http://127.0.0.1:{}/; every {} ms",
                context.node_id(), ports->grpc, ports->metrics, interval.count());
   return runner.run();
 }

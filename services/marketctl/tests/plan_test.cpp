@@ -154,6 +154,7 @@ TEST_CASE("marketctl: command lines carry the run folder, the proxy and the vali
   CHECK(has(in_container, "--metrics-port=7001"));
   CHECK(has(in_container, "--proxy-http-port=7002"));
   CHECK(has(in_container, "--metrics-listen=0.0.0.0:7001"));
+  CHECK(has(in_container, "--assets=/usr/local/share/netmarket/web"));
 }
 
 TEST_CASE("marketctl: fixed ports count up from the base in start order") {

@@ -7,12 +7,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <set>
 #include <string>
 
+#include "mkt/runtime/files.h"
 #include "mkt/runtime/http_client.h"
 #include "mkt/testing/eventually.h"
 #include "mkt/testing/marketctl.h"
@@ -73,6 +76,11 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
       marketctl({"up", tests + "/market.yaml", "--run", run, "--detach", "--sync", "none"});
   INFO(up.output);
   REQUIRE(up.code == 0);
+  // Down however the test ends (a failed REQUIRE included).
+  struct Down {
+    std::string run;
+    ~Down() { marketctl({"down", "--run", run}); }
+  } down{run};
   const int port = monitor_port(run);
   CHECK(up.output.find("monitor: http://127.0.0.1:" + std::to_string(port) + "/api/state") !=
         std::string::npos);
@@ -117,6 +125,33 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
   REQUIRE(csv.has_value());
   CHECK(csv->starts_with("t_ns,value\n"));
 
+  // The page, and its live feed: a hello with the state and the histories, then a round.
+  const auto index = mkt::runtime::http_get("127.0.0.1", port, "/", 2s);
+  REQUIRE(index.has_value());
+  CHECK(index->find("<title>netmarket monitor</title>") != std::string::npos);
+  CHECK(mkt::runtime::http_get("127.0.0.1", port, "/app.js", 2s).has_value());
+  {
+    namespace websocket = boost::beast::websocket;
+    boost::asio::io_context io;
+    websocket::stream<boost::asio::ip::tcp::socket> ws(io);
+    ws.next_layer().connect(
+        {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+    ws.handshake("127.0.0.1", "/api/live");
+    const auto next = [&] {
+      boost::beast::flat_buffer buffer;
+      ws.read(buffer);
+      return json::parse(boost::beast::buffers_to_string(buffer.data()));
+    };
+    const auto hello = next();
+    CHECK(hello.at("type").as_string() == "hello");
+    CHECK(hello.at("state").at("nodes").as_array().size() == nodes.size());
+    CHECK(hello.at("history").at("price/ex-1/S/bid").as_array().size() >= 1);
+    const auto round = next();
+    CHECK(round.at("type").as_string() == "round");
+    CHECK(round.at("points").as_object().contains("price/ex-1/S/bid"));
+    ws.close(websocket::close_code::normal);
+  }
+
   // The links carry traffic, with a measured delay.
   CHECK(eventually(
       [&] {
@@ -127,6 +162,28 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
         return false;
       },
       10s, 100ms));
+
+  // Every process's metric names follow Prometheus's conventions (base units, _total counters).
+  if (::access("/usr/bin/promtool", X_OK) == 0) {
+    const auto state_now = mkt::runtime::read_state({run});
+    REQUIRE(state_now.has_value());
+    for (const auto& record : state_now->nodes) {
+      const int metrics_port = record.port(record.role == "proxy" ? "http" : "metrics");
+      const auto text = mkt::runtime::http_get("127.0.0.1", metrics_port, "/metrics", 2s);
+      REQUIRE(text.has_value());
+      const std::string file = run + "/" + record.id + ".prom";
+      mkt::runtime::write_file_atomically(file, *text).value();
+      auto lint = ChildProcess({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file},
+                               ChildProcess::Capture::stdout_and_stderr);
+      const int code = lint.wait();
+      INFO(record.id << ": " << lint.output());
+      CHECK(code == 0);
+    }
+  } else {
+    INFO("promtool is missing (deploy/install-deps.sh installs it)");
+    const char* ci = std::getenv("CI");
+    CHECK(std::string(ci != nullptr ? ci : "") != "true");
+  }
 
   // Cut the exchange off: the partition alert for its links, then resolved at the heal.
   const auto cut = marketctl({"partition", "ex-1", "--run", run});
