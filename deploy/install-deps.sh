@@ -20,6 +20,9 @@ BUILD_PACKAGES=(
   python3-grpcio python3-protobuf socat procps
 )
 BACKPORT_PACKAGES=(catch2)
+# What only tests use: Debian's Chromium (the dashboard's browser test) and prometheus (its
+# promtool checks the metrics' names). The image's build needs neither (NETMARKET_IMAGE=1 there).
+if [ "${NETMARKET_IMAGE:-}" != "1" ]; then BUILD_PACKAGES+=(chromium prometheus); fi
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${BACKPORT_PACKAGES[@]}"; do

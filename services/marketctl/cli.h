@@ -27,6 +27,7 @@ int down_command(int argc, char** argv);
 // kill, restart, pause, unpause, disconnect, connect: one node, named by argv[0].
 int node_command(int argc, char** argv);
 int compose_command(int argc, char** argv);
+int prometheus_command(int argc, char** argv);
 int prepare_command(int argc, char** argv);
 int probe_command(int argc, char** argv);
 int verify_command(int argc, char** argv);

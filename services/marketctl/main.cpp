@@ -50,6 +50,8 @@ Trading by hand:
 Scenarios:
   check --config <scenario.yaml> [--topology NAME]
                                     validate a scenario and print what it declares
+  prometheus <scenario.yaml> [-o FILE] [--local]
+                                    Prometheus's scrape configuration of its market
 
 Containers:
   compose <scenario.yaml> [-o FILE] write the scenario's compose file (docker compose up)
@@ -68,16 +70,27 @@ struct Command {
 };
 
 constexpr Command commands[] = {
-    {"up", mkt::marketctl::up_command},           {"down", mkt::marketctl::down_command},
-    {"kill", mkt::marketctl::node_command},       {"restart", mkt::marketctl::node_command},
-    {"pause", mkt::marketctl::node_command},      {"unpause", mkt::marketctl::node_command},
-    {"disconnect", mkt::marketctl::node_command}, {"connect", mkt::marketctl::node_command},
-    {"status", mkt::marketctl::status_command},   {"partition", mkt::marketctl::partition_command},
-    {"heal", mkt::marketctl::heal_command},       {"link", mkt::marketctl::link_command},
-    {"order", mkt::marketctl::order_command},     {"book", mkt::marketctl::book_command},
-    {"ledger", mkt::marketctl::ledger_command},   {"compose", mkt::marketctl::compose_command},
-    {"prepare", mkt::marketctl::prepare_command}, {"probe", mkt::marketctl::probe_command},
-    {"verify", mkt::marketctl::verify_command},   {"drill", mkt::marketctl::drill_command},
+    {"up", mkt::marketctl::up_command},
+    {"down", mkt::marketctl::down_command},
+    {"kill", mkt::marketctl::node_command},
+    {"restart", mkt::marketctl::node_command},
+    {"pause", mkt::marketctl::node_command},
+    {"unpause", mkt::marketctl::node_command},
+    {"disconnect", mkt::marketctl::node_command},
+    {"connect", mkt::marketctl::node_command},
+    {"status", mkt::marketctl::status_command},
+    {"partition", mkt::marketctl::partition_command},
+    {"heal", mkt::marketctl::heal_command},
+    {"link", mkt::marketctl::link_command},
+    {"order", mkt::marketctl::order_command},
+    {"book", mkt::marketctl::book_command},
+    {"ledger", mkt::marketctl::ledger_command},
+    {"compose", mkt::marketctl::compose_command},
+    {"prepare", mkt::marketctl::prepare_command},
+    {"probe", mkt::marketctl::probe_command},
+    {"verify", mkt::marketctl::verify_command},
+    {"drill", mkt::marketctl::drill_command},
+    {"prometheus", mkt::marketctl::prometheus_command},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include "mkt/scenario/scenario.h"
+#include "prometheus.h"
 
 using namespace mkt::marketctl;
 namespace scenario = mkt::scenario;
@@ -210,4 +211,22 @@ TEST_CASE("compose --swarm: a stack file with configs, one pinned replica per no
   CHECK(file["configs"]["scenario"]["file"].as<std::string>() == "./x.yaml");
   CHECK(keys(file["volumes"]) == std::vector<std::string>{"data-val-0", "data-val-1", "data-val-2",
                                                           "data-ex-a", "data-ex-b"});
+}
+
+TEST_CASE("prometheus: one job per role, a target per node with its labels, valid YAML") {
+  const auto s = load();
+  const auto text = prometheus_config(s, compose_metrics_targets(s), "marketctl prometheus x");
+  const YAML::Node config = YAML::Load(text);
+  CHECK(config["global"]["scrape_interval"].as<std::string>() == "1s");
+  std::map<std::string, std::vector<std::string>> jobs;
+  for (const auto& job : config["scrape_configs"]) {
+    for (const auto& target : job["static_configs"]) {
+      jobs[job["job_name"].as<std::string>()].push_back(target["targets"][0].as<std::string>());
+      CHECK(target["labels"]["node"]);
+    }
+  }
+  CHECK(jobs["exchange"] == std::vector<std::string>{"ex-a:7001", "ex-b:7001"});
+  CHECK(jobs["validator"].size() == 3);
+  CHECK(jobs["proxy"] == std::vector<std::string>{"netproxy:7002"});
+  CHECK(jobs["agent"] == std::vector<std::string>{"alice:7001"});  // the external one is not run
 }
