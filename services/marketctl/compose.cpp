@@ -208,7 +208,8 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
                        .sync = options.sync,
                        .topology = options.topology,
                        .container = true,
-                       .proxy_http_port = port_of(container_ports(Role::proxy), "http")};
+                       .proxy_http_port = port_of(container_ports(Role::proxy), "http"),
+                       .proxy_control_port = port_of(container_ports(Role::proxy), "control")};
   std::map<std::string, std::string> addresses;
   for (auto& [node, address] : container_addresses(scenario)) addresses[node] = address;
   std::string proxy;

@@ -109,8 +109,10 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
       if (options.container) {
         // Every container serves its metrics on the same port as this one.
         args.push_back("--metrics-port=" + std::to_string(runtime::port_of(listen, "metrics")));
+        args.push_back("--grpc-port=" + std::to_string(runtime::port_of(listen, "grpc")));
         if (options.proxy_http_port != 0) {
           args.push_back("--proxy-http-port=" + std::to_string(options.proxy_http_port));
+          args.push_back("--proxy-control-port=" + std::to_string(options.proxy_control_port));
         }
         args.push_back(std::string("--assets=") + container::web);
       } else {

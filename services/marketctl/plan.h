@@ -35,7 +35,8 @@ struct LaunchOptions {
   std::string sync = "fsync";  // journals and write-ahead logs: fsync or none
   std::string topology;        // the scenario's topology override, passed on
   bool container = false;
-  int proxy_http_port = 0;  // in containers: the proxy's JSON API, for the monitor
+  int proxy_http_port = 0;     // in containers: the proxy's JSON API, for the monitor
+  int proxy_control_port = 0;  // and its gRPC control API (its telemetry)
 };
 
 // The fixed paths inside every container of a compose market.

@@ -41,6 +41,7 @@ struct Sample {
   double live_orders = 0;      // agents
   std::size_t partitions = 0;  // proxy
   std::size_t links = 0;       // proxy
+  double alerts = 0;           // monitor
 };
 
 std::expected<std::string, std::string> metrics_of(const runtime::NodeRecord& node) {
@@ -68,6 +69,11 @@ Sample probe(const Market& market, const runtime::NodeRecord& node) {
       sample.fills = metric_sum(*text, "agent_fills_total");
       sample.pnl_cents = metric_sum(*text, "agent_pnl_cents");
       sample.live_orders = metric_sum(*text, "agent_live_orders");
+    }
+  } else if (node.role == "monitor") {
+    if (auto text = metrics_of(node)) {
+      sample.answered = true;
+      sample.alerts = metric_sum(*text, "monitor_alerts_active");
     }
   } else if (node.role == "proxy") {
     auto stub = npb::NetControl::NewStub(market.channel(node, "control"));
@@ -153,6 +159,7 @@ std::string rates_text(const runtime::NodeRecord& node, const Sample& a, const S
   if (node.role == "proxy") {
     return std::to_string(b.links) + " links, " + std::to_string(b.partitions) + " partitions";
   }
+  if (node.role == "monitor") return fixed(b.alerts, 0) + " alerts active";
   return {};
 }
 

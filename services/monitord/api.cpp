@@ -76,6 +76,27 @@ json::array alerts_json(const std::vector<monitor::Alert>& alerts) {
   return out;
 }
 
+// The last `count` events (all with 0).
+json::array events_json(const Collector& c, std::size_t count) {
+  const auto& events = c.view().events();
+  const std::size_t from = count != 0 && events.size() > count ? events.size() - count : 0;
+  json::array out;
+  for (std::size_t i = from; i < events.size(); ++i) {
+    const auto& e = events[i];
+    json::object o{
+        {"seq", e.seq}, {"t_ns", e.t_ns}, {"node", e.node}, {"kind", e.kind}, {"text", e.text}};
+    if (e.kind == "trade") {
+      o["symbol"] = e.symbol;
+      o["buyer"] = e.buyer;
+      o["seller"] = e.seller;
+      o["price_ticks"] = e.price_ticks;
+      o["quantity_lots"] = e.quantity_lots;
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 json::object agent_json(const monitor::NodeView& n, const scenario::Node* spec) {
   json::object positions, reputation;
   std::string adaptive;
@@ -213,16 +234,25 @@ std::string hello_message(const Collector& collector, const scenario::Scenario& 
   return json::serialize(json::object{{"type", "hello"},
                                       {"state", state_json(collector, scenario)},
                                       {"history", std::move(history)},
+                                      {"events", events_json(collector, 50)},
                                       {"resolved", alerts_json({kept.begin(), kept.end()})}});
 }
 
-std::string round_message(const Collector& collector, const scenario::Scenario& scenario) {
+std::string round_message(const Collector& collector, const scenario::Scenario& scenario,
+                          std::int64_t& since_ns) {
   json::object points;
+  std::int64_t newest = since_ns;
   for (const auto& [name, ring] : collector.view().history()) {
-    if (ring.points().empty() || !for_the_page(name)) continue;
-    const auto& p = ring.points().back();
-    points[name] = json::array{p.t_ns, p.value};
+    if (!for_the_page(name)) continue;
+    json::array added;
+    for (auto it = ring.points().rbegin(); it != ring.points().rend() && it->t_ns > since_ns;
+         ++it) {
+      added.insert(added.begin(), json::array{it->t_ns, it->value});
+      newest = std::max(newest, it->t_ns);
+    }
+    if (!added.empty()) points[name] = std::move(added);
   }
+  since_ns = newest;
   // The last few resolved: the page keeps the ones it has not seen (by id).
   const auto& kept = collector.rules().book().history();
   const std::size_t from = kept.size() > 20 ? kept.size() - 20 : 0;
@@ -230,6 +260,7 @@ std::string round_message(const Collector& collector, const scenario::Scenario& 
       {"type", "round"},
       {"state", state_json(collector, scenario)},
       {"points", std::move(points)},
+      {"events", events_json(collector, 50)},
       {"resolved", alerts_json({kept.begin() + static_cast<std::ptrdiff_t>(from), kept.end()})}});
 }
 
@@ -247,6 +278,9 @@ std::optional<runtime::HttpResponse> serve_api(const Collector& collector,
                                       {"resolved", alerts_json({kept.begin(), kept.end()})}});
   }
   if (path == "/api/history") return history(collector, request.target);
+  if (path == "/api/events") {
+    return json_response(200, json::object{{"events", events_json(collector, 0)}});
+  }
   return std::nullopt;
 }
 

@@ -7,8 +7,11 @@
 #include <map>
 
 #include "market/netcontrol/v1/netcontrol.pb.h"
+#include "market/telemetry/v1/telemetry.grpc.pb.h"
 #include "mkt/metrics/text.h"
 #include "mkt/monitor/config.h"
+#include "mkt/runtime/channel.h"
+#include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/http_client.h"
 
 namespace mkt::monitord {
@@ -83,7 +86,27 @@ constexpr auto severity_of = [](monitor::Severity s) {
   return S::SEVERITY_UNSPECIFIED;
 };
 
+// The kind of event each role's stream is asked for.
+std::string kind_of(const std::string& role) {
+  if (role == "exchange") return "trade";
+  if (role == "validator") return "leader_change";
+  if (role == "proxy") return "link_change";
+  return {};
+}
+
 }  // namespace
+
+struct Collector::Feed {
+  explicit Feed(runtime::Strand& strand) : retry(strand) {}
+  std::string id;
+  std::string kind;
+  std::string address;
+  std::unique_ptr<market::telemetry::v1::Telemetry::Stub> stub;
+  std::shared_ptr<runtime::ClientCall<market::telemetry::v1::StreamEventsRequest>> call;
+  boost::asio::steady_timer retry;
+};
+
+Collector::~Collector() = default;
 
 Collector::Collector(runtime::Strand strand, const scenario::Scenario& scenario,
                      CollectorOptions options, metrics::Registry& registry,
@@ -114,6 +137,89 @@ void Collector::start() {
 void Collector::stop() {
   stopped_ = true;
   timer_.cancel();
+  for (auto& [id, feed] : feeds_) {
+    feed->retry.cancel();
+    if (feed->call) feed->call->cancel();
+  }
+}
+
+void Collector::follow(const Target& target) {
+  const std::string kind = kind_of(target.role);
+  if (kind.empty() || target.grpc_port == 0) return;
+  const std::string address = target.host + ":" + std::to_string(target.grpc_port);
+  auto& feed = feeds_[target.id];
+  if (feed && feed->address == address) return;
+  if (feed && feed->call) feed->call->cancel();  // it moved: its old stream ends by itself
+  feed = std::make_unique<Feed>(strand_);
+  feed->id = target.id;
+  feed->kind = kind;
+  feed->address = address;
+  // Straight to the process: no proxy on the management path.
+  feed->stub = market::telemetry::v1::Telemetry::NewStub(
+      runtime::make_channel(address, {.node_id = "monitor",
+                                      .proxy_address = "",
+                                      .max_receive_message_bytes = 4 << 20,
+                                      .reconnect_backoff_max_ms = 1000}));
+  subscribe(*feed);
+}
+
+void Collector::subscribe(Feed& f) {
+  if (stopped_ || f.call) return;
+  market::telemetry::v1::StreamEventsRequest request;
+  request.add_kinds(f.kind);
+  Feed* feed = &f;
+  f.call = runtime::open_reader<market::telemetry::v1::StreamEventsRequest,
+                                market::telemetry::v1::Event>(
+      strand_, std::move(request), [](grpc::ClientContext&) {},
+      [feed](auto* context, auto* req, auto* reactor) {
+        feed->stub->async()->StreamEvents(context, req, reactor);
+      },
+      {.on_read = [this, feed](const market::telemetry::v1::Event& e) { on_event(feed->id, e); },
+       .on_done =
+           [this, feed](const grpc::Status&) {
+             feed->call.reset();
+             if (stopped_) return;
+             feed->retry.expires_after(1s);
+             feed->retry.async_wait([this, feed](const boost::system::error_code& ec) {
+               if (!ec) subscribe(*feed);
+             });
+           }});
+}
+
+void Collector::on_event(const std::string& node, const market::telemetry::v1::Event& event) {
+  monitor::MarketEvent e{.seq = 0,
+                         .t_ns = clock_.wall_ns(),
+                         .node = node,
+                         .kind = "",
+                         .text = "",
+                         .symbol = "",
+                         .buyer = "",
+                         .seller = "",
+                         .price_ticks = 0,
+                         .quantity_lots = 0};
+  if (event.has_trade()) {
+    const auto& t = event.trade();
+    e.kind = "trade";
+    e.symbol = t.symbol();
+    e.buyer = t.buyer_account();
+    e.seller = t.seller_account();
+    e.price_ticks = t.price_ticks();
+    e.quantity_lots = t.quantity_lots();
+    e.text = t.buyer_account() + " bought " + std::to_string(t.quantity_lots()) + " " + t.symbol() +
+             " from " + t.seller_account();
+  } else if (event.has_leader_change()) {
+    const auto& l = event.leader_change();
+    e.kind = "leader_change";
+    e.text = "term " + std::to_string(l.term()) + ": " +
+             (l.leader_id().empty() ? "no leader known" : l.leader_id() + " leads");
+  } else if (event.has_link_change()) {
+    const auto& l = event.link_change();
+    e.kind = "link_change";
+    e.text = l.source().empty() ? l.what() : l.source() + " > " + l.destination() + ": " + l.what();
+  } else {
+    return;
+  }
+  view_.event(std::move(e));
 }
 
 void Collector::round() {
@@ -131,7 +237,10 @@ void Collector::round() {
   round_started_ns_ = clock_.steady_ns();
   const Targets targets = options_.targets();
   pending_ = 0;
-  for (const Target& target : targets.nodes) scrape(target, now);
+  for (const Target& target : targets.nodes) {
+    scrape(target, now);
+    follow(target);
+  }
   if (!targets.proxy_http.id.empty()) read_links(targets.proxy_http, now);
   timer_.expires_after(options_.interval);
   timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -141,7 +250,8 @@ void Collector::round() {
 
 void Collector::scrape(const Target& target, std::int64_t now_ns) {
   if (target.metrics_port == 0) {
-    view_.scraped(target.id, now_ns, std::unexpected(std::string("its metrics port is not known")));
+    view_.scraped(target.id, now_ns,
+                  std::unexpected(std::string("not started: its metrics port is not known")));
     return;
   }
   ++pending_;

@@ -1,8 +1,9 @@
 #pragma once
 // monitord's collection: every interval, each node's /metrics and the proxy's links, on the
-// management path (straight to each process, never through the proxy), into a MarketView; and
-// the alert rules over what the last round saw. Alert changes are logged and published as
-// telemetry events.
+// management path (straight to each process, never through the proxy), into a MarketView; the
+// telemetry event streams of the exchanges (trades), the validators (leader changes) and the
+// proxy (link changes), each opened again a second after it ends; and the alert rules over what
+// the last round saw. Alert changes are logged and published as telemetry events.
 //
 // Everything runs on one strand; the runner has one thread, so the HTTP API reads the view on
 // that same thread.
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,11 +27,14 @@
 
 namespace mkt::monitord {
 
-// Where one node's metrics are served; port 0 while not known.
+// Where one node's metrics are served, and its telemetry stream (the proxy's is on its control
+// API); port 0 while not known.
 struct Target {
   std::string id;
+  std::string role;
   std::string host;
   int metrics_port = 0;
+  int grpc_port = 0;
 };
 
 struct Targets {
@@ -50,6 +55,7 @@ class Collector {
   Collector(runtime::Strand strand, const scenario::Scenario& scenario, CollectorOptions options,
             metrics::Registry& registry, runtime::TelemetryService* telemetry,
             const runtime::Clock& clock = runtime::system_clock());
+  ~Collector();
 
   // On the strand.
   void start();
@@ -64,6 +70,10 @@ class Collector {
   void scrape(const Target& target, std::int64_t now_ns);
   void read_links(const Target& proxy, std::int64_t now_ns);
   void publish(const monitor::AlertChange& change);
+  struct Feed;
+  void follow(const Target& target);
+  void subscribe(Feed& feed);
+  void on_event(const std::string& node, const market::telemetry::v1::Event& event);
 
   runtime::Strand strand_;
   CollectorOptions options_;
@@ -83,7 +93,8 @@ class Collector {
     metrics::Histogram& round_seconds;
   } metrics_;
   std::int64_t round_started_ns_ = 0;
-  std::size_t pending_ = 0;  // answers this round still waits for
+  std::size_t pending_ = 0;                             // answers this round still waits for
+  std::map<std::string, std::unique_ptr<Feed>> feeds_;  // by node
 };
 
 }  // namespace mkt::monitord

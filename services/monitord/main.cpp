@@ -13,8 +13,12 @@ int main(int argc, char** argv) {
       ("metrics-port", po::value<unsigned>(),
        "instead of --run (containers): every node serves its metrics on this port of the host "
        "named by its node id")
+      ("grpc-port", po::value<unsigned>(),
+       "with --metrics-port: every node's gRPC port (its telemetry stream)")
       ("proxy-http-port", po::value<unsigned>(),
        "with --metrics-port: the port of the proxy's JSON API (/v1/links, /v1/stats)")
+      ("proxy-control-port", po::value<unsigned>(),
+       "with --metrics-port: the port of the proxy's gRPC control API (its telemetry stream)")
       ("assets", po::value<std::string>()->default_value(NETMARKET_WEB_DIR),
        "the dashboard's folder (index.html and what it loads)");
   // clang-format on

@@ -21,50 +21,61 @@ namespace {
 using namespace std::chrono_literals;
 
 // Where every node is: from a run folder's state (read each round: a node's ports are known once
-// it serves), or by name and one port (containers).
+// it serves), or by name and fixed ports (containers).
 std::expected<std::function<Targets()>, std::string> targets_of(
     const runtime::ServiceContext& context) {
   const scenario::Scenario& scenario = context.scenario;
-  std::vector<std::string> ids;
+  std::vector<std::pair<std::string, std::string>> nodes;  // id, role; the proxy last
   for (const auto& node : scenario.nodes) {
-    if (node.role != scenario::Role::monitor && node.role != scenario::Role::proxy) {
-      ids.push_back(node.id);
+    if (monitor::watched(node) && node.role != scenario::Role::proxy) {
+      nodes.emplace_back(node.id, scenario::to_string(node.role));
     }
   }
   const std::string proxy = scenario.proxy_id;
+  if (!proxy.empty()) nodes.emplace_back(proxy, "proxy");
   const auto& flags = context.flags();
+  const auto flag_port = [&](const char* name) {
+    return flags.count(name) != 0 ? static_cast<int>(flags[name].as<unsigned>()) : 0;
+  };
   if (flags.count("run") != 0) {
     const runtime::RunPaths run{flags["run"].as<std::string>()};
-    return [run, ids, proxy] {
+    return [run, nodes] {
       Targets t;
       const auto state = runtime::read_state(run);
-      const auto port = [&](const std::string& id, std::string_view name) {
+      for (const auto& [id, role] : nodes) {
         const runtime::NodeRecord* record = state ? state->find(id) : nullptr;
-        return record != nullptr ? record->port(name) : 0;
-      };
-      for (const auto& id : ids) t.nodes.push_back({id, "127.0.0.1", port(id, "metrics")});
-      if (!proxy.empty()) {
-        t.nodes.push_back({proxy, "127.0.0.1", port(proxy, "http")});
-        t.proxy_http = t.nodes.back();
+        const auto port = [&](std::string_view name) {
+          return record != nullptr ? record->port(name) : 0;
+        };
+        const bool is_proxy = role == "proxy";
+        t.nodes.push_back({.id = id,
+                           .role = role,
+                           .host = "127.0.0.1",
+                           .metrics_port = port(is_proxy ? "http" : "metrics"),
+                           .grpc_port = port(is_proxy ? "control" : "grpc")});
+        if (is_proxy) t.proxy_http = t.nodes.back();
       }
       return t;
     };
   }
   if (flags.count("metrics-port") != 0) {
-    const int metrics_port = static_cast<int>(flags["metrics-port"].as<unsigned>());
-    const int proxy_port = flags.count("proxy-http-port") != 0
-                               ? static_cast<int>(flags["proxy-http-port"].as<unsigned>())
-                               : 0;
-    if (!proxy.empty() && proxy_port == 0) {
+    const int metrics = flag_port("metrics-port"), grpc = flag_port("grpc-port");
+    const int proxy_http = flag_port("proxy-http-port"),
+              proxy_control = flag_port("proxy-control-port");
+    if (!proxy.empty() && proxy_http == 0) {
       return std::unexpected(
           std::string("--metrics-port needs --proxy-http-port: the scenario has a proxy"));
     }
-    return [ids, proxy, metrics_port, proxy_port] {
+    return [nodes, metrics, grpc, proxy_http, proxy_control] {
       Targets t;
-      for (const auto& id : ids) t.nodes.push_back({id, id, metrics_port});
-      if (!proxy.empty()) {
-        t.nodes.push_back({proxy, proxy, proxy_port});
-        t.proxy_http = t.nodes.back();
+      for (const auto& [id, role] : nodes) {
+        const bool is_proxy = role == "proxy";
+        t.nodes.push_back({.id = id,
+                           .role = role,
+                           .host = id,
+                           .metrics_port = is_proxy ? proxy_http : metrics,
+                           .grpc_port = is_proxy ? proxy_control : grpc});
+        if (is_proxy) t.proxy_http = t.nodes.back();
       }
       return t;
     };
@@ -95,13 +106,16 @@ int run_node(runtime::ServiceContext& context) {
   // The collector pushes each round to the page; the page's server reads the collector.
   runtime::HttpServer* push = nullptr;
   const Collector* watched = nullptr;
+  std::int64_t pushed_ns = 0;  // the newest point pushed
   Collector collector(strand, scenario,
                       {.interval = interval,
                        .targets = std::move(*targets),
                        .judged =
                            [&] {
                              if (push != nullptr && push->websockets() > 0) {
-                               push->broadcast(round_message(*watched, scenario));
+                               push->broadcast(round_message(*watched, scenario, pushed_ns));
+                             } else {
+                               pushed_ns = watched->last_round_ns();  // nobody to tell
                              }
                            }},
                       registry, &telemetry);

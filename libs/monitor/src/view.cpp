@@ -44,10 +44,15 @@ double NodeView::value(std::string_view name, const metrics::Labels& labels,
   return fallback;
 }
 
+bool watched(const scenario::Node& node) {
+  if (node.role == scenario::Role::monitor) return false;
+  return !(node.agent && node.agent->strategy == "external");
+}
+
 MarketView::MarketView(const scenario::Scenario& scenario, std::size_t history_points)
     : scenario_(scenario), history_points_(history_points) {
   for (const scenario::Node& node : scenario.nodes) {
-    if (node.role == scenario::Role::monitor) continue;
+    if (!watched(node)) continue;
     nodes_.push_back({.id = node.id,
                       .role = std::string(scenario::to_string(node.role)),
                       .seen = false,
@@ -55,6 +60,7 @@ MarketView::MarketView(const scenario::Scenario& scenario, std::size_t history_p
                       .error = "not scraped yet",
                       .scraped_ns = 0,
                       .series = {}});
+    if (node.role == scenario::Role::agent) agents_.insert(node.id);
     if (node.role != scenario::Role::exchange) continue;
     for (const scenario::Symbol* symbol : scenario.symbols_of(node)) {
       quotes_.push_back({.venue = node.id,
@@ -151,6 +157,21 @@ void MarketView::agent_scraped(const NodeView& node, std::int64_t now_ns) {
   record(prefix + "position_lots", now_ns, position);
   record(prefix + "fills", now_ns, node.value("agent_fills_total"));
   record_rate(prefix + "orders", now_ns, node.value("agent_orders_sent_total"));
+}
+
+void MarketView::event(MarketEvent e) {
+  constexpr std::size_t events_max = 1000;
+  e.seq = ++events_seen_;
+  if (e.kind == "trade") {
+    const auto price = static_cast<double>(e.price_ticks);
+    if (agents_.contains(e.buyer))
+      record("fill/" + e.buyer + "/" + e.symbol + "/buy", e.t_ns, price);
+    if (agents_.contains(e.seller)) {
+      record("fill/" + e.seller + "/" + e.symbol + "/sell", e.t_ns, price);
+    }
+  }
+  events_.push_back(std::move(e));
+  while (events_.size() > events_max) events_.pop_front();
 }
 
 void MarketView::links(std::int64_t now_ns,

@@ -23,6 +23,7 @@ exchanges:
   - {id: ex-2, markets: [m]}
 agents:
   - {name: mm, strategy: market_maker}
+  - {name: ext, strategy: external}
 consensus: {protocol: raft, validators: 1}
 )",
                                                     "view.yaml");
@@ -66,9 +67,10 @@ LinkReading link(std::uint64_t bytes, std::vector<std::uint64_t> counts, std::ui
 
 }  // namespace
 
-TEST_CASE("view: every node but the monitor, down until it answers, with why") {
+TEST_CASE("view: every node but the monitor and external agents, down until it answers") {
   MarketView view(market(), 10);
-  REQUIRE(view.nodes().size() == 5);  // ex-1, ex-2, val-0, mm, the proxy
+  REQUIRE(view.nodes().size() == 5);  // ex-1, ex-2, val-0, mm, the proxy: not ext
+  CHECK(view.node("ext") == nullptr);
   for (const auto& n : view.nodes()) CHECK_FALSE(n.up);
   view.scraped("ex-1", 1 * s, std::unexpected(std::string("connection refused")));
   CHECK(view.node("ex-1")->error == "connection refused");
@@ -156,4 +158,27 @@ TEST_CASE("view: a link's delay, loss and bandwidth over each interval") {
   const Observation o = view.observation();
   REQUIRE(o.links.size() == 1);
   CHECK(o.links[0].from == "mm");
+}
+
+TEST_CASE("view: events are numbered and bounded; a trade records its agents' fills") {
+  MarketView view(market(), 10);
+  for (int i = 0; i < 1'005; ++i) {
+    view.event({.seq = 0,
+                .t_ns = (i + 1) * s,
+                .node = "ex-1",
+                .kind = "trade",
+                .text = "t",
+                .symbol = "S",
+                .buyer = "mm",
+                .seller = "someone-else",
+                .price_ticks = 10'000 + i,
+                .quantity_lots = 1});
+  }
+  REQUIRE(view.events().size() == 1'000);
+  CHECK(view.events().front().seq == 6);
+  CHECK(view.events().back().seq == 1'005);
+  const auto& fills = view.history().at("fill/mm/S/buy").points();
+  CHECK(fills.size() == 10);  // the ring's length
+  CHECK(fills.back().value == 11'004);
+  CHECK_FALSE(view.history().contains("fill/someone-else/S/sell"));  // not a watched agent
 }

@@ -149,10 +149,13 @@ TEST_CASE("marketctl: command lines carry the run folder, the proxy and the vali
   auto contained = o;
   contained.container = true;
   contained.proxy_http_port = 7002;
+  contained.proxy_control_port = 7001;
   const auto in_container = command_line(s, *s.find_node("monitor"), contained,
                                          {{"grpc", 7000}, {"metrics", 7001}}, {}, "netproxy:7000");
   CHECK(has(in_container, "--metrics-port=7001"));
   CHECK(has(in_container, "--proxy-http-port=7002"));
+  CHECK(has(in_container, "--proxy-control-port=7001"));
+  CHECK(has(in_container, "--grpc-port=7000"));
   CHECK(has(in_container, "--metrics-listen=0.0.0.0:7001"));
   CHECK(has(in_container, "--assets=/usr/local/share/netmarket/web"));
 }

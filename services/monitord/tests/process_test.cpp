@@ -199,6 +199,17 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
       CHECK(a.at("evidence").as_string() == "black-holed by the proxy");
     }
   }
+  // The telemetry streams: the exchange's trades, and the proxy's link changes of the cut.
+  const auto has_event = [&](const std::string& kind, const std::string& node) {
+    const auto events = get(port, "/api/events");
+    if (!events.is_object()) return false;
+    for (const auto& e : events.at("events").as_array()) {
+      if (e.at("kind").as_string() == kind && e.at("node").as_string() == node) return true;
+    }
+    return false;
+  };
+  CHECK(eventually([&] { return has_event("trade", "ex-1"); }, 10s, 100ms));
+  CHECK(eventually([&] { return has_event("link_change", "netproxy"); }, 10s, 100ms));
   REQUIRE(marketctl({"heal", "--run", run}).code == 0);
   CHECK(eventually(
       [&] {

@@ -6,6 +6,7 @@
 const MAX_POINTS = 600;        // per series, on the page
 const RESOLVED_KEPT = 30;      // resolved alerts listed
 const SPARK_POINTS = 120;      // of each agent's PnL in its row
+const EVENTS_KEPT = 40;        // events listed
 const PALETTE = ['#3fa7d6', '#e0a030', '#8f7ae6', '#3fbf7f', '#e5534b', '#d66ba0', '#9fb83f',
                  '#6cc6c6', '#c08050', '#a0a8b0'];
 const ROLE_COLOURS = { exchange: '#e0a030', validator: '#8f7ae6', agent: '#3fa7d6',
@@ -15,6 +16,7 @@ const page = {
   state: null,
   history: new Map(),   // series name -> [[t_ns, value], ...]
   resolved: [],         // newest last
+  events: [],           // from the telemetry streams, newest last
   cy: null,
   charts: new Map(),    // element id -> {plot, key}
   sort: { key: 'pnl', descending: true },
@@ -47,12 +49,16 @@ function connect() {
       page.history = new Map(Object.entries(message.history).map(([k, v]) => [k, v.slice(-MAX_POINTS)]));
       page.resolved = message.resolved.slice(-RESOLVED_KEPT);
     } else if (message.type === 'round') {
-      for (const [name, point] of Object.entries(message.points)) append(name, point);
+      for (const [name, points] of Object.entries(message.points)) for (const p of points) append(name, p);
       mergeResolved(message.resolved);
     }
+    mergeEvents(message.events);
     page.state = message.state;
     page.rounds += 1;
+    const started = performance.now();
     render();
+    page.renderMs = performance.now() - started;  // how long a round takes to draw
+    page.renderMsMax = Math.max(page.renderMsMax || 0, page.renderMs);
   };
 }
 
@@ -62,6 +68,12 @@ function append(name, point) {
   if (series.length && series[series.length - 1][0] >= point[0]) return;
   series.push(point);
   if (series.length > MAX_POINTS) series.splice(0, series.length - MAX_POINTS);
+}
+
+function mergeEvents(events) {
+  const last = page.events.length ? page.events[page.events.length - 1].seq : 0;
+  for (const e of events) if (e.seq > last) page.events.push(e);
+  if (page.events.length > EVENTS_KEPT) page.events.splice(0, page.events.length - EVENTS_KEPT);
 }
 
 function mergeResolved(alerts) {
@@ -104,7 +116,7 @@ function align(list) {
 }
 
 // A uPlot chart in `id`, made again when its series change; returns it.
-function chart(id, names, data, { height = 170, format = (v) => v, spanGaps = true } = {}) {
+function chart(id, names, data, { height = 170, format = (v) => v, spanGaps = true, styles = [] } = {}) {
   const holder = document.getElementById(id);
   const key = names.join('|');
   let entry = page.charts.get(id);
@@ -123,7 +135,8 @@ function chart(id, names, data, { height = 170, format = (v) => v, spanGaps = tr
           values: (u, vals) => vals.map(format) },
       ],
       series: [{}, ...names.map((n, i) => ({ label: n, stroke: PALETTE[i % PALETTE.length], width: 1.5,
-                                              spanGaps, value: (u, v) => (v == null ? '–' : format(v)) }))],
+                                              spanGaps, value: (u, v) => (v == null ? '–' : format(v)),
+                                              ...(styles[i] || {}) }))],
     };
     entry = { key, plot: new uPlot(opts, data, holder) };
     page.charts.set(id, entry);
@@ -156,6 +169,7 @@ function render() {
   renderLatency();
   renderAgents();
   renderAnalysis();
+  renderEvents();
 }
 
 // Sites on a circle, each site's nodes in a small grid (exchanges, validators, then agents), the
@@ -402,16 +416,56 @@ document.addEventListener('click', (event) => {
   if (page.state) renderAgents();
 });
 
+// The picked agent's fills as points on the mid price of each venue of the symbol it trades most.
+function renderFills(agent) {
+  const s = page.state;
+  const symbols = [...new Set(s.quotes.map((q) => q.symbol))];
+  const count = (symbol) => series(`fill/${agent}/${symbol}/buy`).length + series(`fill/${agent}/${symbol}/sell`).length;
+  const symbol = symbols.sort((a, b) => count(b) - count(a))[0];
+  $('#fills-title').textContent = symbol ? `${agent}'s fills on ${symbol}` : '';
+  if (!symbol) return;
+  const t = tick(symbol);
+  const venues = s.quotes.filter((q) => q.symbol === symbol).map((q) => q.venue);
+  const mids = venues.map((v) => {
+    const bids = new Map(series(`price/${v}/${symbol}/bid`));
+    return series(`price/${v}/${symbol}/ask`).filter(([ts]) => bids.has(ts))
+      .map(([ts, ask]) => [ts, ((bids.get(ts) + ask) / 2) * t]);
+  });
+  const fills = (side) => series(`fill/${agent}/${symbol}/${side}`).map(([ts, p]) => [ts, p * t]);
+  const dots = (colour) => ({ stroke: colour, fill: colour, paths: () => null, points: { show: true, size: 7 } });
+  chart('fills-chart', [...venues.map((v) => `${v} mid`), 'bought', 'sold'],
+        align([...mids, fills('buy'), fills('sell')]),
+        { height: 160, format: (v) => v.toFixed(2),
+          styles: [...venues.map(() => ({ width: 1 })), dots('#3fbf7f'), dots('#e5534b')] });
+}
+
+function renderEvents() {
+  const list = $('#events');
+  list.textContent = '';
+  for (const e of [...page.events].reverse().slice(0, EVENTS_KEPT)) {
+    let text = e.text;
+    if (e.kind === 'trade') {
+      text = `${e.buyer} bought ${e.quantity_lots} ${e.symbol} at ${(e.price_ticks * tick(e.symbol)).toFixed(2)} from ${e.seller}`;
+    }
+    const li = el('li', { class: e.kind });
+    li.append(el('span', { class: 'when' }, new Date(e.t_ns / 1e6).toLocaleTimeString()),
+              el('b', {}, `${e.node} `), document.createTextNode(text));
+    list.append(li);
+  }
+  if (!page.events.length) list.append(el('li', { class: 'none' }, 'no events yet'));
+}
+
 function renderAnalysis() {
   const rows = agentRows();
   if (!page.picked && rows.length) page.picked = rows[0].id;
   const picked = page.picked;
-  $('#analysis-agent').textContent = picked ? `${picked}: PnL and position over time` : 'pick an agent';
+  $('#analysis-agent').textContent = picked || 'pick an agent';
   if (picked) {
     const pnl = series(`agent/${picked}/pnl_cents`).map(([t, v]) => [t, v / 100]);
     const position = series(`agent/${picked}/position_lots`);
     chart('agent-chart', [`${picked} PnL`, `${picked} position (lots)`], align([pnl, position]),
           { height: 160, format: (v) => (Math.abs(v) >= 100 ? Math.round(v) : v.toFixed(2)) });
+    renderFills(picked);
   }
   const byStrategy = new Map();
   for (const a of rows) {

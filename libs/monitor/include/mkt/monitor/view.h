@@ -22,11 +22,16 @@
 //   consensus/<validator>/{term,commit_index}
 //   agent/<agent>/{pnl_cents,position_lots,fills,orders}
 //   link/<from>><to>/{delay_mean_us,delay_p99_us,loss_ppm,kbps}  (from its first traffic on)
+//   fill/<agent>/<symbol>/{buy,sell}         each trade of the agent, at its price in ticks
+//
+// Events come from the processes' telemetry streams (trades, leader changes, link changes): the
+// last `events_max` are kept, numbered from 1.
 
 #include <cstdint>
 #include <deque>
 #include <expected>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,20 +99,38 @@ struct NodeView {
                double fallback = 0) const;
 };
 
+// One event of a process's telemetry stream, as the monitor keeps it.
+struct MarketEvent {
+  std::uint64_t seq = 0;  // the monitor's numbering, from 1
+  std::int64_t t_ns = 0;  // when the monitor got it
+  std::string node;       // who published it
+  std::string kind;       // "trade", "leader_change", "link_change"
+  std::string text;       // one line a person reads
+  // A trade's figures (kind "trade").
+  std::string symbol, buyer, seller;
+  std::int64_t price_ticks = 0, quantity_lots = 0;
+};
+
 struct QuoteView {
   std::string venue, symbol;
   std::int64_t bid_ticks = 0, ask_ticks = 0, last_ticks = 0;  // 0: none
   std::int64_t changed_ns = 0;                                // the last change of any of them
 };
 
+// Whether the monitor watches a node: every one but the monitor itself and external agents (a
+// user's own programs: where they serve metrics, if they do, is theirs to know).
+bool watched(const scenario::Node& node);
+
 class MarketView {
  public:
-  // Every node of the scenario but the monitor itself is watched.
+  // Every watched node of the scenario.
   MarketView(const scenario::Scenario& scenario, std::size_t history_points);
 
   // A node's scrape at `now_ns`: its series, or why it failed.
   void scraped(const std::string& node, std::int64_t now_ns,
                std::expected<std::vector<metrics::Series>, std::string> scrape);
+  // An event (its seq is given here); a trade also records the fill of each agent in it.
+  void event(MarketEvent event);
   // The proxy's links at `now_ns`, or why they could not be read.
   void links(std::int64_t now_ns, std::expected<std::vector<LinkReading>, std::string> links);
 
@@ -119,6 +142,7 @@ class MarketView {
   const std::string& links_error() const { return links_error_; }
   const std::vector<QuoteView>& quotes() const { return quotes_; }
   const std::map<std::string, Ring>& history() const { return history_; }
+  const std::deque<MarketEvent>& events() const { return events_; }
 
  private:
   void record(const std::string& key, std::int64_t now_ns, double value);
@@ -136,6 +160,9 @@ class MarketView {
   std::vector<QuoteView> quotes_;
   std::map<std::string, Ring> history_;
   std::map<std::string, Point> counters_;  // a rate's last reading
+  std::deque<MarketEvent> events_;
+  std::uint64_t events_seen_ = 0;
+  std::set<std::string> agents_;  // ids of the watched agents (fills are theirs only)
 };
 
 }  // namespace mkt::monitor
