@@ -483,9 +483,8 @@ class Supervisor {
                        "/v1/links (links), /v1/stats, /metrics; control gRPC on port " +
                        std::to_string(rec.port("control")));
       } else if (rec.role == "monitor") {
-        progress_.line("  monitor: http://" + runtime::loopback(rec.port("metrics")) +
-                       "/api/state (JSON: nodes, links, prices, consensus, agents, alerts), "
-                       "/api/alerts, /api/history");
+        progress_.line("  dashboard: http://" + runtime::loopback(rec.port("metrics")) +
+                       "/ (JSON: /api/state, /api/alerts, /api/history, /api/events)");
       } else if (rec.role == "exchange") {
         progress_.line("  " + rec.id + ": orders at " + runtime::loopback(rec.port("grpc")) +
                        ", metrics at http://" + runtime::loopback(rec.port("metrics")) +

@@ -183,16 +183,17 @@ std::vector<Check> Rules::market_checks(const Observation& o, std::int64_t now_n
     const double low = *(*lo)->mid_ticks, high = *(*hi)->mid_ticks;
     const double ppm = low > 0 ? (high - low) / low * 1e6 : 0;
     const auto max = static_cast<double>(params_.max_price_divergence_ppm);
-    out.push_back({.rule = "price_divergence",
-                   .subject = symbol,
-                   .severity = Severity::warning,
-                   .verdict = compare(ppm, max, true, band),
-                   .value = ppm,
-                   .threshold = max,
-                   .evidence = fmt::format("{} mid {:.1f} on {} and {:.1f} on {}: {:.2f}% apart "
-                                           "> {:.2f}%",
-                                           symbol, high, (*hi)->venue, low, (*lo)->venue, ppm / 1e4,
-                                           max / 1e4)});
+    out.push_back(
+        {.rule = "price_divergence",
+         .subject = symbol,
+         .severity = Severity::warning,
+         .verdict = compare(ppm, max, true, band),
+         .value = ppm,
+         .threshold = max,
+         .evidence = fmt::format("{} mid {:.2f} on {} and {:.2f} on {}: {:.2f}% apart "
+                                 "> {:.2f}%",
+                                 symbol, high * (*hi)->tick_size, (*hi)->venue,
+                                 low * (*lo)->tick_size, (*lo)->venue, ppm / 1e4, max / 1e4)});
   }
   for (const AgentFeed& feed : o.feeds) {
     out.push_back({.rule = "agent_disconnected",

@@ -68,7 +68,8 @@ MarketView::MarketView(const scenario::Scenario& scenario, std::size_t history_p
                          .bid_ticks = 0,
                          .ask_ticks = 0,
                          .last_ticks = 0,
-                         .changed_ns = 0});
+                         .changed_ns = 0,
+                         .tick_size = std::stod(symbol->tick_size.to_string())});
     }
   }
 }
@@ -281,7 +282,8 @@ Observation MarketView::observation() const {
     QuoteObservation quote{.venue = q.venue,
                            .symbol = q.symbol,
                            .mid_ticks = std::nullopt,
-                           .changed_ns = q.changed_ns};
+                           .changed_ns = q.changed_ns,
+                           .tick_size = q.tick_size};
     if (q.bid_ticks > 0 && q.ask_ticks > 0) {
       quote.mid_ticks = static_cast<double>(q.bid_ticks + q.ask_ticks) / 2;
     }

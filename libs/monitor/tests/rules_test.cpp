@@ -41,8 +41,9 @@ Observation calm() {
               .partitioned = false,
               .unreachable = false}};
   o.validators = {{.id = "val-1", .term = 1, .leads = true, .commit_index = 10}};
-  o.quotes = {{.venue = "ex-1", .symbol = "S", .mid_ticks = 10'000, .changed_ns = 0},
-              {.venue = "ex-2", .symbol = "S", .mid_ticks = 10'010, .changed_ns = 0}};
+  o.quotes = {
+      {.venue = "ex-1", .symbol = "S", .mid_ticks = 10'000, .changed_ns = 0, .tick_size = 0.01},
+      {.venue = "ex-2", .symbol = "S", .mid_ticks = 10'010, .changed_ns = 0, .tick_size = 0.01}};
   o.exchanges = {{.id = "ex-1", .settlement_lag_ms = 0}, {.id = "ex-2", .settlement_lag_ms = 0}};
   o.feeds = {{.agent = "mm", .venue = "ex-1", .connected = true}};
   o.agents_trading = true;
@@ -236,7 +237,7 @@ TEST_CASE("rules: prices diverging across venues beyond the band") {
   auto changes = run.over(0, 3, [](Observation& o, int) { o.quotes[1].mid_ticks = 10'300; });
   REQUIRE(count(changes, "price_divergence", raised) == 1);
   CHECK(run.active("price_divergence").at(0).evidence ==
-        "S mid 10300.0 on ex-2 and 10000.0 on ex-1: 3.00% apart > 2.00%");
+        "S mid 103.00 on ex-2 and 100.00 on ex-1: 3.00% apart > 2.00%");
   // 1.9% apart: inside the band, holds.
   changes = run.over(3, 20, [](Observation& o, int) { o.quotes[1].mid_ticks = 10'190; });
   CHECK(changes.empty());

@@ -82,7 +82,7 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
     ~Down() { marketctl({"down", "--run", run}); }
   } down{run};
   const int port = monitor_port(run);
-  CHECK(up.output.find("monitor: http://127.0.0.1:" + std::to_string(port) + "/api/state") !=
+  CHECK(up.output.find("dashboard: http://127.0.0.1:" + std::to_string(port) + "/ ") !=
         std::string::npos);
 
   // Every node of the scenario but the monitor itself, all up.

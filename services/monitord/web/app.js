@@ -94,7 +94,8 @@ function setConnected(on) {
 const series = (name) => page.history.get(name) || [];
 const tick = (symbol) => Number((page.state.symbols || {})[symbol] || 1);
 const money = (cents) => (cents / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const ms = (us) => (us >= 1e6 ? `${(us / 1e6).toFixed(2)} s` : us >= 1e3 ? `${(us / 1e3).toFixed(1)} ms` : `${Math.round(us)} µs`);
+const ms = (us) => (us >= 1e6 ? `${(us / 1e6).toFixed(2)} s` : us >= 1e5 ? `${Math.round(us / 1e3)} ms`
+                   : us >= 1e3 ? `${(us / 1e3).toFixed(1)} ms` : `${Math.round(us)} µs`);
 const ago = (ns) => {
   const s = Math.max(0, (Date.now() * 1e6 - ns) / 1e9);
   return s < 60 ? `${Math.round(s)} s ago` : `${Math.round(s / 60)} min ago`;
@@ -177,18 +178,18 @@ function render() {
 function sitePositions(nodes) {
   const order = { exchange: 0, validator: 1, agent: 2, proxy: 3 };
   const sites = [...new Set(nodes.map((n) => n.site).filter(Boolean))];
-  const radius = sites.length > 1 ? 90 + 45 * sites.length : 0;
+  const radius = sites.length > 1 ? 70 + 30 * sites.length : 0;
   const positions = {};
   const place = (members, cx, cy) => {
     members.sort((a, b) => (order[a.role] ?? 9) - (order[b.role] ?? 9) || a.id.localeCompare(b.id));
     const columns = Math.ceil(Math.sqrt(members.length));
     members.forEach((n, i) => {
       const col = i % columns, row = Math.floor(i / columns);
-      positions[n.id] = { x: cx + (col - (columns - 1) / 2) * 62, y: cy + row * 50 };
+      positions[n.id] = { x: cx + (col - (columns - 1) / 2) * 85, y: cy + row * 60 };
     });
   };
   sites.forEach((site, i) => {
-    const angle = -Math.PI / 2 + (2 * Math.PI * i) / sites.length;
+    const angle = Math.PI + (2 * Math.PI * i) / sites.length;  // the first on the left
     place(nodes.filter((n) => n.site === site), radius * Math.cos(angle) * 1.6, radius * Math.sin(angle));
   });
   place(nodes.filter((n) => !n.site), 0, sites.length > 1 ? 0 : 170);
@@ -212,10 +213,10 @@ function renderTopology() {
       wheelSensitivity: 0.2,
       style: [
         { selector: 'node[kind="site"]', style: { label: 'data(label)', 'text-valign': 'top', color: '#8793a0',
-          'font-size': 10, 'background-color': '#1d252e', 'background-opacity': 0.6, 'border-color': '#2a333d',
+          'font-size': 11, 'background-color': '#1d252e', 'background-opacity': 0.6, 'border-color': '#2a333d',
           'border-width': 1, shape: 'round-rectangle', padding: 8 } },
-        { selector: 'node[kind="node"]', style: { label: 'data(label)', color: '#d8dee6', 'font-size': 9,
-          'text-valign': 'bottom', 'text-margin-y': 3, width: 16, height: 16,
+        { selector: 'node[kind="node"]', style: { label: 'data(label)', color: '#d8dee6', 'font-size': 11,
+          'text-valign': 'bottom', 'text-margin-y': 3, width: 20, height: 20,
           'background-color': (e) => ROLE_COLOURS[e.data('role')] || '#8a96a3', 'border-width': 0 } },
         { selector: 'node.down', style: { 'background-color': '#3a2222', 'border-color': '#e5534b', 'border-width': 3 } },
         { selector: 'edge', style: { width: 1.5, 'line-color': 'data(colour)', 'curve-style': 'haystack', opacity: 0.8 } },
@@ -327,19 +328,20 @@ function renderConsensus() {
 
 function renderLatency() {
   const links = page.state.links.filter((l) => l.carried_traffic)
-    .sort((a, b) => b.delay_p99_us - a.delay_p99_us).slice(0, 12);
+    .sort((a, b) => b.delay_mean_us - a.delay_mean_us).slice(0, 12);
   const holder = $('#latency');
   holder.textContent = '';
-  const top = Math.max(1, ...links.map((l) => l.delay_p99_us));
+  const top = Math.max(1, ...links.map((l) => l.delay_mean_us));
   for (const l of links) {
     const row = el('div', { class: 'row' });
     const track = el('div', { class: 'track' });
     const fill = el('div', { class: 'fill' });
-    fill.style.width = `${Math.max(2, (100 * l.delay_p99_us) / top)}%`;
+    fill.style.width = l.partitioned ? '100%' : `${Math.max(2, (100 * l.delay_mean_us) / top)}%`;
     fill.style.background = delayColour(l.delay_p99_us, l.partitioned);
     track.append(fill);
     row.append(el('span', { class: 'label', title: `${l.from} → ${l.to}` }, `${l.from} → ${l.to}`), track,
-               el('span', { class: 'num' }, l.partitioned ? 'cut' : ms(l.delay_p99_us)));
+               el('span', { class: 'num', title: 'mean, and the bucket the 99th percentile falls in' },
+                  l.partitioned ? 'cut' : `${ms(l.delay_mean_us)} / ≤${ms(l.delay_p99_us)}`));
     holder.append(row);
   }
   if (!links.length) holder.append(el('div', { class: 'label' }, 'no traffic measured yet'));

@@ -73,6 +73,7 @@ struct QuoteObservation {
   std::string venue, symbol;
   std::optional<double> mid_ticks;  // none while a side is empty
   std::int64_t changed_ns = 0;      // when its prices last changed (0: never seen)
+  double tick_size = 1;             // the price of a tick, for evidence a person reads
 };
 
 struct ExchangeObservation {

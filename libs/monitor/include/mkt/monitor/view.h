@@ -115,6 +115,7 @@ struct QuoteView {
   std::string venue, symbol;
   std::int64_t bid_ticks = 0, ask_ticks = 0, last_ticks = 0;  // 0: none
   std::int64_t changed_ns = 0;                                // the last change of any of them
+  double tick_size = 1;
 };
 
 // Whether the monitor watches a node: every one but the monitor itself and external agents (a
