@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 #include <map>
+#include <utility>
 
 #include "market/netcontrol/v1/netcontrol.pb.h"
 #include "market/telemetry/v1/telemetry.grpc.pb.h"
@@ -101,6 +102,7 @@ struct Collector::Feed {
   std::string id;
   std::string kind;
   std::string address;
+  std::string next_address;  // where it moved: used once the current call has ended
   std::unique_ptr<market::telemetry::v1::Telemetry::Stub> stub;
   std::shared_ptr<runtime::ClientCall<market::telemetry::v1::StreamEventsRequest>> call;
   boost::asio::steady_timer retry;
@@ -148,23 +150,35 @@ void Collector::follow(const Target& target) {
   if (kind.empty() || target.grpc_port == 0) return;
   const std::string address = target.host + ":" + std::to_string(target.grpc_port);
   auto& feed = feeds_[target.id];
-  if (feed && feed->address == address) return;
-  if (feed && feed->call) feed->call->cancel();  // it moved: its old stream ends by itself
-  feed = std::make_unique<Feed>(strand_);
-  feed->id = target.id;
-  feed->kind = kind;
-  feed->address = address;
-  // Straight to the process: no proxy on the management path.
-  feed->stub = market::telemetry::v1::Telemetry::NewStub(
-      runtime::make_channel(address, {.node_id = "monitor",
-                                      .proxy_address = "",
-                                      .max_receive_message_bytes = 4 << 20,
-                                      .reconnect_backoff_max_ms = 1000}));
-  subscribe(*feed);
+  if (!feed) {
+    feed = std::make_unique<Feed>(strand_);
+    feed->id = target.id;
+    feed->kind = kind;
+  } else if (feed->address == address || feed->next_address == address) {
+    return;
+  }
+  // A feed lives as long as the collector (its calls' callbacks hold it); one that moved
+  // changes its stub once its call has ended.
+  feed->next_address = address;
+  if (feed->call) {
+    feed->call->cancel();
+  } else {
+    feed->retry.cancel();
+    subscribe(*feed);
+  }
 }
 
 void Collector::subscribe(Feed& f) {
   if (stopped_ || f.call) return;
+  if (!f.next_address.empty()) {
+    // Straight to the process: no proxy on the management path.
+    f.address = std::exchange(f.next_address, std::string());
+    f.stub = market::telemetry::v1::Telemetry::NewStub(
+        runtime::make_channel(f.address, {.node_id = "monitor",
+                                          .proxy_address = "",
+                                          .max_receive_message_bytes = 4 << 20,
+                                          .reconnect_backoff_max_ms = 1000}));
+  }
   market::telemetry::v1::StreamEventsRequest request;
   request.add_kinds(f.kind);
   Feed* feed = &f;

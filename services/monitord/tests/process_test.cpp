@@ -219,6 +219,20 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
       },
       10s, 100ms));
 
+  // A restarted exchange's stream is opened again: its trades keep coming.
+  const auto newest_trade = [&] {
+    std::uint64_t seq = 0;
+    const auto events = get(port, "/api/events");
+    if (!events.is_object()) return seq;
+    for (const auto& e : events.at("events").as_array()) {
+      if (e.at("kind").as_string() == "trade") seq = e.at("seq").to_number<std::uint64_t>();
+    }
+    return seq;
+  };
+  REQUIRE(marketctl({"restart", "ex-1", "--run", run}).code == 0);
+  const auto before_restart = newest_trade();
+  CHECK(eventually([&] { return newest_trade() > before_restart; }, 15s, 200ms));
+
   // A killed agent is shown down, with why, and alerted on.
   REQUIRE(marketctl({"kill", "noise-1", "--run", run}).code == 0);
   CHECK(eventually(
