@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <utility>
 
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/agents/strategies.h"
@@ -10,6 +11,7 @@
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/client_stream.h"
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/telemetry.h"
 #include "mkt/runtime/unary.h"
 #include "mkt/wire/exchange.h"
 #include "peer_parts.h"
@@ -514,6 +516,26 @@ Agent::Venue* Agent::venue(const std::string& id) {
   return nullptr;
 }
 
+// The adaptive agent's arm changed since the last look (the first look names none before it).
+void Agent::publish_switch() {
+  const std::size_t from = std::exchange(arm_published_, adaptive_->current());
+  runtime::TelemetryService* telemetry = options_.telemetry;
+  if (from == SIZE_MAX || telemetry == nullptr ||
+      !telemetry->wants(runtime::TelemetryService::Event::kStrategySwitch)) {
+    return;
+  }
+  runtime::TelemetryService::Event event;
+  auto* change = event.mutable_strategy_switch();
+  change->set_agent_id(options_.node_id);
+  change->set_from_strategy(std::string(adaptive_->arm_name(from)));
+  change->set_to_strategy(std::string(adaptive_->arm_name(arm_published_)));
+  std::uint64_t episodes = 0;
+  for (std::size_t arm = 0; arm < adaptive_->arms(); ++arm)
+    episodes += adaptive_->bandit().plays(arm);
+  change->set_episodes(episodes);
+  telemetry->publish(std::move(event));
+}
+
 void Agent::refresh_gauges() {
   metrics_.pnl_cents.set(trader_.pnl_cents());
   metrics_.cash_cents.set(trader_.cash_cents());
@@ -527,6 +549,7 @@ void Agent::refresh_gauges() {
     metrics_.adaptive[arm][0]->set(static_cast<std::int64_t>(adaptive_->bandit().plays(arm)));
     metrics_.adaptive[arm][1]->set(arm == adaptive_->current() ? 1 : 0);
   }
+  if (adaptive_ != nullptr && adaptive_->current() != arm_published_) publish_switch();
   refresh_peer_gauges();
   gauges_.expires_after(250ms);
   gauges_.async_wait([this](const boost::system::error_code& ec) {

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,6 +30,10 @@
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/stream.h"
+
+namespace mkt::runtime {
+class TelemetryService;
+}
 
 namespace market::exchange::v1 {
 class MarketDataEvent;
@@ -62,6 +67,8 @@ struct AgentOptions {
   std::size_t gossip_fanout = 4;
   // The time the trader and the peer protocols are given (timers still wait on the real clock).
   const runtime::Clock* clock = &runtime::system_clock();
+  // Where an adaptive agent publishes its strategy switches (on the strand); none when null.
+  runtime::TelemetryService* telemetry = nullptr;
 };
 
 class Agent {
@@ -123,6 +130,7 @@ class Agent {
       std::function<void(bool ok, const market::peer::v1::CoordinationReply&)> done);
   void watch_coordination();
   void refresh_peer_gauges();
+  void publish_switch();
 
   AgentOptions options_;
   agents::Trader trader_;
@@ -139,6 +147,7 @@ class Agent {
   std::vector<std::string> brokers_;
   const agents::BrokerTerms* broker_ = nullptr;
   const agents::AdaptiveTrader* adaptive_ = nullptr;  // for its metrics
+  std::size_t arm_published_ = SIZE_MAX;              // the arm the last switch event named
   std::optional<agents::Coordination> coordination_;
   boost::asio::steady_timer coordination_timer_;
   std::map<std::string, std::unique_ptr<PeerLink>> peer_links_;

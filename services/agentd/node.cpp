@@ -12,6 +12,7 @@
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/run_folder.h"
 #include "mkt/runtime/server.h"
+#include "mkt/runtime/telemetry.h"
 #include "peer_service.h"
 
 namespace mkt::agentd {
@@ -110,12 +111,18 @@ int run_node(runtime::ServiceContext& context) {
   metrics::Registry registry;
   runtime::ProcessRunner runner;
   auto strand = runner.make_strand();
+  runtime::TelemetryService telemetry(strand, context.node_id(), registry);
+  options->telemetry = &telemetry;
   Agent agent(std::move(*options), std::move(*setup), strand, registry);
   PeerService peer(agent, strand);
   runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
   runtime::RpcServer server({context.listen, 1 << 20});
   server.add_service(&peer);
-  runner.on_stop_in(strand, [&] { agent.stop(); });
+  server.add_service(&telemetry);
+  runner.on_stop_in(strand, [&] {
+    agent.stop();
+    telemetry.close_streams();
+  });
   const auto ports = runtime::serve_node(runner, server, metrics_server, context, 1s);
   if (!ports) {
     spdlog::error("{}", ports.error());

@@ -92,6 +92,7 @@ std::string kind_of(const std::string& role) {
   if (role == "exchange") return "trade";
   if (role == "validator") return "leader_change";
   if (role == "proxy") return "link_change";
+  if (role == "agent") return "strategy_switch";
   return {};
 }
 
@@ -226,6 +227,11 @@ void Collector::on_event(const std::string& node, const market::telemetry::v1::E
     e.kind = "leader_change";
     e.text = "term " + std::to_string(l.term()) + ": " +
              (l.leader_id().empty() ? "no leader known" : l.leader_id() + " leads");
+  } else if (event.has_strategy_switch()) {
+    const auto& s = event.strategy_switch();
+    e.kind = "strategy_switch";
+    e.text = "from " + s.from_strategy() + " to " + s.to_strategy() + " after " +
+             std::to_string(s.episodes()) + " episodes";
   } else if (event.has_link_change()) {
     const auto& l = event.link_change();
     e.kind = "link_change";

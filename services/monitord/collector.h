@@ -1,9 +1,10 @@
 #pragma once
 // monitord's collection: every interval, each node's /metrics and the proxy's links, on the
 // management path (straight to each process, never through the proxy), into a MarketView; the
-// telemetry event streams of the exchanges (trades), the validators (leader changes) and the
-// proxy (link changes), each opened again a second after it ends; and the alert rules over what
-// the last round saw. Alert changes are logged and published as telemetry events.
+// telemetry event streams of the exchanges (trades), the validators (leader changes), the proxy
+// (link changes) and the agents (strategy switches), each opened again a second after it ends; and
+// the alert rules over what the last round saw. Alert changes are logged and published as telemetry
+// events.
 //
 // Everything runs on one strand; the runner has one thread, so the HTTP API reads the view on
 // that same thread.

@@ -100,9 +100,10 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
   std::set<std::string> nodes;
   for (const auto& n : state.at("nodes").as_array())
     nodes.insert(std::string(n.at("id").as_string()));
-  CHECK(nodes == std::set<std::string>{"ex-1", "val-0", "maker", "noise-0", "noise-1", "netproxy"});
+  CHECK(nodes == std::set<std::string>{"ex-1", "val-0", "maker", "noise-0", "noise-1", "adaptive",
+                                       "netproxy"});
   CHECK(state.at("validators").as_array().at(0).at("leads").as_bool());
-  CHECK(state.at("agents").as_array().size() == 3);
+  CHECK(state.at("agents").as_array().size() == 4);
 
   // Quotes, and a price history whose points advance.
   REQUIRE(eventually(
@@ -210,6 +211,7 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
   };
   CHECK(eventually([&] { return has_event("trade", "ex-1"); }, 10s, 100ms));
   CHECK(eventually([&] { return has_event("link_change", "netproxy"); }, 10s, 100ms));
+  CHECK(eventually([&] { return has_event("strategy_switch", "adaptive"); }, 10s, 100ms));
   REQUIRE(marketctl({"heal", "--run", run}).code == 0);
   CHECK(eventually(
       [&] {

@@ -71,7 +71,7 @@ grpc::ServerWriteReactor<tpb::Event>* TelemetryService::StreamEvents(
           stream->finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                       "unknown event kind '" + unknown +
                                           "' (order, trade, leader_change, link_change, alert, "
-                                          "node_state, signal)"));
+                                          "node_state, signal, strategy_switch)"));
           return;
         }
         *where = subscribers_.insert(subscribers_.end(), Subscriber{std::move(stream), kinds});
