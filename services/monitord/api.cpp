@@ -17,7 +17,7 @@ runtime::HttpResponse error(int status, const std::string& message) {
   return json_response(status, json::object{{"error", message}});
 }
 
-// The query parameter's value (undecoded but for %XX and '+'), or none.
+// The query parameter's value, decoded (%XX, and '+' for a space), or none.
 std::optional<std::string> query_value(const std::string& target, const std::string& key) {
   const auto q = target.find('?');
   if (q == std::string::npos) return std::nullopt;
