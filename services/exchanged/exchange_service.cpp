@@ -97,18 +97,17 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
     }
     published_seq_.push_back(venue_.md_seq(s));
     published_last_trade_.push_back(venue_.book(s).last_trade_price());
-    refresh_book_gauges(s);
+    for (matching::Side side : {matching::Side::buy, matching::Side::sell}) {
+      refresh_book_gauges(s, side);
+    }
+    metrics_.last_price[s]->set(published_last_trade_[s]);
   }
 }
 
-void ExchangeService::refresh_book_gauges(exchange::SymbolIndex symbol) {
-  for (matching::Side side : {matching::Side::buy, matching::Side::sell}) {
-    const int i = side == matching::Side::buy ? 0 : 1;
-    metrics_.levels[i][symbol]->set(
-        static_cast<std::int64_t>(published_[symbol].level_count(side)));
-    metrics_.best[i][symbol]->set(published_[symbol].best(side).value_or(0));
-  }
-  metrics_.last_price[symbol]->set(published_last_trade_[symbol]);
+void ExchangeService::refresh_book_gauges(exchange::SymbolIndex symbol, matching::Side side) {
+  const int i = side == matching::Side::buy ? 0 : 1;
+  metrics_.levels[i][symbol]->set(static_cast<std::int64_t>(published_[symbol].level_count(side)));
+  metrics_.best[i][symbol]->set(published_[symbol].best(side).value_or(0));
 }
 
 ExchangeService::~ExchangeService() = default;
@@ -383,13 +382,14 @@ void ExchangeService::publish(exchange::SymbolIndex symbol, pb::MarketDataEvent 
     published_[symbol].set(side, delta.level().price_ticks(), delta.level().quantity_lots(),
                            delta.level().order_count());
     published_seq_[symbol] = delta.seq();
+    refresh_book_gauges(symbol, side);
   } else {
     published_last_trade_[symbol] = event.trade().price_ticks();
     published_seq_[symbol] = event.trade().seq();
     metrics_.trades[symbol]->add();
     metrics_.traded_lots[symbol]->add(static_cast<std::uint64_t>(event.trade().quantity_lots()));
+    metrics_.last_price[symbol]->set(event.trade().price_ticks());
   }
-  refresh_book_gauges(symbol);
   if (subscribers_.empty()) return;
   auto message = std::make_shared<pb::MarketDataEvent>(std::move(event));
   runtime::stamp(*message->mutable_header(), venue_.config().exchange_id);

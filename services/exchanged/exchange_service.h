@@ -127,8 +127,8 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   void release(const Origin& origin, Released& released);
   void send_to_session(Session& session, std::uint64_t request_id, const pb::OrderEvent& event);
   void publish(exchange::SymbolIndex symbol, pb::MarketDataEvent event);
-  // The book gauges of a symbol from what has been published.
-  void refresh_book_gauges(exchange::SymbolIndex symbol);
+  // One side's book gauges of a symbol (levels, best price) from what has been published.
+  void refresh_book_gauges(exchange::SymbolIndex symbol, matching::Side side);
   void count_rejection(pb::RejectReason reason);
   void subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
                  const pb::MarketDataRequest& request, std::list<Subscriber>::iterator& where);

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "mkt/runtime/files.h"
+
 namespace mkt::marketctl {
 
 namespace po = boost::program_options;
@@ -38,6 +40,17 @@ std::expected<po::variables_map, int> parse_command(
 int fail(const std::string& command, const std::string& why, int code) {
   std::cerr << "marketctl " << command << ": " << why << "\n";
   return code;
+}
+
+int write_output(const std::string& command, const std::string& output, const std::string& text,
+                 const std::string& then) {
+  if (output == "-") {
+    std::cout << text;
+    return 0;
+  }
+  if (auto ok = runtime::write_file_atomically(output, text); !ok) return fail(command, ok.error());
+  std::cout << "wrote " << output << ": " << then << "\n";
+  return 0;
 }
 
 }  // namespace mkt::marketctl

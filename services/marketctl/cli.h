@@ -22,6 +22,11 @@ std::expected<boost::program_options::variables_map, int> parse_command(
 // Prints "marketctl <command>: <why>" to stderr and returns `code`, the exit code.
 int fail(const std::string& command, const std::string& why, int code = 1);
 
+// Writes a file a command made to `output` (atomically), or to stdout when it is "-"; after a
+// file, prints "wrote <output>: <then>". The exit code.
+int write_output(const std::string& command, const std::string& output, const std::string& text,
+                 const std::string& then);
+
 int up_command(int argc, char** argv);
 int down_command(int argc, char** argv);
 // kill, restart, pause, unpause, disconnect, connect: one node, named by argv[0].

@@ -140,18 +140,10 @@ int compose_command(int argc, char** argv) {
     if (!prepared) return fail("compose", prepared.error());
     std::cerr << *prepared << ", for the stack's configs\n";
   }
-  if (output == "-") {
-    std::cout << *text;
-    return 0;
-  }
-  if (auto ok = runtime::write_file_atomically(output, *text); !ok) {
-    return fail("compose", ok.error());
-  }
-  std::cout << "wrote " << output << ": "
-            << (swarm ? "`docker stack deploy -c " + output + " <stack>`"
-                      : "`docker compose -f " + output + " up`")
-            << " starts it\n";
-  return 0;
+  return write_output("compose", output, *text,
+                      (swarm ? "`docker stack deploy -c " + output + " <stack>`"
+                             : "`docker compose -f " + output + " up`") +
+                          " starts it");
 }
 
 int prepare_command(int argc, char** argv) {

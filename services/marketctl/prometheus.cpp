@@ -16,10 +16,6 @@ std::string duration(std::int64_t ms) {
 
 }  // namespace
 
-std::string_view metrics_port_name(scenario::Role role) {
-  return role == scenario::Role::proxy ? "http" : "metrics";
-}
-
 std::string prometheus_config(const scenario::Scenario& scenario,
                               const std::map<std::string, std::string>& targets,
                               const std::string& command_line) {
@@ -56,8 +52,21 @@ std::map<std::string, std::string> compose_metrics_targets(const scenario::Scena
   std::map<std::string, std::string> targets;
   for (const auto& stage : start_plan(scenario).stages) {
     for (const auto* node : stage) {
-      const int port = runtime::port_of(container_ports(node->role), metrics_port_name(node->role));
+      const int port = runtime::port_of(
+          container_ports(node->role), runtime::metrics_port_name(scenario::to_string(node->role)));
       targets[node->id] = node->id + ":" + std::to_string(port);
+    }
+  }
+  return targets;
+}
+
+std::map<std::string, std::string> local_metrics_targets(const scenario::Scenario& scenario,
+                                                         const runtime::RunState& state) {
+  std::map<std::string, std::string> targets;
+  for (const auto& record : state.nodes) {
+    if (scenario.find_node(record.id) == nullptr) continue;
+    if (const int port = record.metrics_port(); port != 0) {
+      targets[record.id] = "127.0.0.1:" + std::to_string(port);
     }
   }
   return targets;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "mkt/runtime/run_folder.h"
 #include "mkt/scenario/scenario.h"
 
 namespace mkt::marketctl {
@@ -17,10 +18,11 @@ std::string prometheus_config(const scenario::Scenario& scenario,
                               const std::map<std::string, std::string>& targets,
                               const std::string& command_line);
 
-// The name of the port a node of the role serves its metrics on (the proxy's: its HTTP API).
-std::string_view metrics_port_name(scenario::Role role);
-
 // Where a compose market's nodes serve their metrics, by service name ("ex-a:7001").
 std::map<std::string, std::string> compose_metrics_targets(const scenario::Scenario& scenario);
+
+// Where a local market's nodes serve them, from its run folder's state ("127.0.0.1:41235").
+std::map<std::string, std::string> local_metrics_targets(const scenario::Scenario& scenario,
+                                                         const runtime::RunState& state);
 
 }  // namespace mkt::marketctl

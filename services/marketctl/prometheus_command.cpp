@@ -1,7 +1,4 @@
-#include <iostream>
-
 #include "cli.h"
-#include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
 #include "mkt/runtime/run_folder.h"
 #include "prometheus.h"
@@ -38,28 +35,15 @@ int prometheus_command(int argc, char** argv) {
     const runtime::RunPaths run{flags["run"].as<std::string>()};
     const auto state = runtime::read_state(run);
     if (!state) return fail("prometheus", state.error());
-    for (const auto& record : state->nodes) {
-      const auto* node = scenario->find_node(record.id);
-      if (node == nullptr) continue;
-      if (const int port = record.port(metrics_port_name(node->role)); port != 0) {
-        targets[record.id] = "127.0.0.1:" + std::to_string(port);
-      }
-    }
+    targets = local_metrics_targets(*scenario, *state);
     made += " --local --run " + run.dir.string();
   } else {
     targets = compose_metrics_targets(*scenario);
   }
-  const std::string text = prometheus_config(*scenario, targets, made);
   const auto output = flags["output"].as<std::string>();
-  if (output == "-") {
-    std::cout << text;
-    return 0;
-  }
-  if (auto ok = runtime::write_file_atomically(output, text); !ok)
-    return fail("prometheus", ok.error());
-  std::cout << "wrote " << output << ": `prometheus --config.file=" << output << "` scrapes "
-            << targets.size() << " nodes\n";
-  return 0;
+  return write_output("prometheus", output, prometheus_config(*scenario, targets, made),
+                      "`prometheus --config.file=" + output + "` scrapes " +
+                          std::to_string(targets.size()) + " nodes");
 }
 
 }  // namespace mkt::marketctl

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <map>
+#include <ranges>
 
 namespace mkt::monitord {
 namespace {
@@ -70,7 +71,9 @@ json::object alert_json(const monitor::Alert& a) {
           {"evidence", a.evidence}};
 }
 
-json::array alerts_json(const std::vector<monitor::Alert>& alerts) {
+// Any range of alerts: the active ones (a vector), the resolved ones kept (a deque).
+template <class Alerts>
+json::array alerts_json(const Alerts& alerts) {
   json::array out;
   for (const auto& a : alerts) out.push_back(alert_json(a));
   return out;
@@ -235,7 +238,7 @@ std::string hello_message(const Collector& collector, const scenario::Scenario& 
                                       {"state", state_json(collector, scenario)},
                                       {"history", std::move(history)},
                                       {"events", events_json(collector, 50)},
-                                      {"resolved", alerts_json({kept.begin(), kept.end()})}});
+                                      {"resolved", alerts_json(kept)}});
 }
 
 std::string round_message(const Collector& collector, const scenario::Scenario& scenario,
@@ -261,7 +264,8 @@ std::string round_message(const Collector& collector, const scenario::Scenario& 
       {"state", state_json(collector, scenario)},
       {"points", std::move(points)},
       {"events", events_json(collector, 50)},
-      {"resolved", alerts_json({kept.begin() + static_cast<std::ptrdiff_t>(from), kept.end()})}});
+      {"resolved", alerts_json(std::ranges::subrange(
+                       kept.begin() + static_cast<std::ptrdiff_t>(from), kept.end()))}});
 }
 
 std::optional<runtime::HttpResponse> serve_api(const Collector& collector,
@@ -275,7 +279,7 @@ std::optional<runtime::HttpResponse> serve_api(const Collector& collector,
     const auto& kept = collector.rules().book().history();
     return json_response(200,
                          json::object{{"active", alerts_json(collector.rules().book().active())},
-                                      {"resolved", alerts_json({kept.begin(), kept.end()})}});
+                                      {"resolved", alerts_json(kept)}});
   }
   if (path == "/api/history") return history(collector, request.target);
   if (path == "/api/events") {

@@ -9,6 +9,7 @@
 
 #include "market/netcontrol/v1/netcontrol.pb.h"
 #include "market/telemetry/v1/telemetry.grpc.pb.h"
+#include "mkt/core/enum_table.h"
 #include "mkt/metrics/text.h"
 #include "mkt/monitor/config.h"
 #include "mkt/runtime/channel.h"
@@ -72,20 +73,13 @@ std::expected<std::vector<monitor::LinkReading>, std::string> link_readings(
   return out;
 }
 
-constexpr auto severity_of = [](monitor::Severity s) {
-  using S = market::telemetry::v1::Alert;
-  switch (s) {
-    case monitor::Severity::info:
-      return S::SEVERITY_INFO;
-    case monitor::Severity::warning:
-      return S::SEVERITY_WARNING;
-    case monitor::Severity::error:
-      return S::SEVERITY_ERROR;
-    case monitor::Severity::critical:
-      return S::SEVERITY_CRITICAL;
-  }
-  return S::SEVERITY_UNSPECIFIED;
-};
+using WireAlert = market::telemetry::v1::Alert;
+constexpr auto severities = core::enum_table<monitor::Severity, WireAlert::Severity>({
+    {monitor::Severity::info, WireAlert::SEVERITY_INFO},
+    {monitor::Severity::warning, WireAlert::SEVERITY_WARNING},
+    {monitor::Severity::error, WireAlert::SEVERITY_ERROR},
+    {monitor::Severity::critical, WireAlert::SEVERITY_CRITICAL},
+});
 
 // The kind of event each role's stream is asked for.
 std::string kind_of(const std::string& role) {
@@ -255,13 +249,12 @@ void Collector::round() {
   metrics_.rounds.add();
   last_round_ns_ = now;
   round_started_ns_ = clock_.steady_ns();
-  const Targets targets = options_.targets();
   pending_ = 0;
-  for (const Target& target : targets.nodes) {
+  for (const Target& target : options_.targets()) {
     scrape(target, now);
     follow(target);
+    if (target.role == "proxy") read_links(target, now);
   }
-  if (!targets.proxy_http.id.empty()) read_links(targets.proxy_http, now);
   timer_.expires_after(options_.interval);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) round();
@@ -341,7 +334,7 @@ void Collector::publish(const monitor::AlertChange& change) {
   }
   runtime::TelemetryService::Event event;
   auto* alert = event.mutable_alert();
-  alert->set_severity(severity_of(a.severity));
+  alert->set_severity(*severities.second_of(a.severity));
   alert->set_name(a.rule);
   alert->set_subject(a.subject);
   alert->set_message(a.evidence);

@@ -28,8 +28,8 @@
 
 namespace mkt::monitord {
 
-// Where one node's metrics are served, and its telemetry stream (the proxy's is on its control
-// API); port 0 while not known.
+// Where one node's metrics are served (the proxy's with its JSON API: /v1/links, /v1/stats), and
+// its telemetry stream; port 0 while not known.
 struct Target {
   std::string id;
   std::string role;
@@ -38,15 +38,10 @@ struct Target {
   int grpc_port = 0;
 };
 
-struct Targets {
-  std::vector<Target> nodes;
-  Target proxy_http;  // the proxy's JSON API (/v1/links, /v1/stats); id empty without a proxy
-};
-
 struct CollectorOptions {
   std::chrono::milliseconds interval{1000};
   // Where every node is, asked again each round (a run folder's state may change).
-  std::function<Targets()> targets;
+  std::function<std::vector<Target>()> targets;
   // After each round's alerts are judged (on the strand): the page's push.
   std::function<void()> judged = {};
 };

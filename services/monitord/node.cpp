@@ -20,19 +20,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using Nodes = std::vector<std::pair<std::string, std::string>>;  // id, role
+
+// One target per watched node, placed by `where(id, role)`.
+template <class Where>
+std::vector<Target> place(const Nodes& nodes, Where where) {
+  std::vector<Target> out;
+  for (const auto& [id, role] : nodes) out.push_back(where(id, role));
+  return out;
+}
+
 // Where every node is: from a run folder's state (read each round: a node's ports are known once
-// it serves), or by name and fixed ports (containers).
-std::expected<std::function<Targets()>, std::string> targets_of(
+// it serves), or by name and fixed ports (containers). The proxy's telemetry is on its control
+// API.
+std::expected<std::function<std::vector<Target>()>, std::string> targets_of(
     const runtime::ServiceContext& context) {
   const scenario::Scenario& scenario = context.scenario;
-  std::vector<std::pair<std::string, std::string>> nodes;  // id, role; the proxy last
+  Nodes nodes;
   for (const auto& node : scenario.nodes) {
-    if (monitor::watched(node) && node.role != scenario::Role::proxy) {
-      nodes.emplace_back(node.id, scenario::to_string(node.role));
-    }
+    if (monitor::watched(node)) nodes.emplace_back(node.id, scenario::to_string(node.role));
   }
-  const std::string proxy = scenario.proxy_id;
-  if (!proxy.empty()) nodes.emplace_back(proxy, "proxy");
   const auto& flags = context.flags();
   const auto flag_port = [&](const char* name) {
     return flags.count(name) != 0 ? static_cast<int>(flags[name].as<unsigned>()) : 0;
@@ -40,44 +47,36 @@ std::expected<std::function<Targets()>, std::string> targets_of(
   if (flags.count("run") != 0) {
     const runtime::RunPaths run{flags["run"].as<std::string>()};
     return [run, nodes] {
-      Targets t;
       const auto state = runtime::read_state(run);
-      for (const auto& [id, role] : nodes) {
+      return place(nodes, [&](const std::string& id, const std::string& role) {
         const runtime::NodeRecord* record = state ? state->find(id) : nullptr;
-        const auto port = [&](std::string_view name) {
-          return record != nullptr ? record->port(name) : 0;
-        };
-        const bool is_proxy = role == "proxy";
-        t.nodes.push_back({.id = id,
-                           .role = role,
-                           .host = "127.0.0.1",
-                           .metrics_port = port(is_proxy ? "http" : "metrics"),
-                           .grpc_port = port(is_proxy ? "control" : "grpc")});
-        if (is_proxy) t.proxy_http = t.nodes.back();
-      }
-      return t;
+        return Target{.id = id,
+                      .role = role,
+                      .host = "127.0.0.1",
+                      .metrics_port = record != nullptr ? record->metrics_port() : 0,
+                      .grpc_port = record != nullptr
+                                       ? record->port(role == "proxy" ? "control" : "grpc")
+                                       : 0};
+      });
     };
   }
   if (flags.count("metrics-port") != 0) {
     const int metrics = flag_port("metrics-port"), grpc = flag_port("grpc-port");
     const int proxy_http = flag_port("proxy-http-port"),
               proxy_control = flag_port("proxy-control-port");
-    if (!proxy.empty() && proxy_http == 0) {
+    if (!scenario.proxy_id.empty() && proxy_http == 0) {
       return std::unexpected(
           std::string("--metrics-port needs --proxy-http-port: the scenario has a proxy"));
     }
     return [nodes, metrics, grpc, proxy_http, proxy_control] {
-      Targets t;
-      for (const auto& [id, role] : nodes) {
-        const bool is_proxy = role == "proxy";
-        t.nodes.push_back({.id = id,
-                           .role = role,
-                           .host = id,
-                           .metrics_port = is_proxy ? proxy_http : metrics,
-                           .grpc_port = is_proxy ? proxy_control : grpc});
-        if (is_proxy) t.proxy_http = t.nodes.back();
-      }
-      return t;
+      return place(nodes, [&](const std::string& id, const std::string& role) {
+        const bool proxy = role == "proxy";
+        return Target{.id = id,
+                      .role = role,
+                      .host = id,
+                      .metrics_port = proxy ? proxy_http : metrics,
+                      .grpc_port = proxy ? proxy_control : grpc};
+      });
     };
   }
   return std::unexpected(
@@ -105,7 +104,6 @@ int run_node(runtime::ServiceContext& context) {
   }
   // The collector pushes each round to the page; the page's server reads the collector.
   runtime::HttpServer* push = nullptr;
-  const Collector* watched = nullptr;
   std::int64_t pushed_ns = 0;  // the newest point pushed
   Collector collector(strand, scenario,
                       {.interval = interval,
@@ -113,13 +111,12 @@ int run_node(runtime::ServiceContext& context) {
                        .judged =
                            [&] {
                              if (push != nullptr && push->websockets() > 0) {
-                               push->broadcast(round_message(*watched, scenario, pushed_ns));
+                               push->broadcast(round_message(collector, scenario, pushed_ns));
                              } else {
-                               pushed_ns = watched->last_round_ns();  // nobody to tell
+                               pushed_ns = collector.last_round_ns();  // nobody to tell
                              }
                            }},
                       registry, &telemetry);
-  watched = &collector;
   // The runner has one thread: the API reads the collector on the strand's thread.
   runtime::HttpServer http(
       runner.io(), [&] { return registry.render(); },

@@ -78,17 +78,21 @@ std::vector<std::uint64_t> Histogram::counts() const {
 }
 
 std::int64_t Histogram::quantile_bound(double q) const {
-  const auto counts = this->counts();
+  return metrics::quantile_bound(bounds_, counts(), q);
+}
+
+std::int64_t quantile_bound(const std::vector<std::int64_t>& bounds,
+                            const std::vector<std::uint64_t>& counts, double q) {
   std::uint64_t total = 0;
   for (auto c : counts) total += c;
   if (total == 0) return 0;
   const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
   std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < bounds_.size(); ++i) {
+  for (std::size_t i = 0; i < bounds.size() && i < counts.size(); ++i) {
     seen += counts[i];
-    if (seen >= rank) return bounds_[i];
+    if (seen >= rank) return bounds[i];
   }
-  return bounds_.empty() ? 0 : bounds_.back();
+  return bounds.empty() ? 0 : bounds.back();
 }
 
 std::vector<std::int64_t> exponential_bounds(std::int64_t first, double factor, std::int64_t last) {

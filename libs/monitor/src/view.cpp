@@ -13,22 +13,6 @@ bool has_labels(const metrics::Series& s, const metrics::Labels& labels) {
                      [&](const auto& label) { return s.label(label.first) == label.second; });
 }
 
-// The upper bound of the bucket the q-th quantile falls in (the last finite bound when it falls
-// past them all); 0 when nothing was counted.
-double quantile_bound(const std::vector<std::int64_t>& bounds,
-                      const std::vector<std::uint64_t>& counts, double q) {
-  std::uint64_t total = 0;
-  for (auto c : counts) total += c;
-  if (total == 0 || bounds.empty()) return 0;
-  const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total));
-  std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    seen += counts[i];
-    if (seen > rank) return static_cast<double>(bounds[std::min(i, bounds.size() - 1)]);
-  }
-  return static_cast<double>(bounds.back());
-}
-
 }  // namespace
 
 void Ring::push(Point point) {
@@ -212,7 +196,8 @@ void MarketView::links(std::int64_t now_ns,
         for (std::size_t i = 0; i < delta.size(); ++i) {
           delta[i] = now.delay_counts[i] - std::min(now.delay_counts[i], old.delay_counts[i]);
         }
-        view.delay_p99_us = quantile_bound(now.delay_bounds_us, delta, 0.99);
+        view.delay_p99_us =
+            static_cast<double>(metrics::quantile_bound(now.delay_bounds_us, delta, 0.99));
       } else {
         view.delay_mean_us = before->delay_mean_us;  // idle: the last figure stands
         view.delay_p99_us = before->delay_p99_us;

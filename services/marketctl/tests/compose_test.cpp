@@ -230,3 +230,15 @@ TEST_CASE("prometheus: one job per role, a target per node with its labels, vali
   CHECK(jobs["proxy"] == std::vector<std::string>{"netproxy:7002"});
   CHECK(jobs["agent"] == std::vector<std::string>{"alice:7001"});  // the external one is not run
 }
+
+TEST_CASE("prometheus: a local market's targets come from its run folder's ports") {
+  const auto s = load();
+  mkt::runtime::RunState state;
+  state.nodes = {{.id = "ex-a", .role = "exchange", .ports = {{"grpc", 5000}, {"metrics", 5001}}},
+                 {.id = "netproxy", .role = "proxy", .ports = {{"control", 5101}, {"http", 5102}}},
+                 {.id = "val-0", .role = "validator", .ports = {}},  // not serving yet
+                 {.id = "stranger", .role = "agent", .ports = {{"metrics", 5201}}}};
+  CHECK(local_metrics_targets(s, state) ==
+        std::map<std::string, std::string>{{"ex-a", "127.0.0.1:5001"},
+                                           {"netproxy", "127.0.0.1:5102"}});
+}

@@ -169,7 +169,7 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
     const auto state_now = mkt::runtime::read_state({run});
     REQUIRE(state_now.has_value());
     for (const auto& record : state_now->nodes) {
-      const int metrics_port = record.port(record.role == "proxy" ? "http" : "metrics");
+      const int metrics_port = record.metrics_port();
       const auto text = mkt::runtime::http_get("127.0.0.1", metrics_port, "/metrics", 2s);
       REQUIRE(text.has_value());
       const std::string file = run + "/" + record.id + ".prom";

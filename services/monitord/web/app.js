@@ -102,6 +102,14 @@ const ago = (ns) => {
 };
 const delayColour = (us, cut) => (cut ? '#e5534b' : us < 10e3 ? '#3fbf7f' : us < 100e3 ? '#e0b040' : '#e5534b');
 
+// A venue's mid price of a symbol, in price units, at every round both sides were known.
+function mids(venue, symbol) {
+  const t = tick(symbol);
+  const bids = new Map(series(`price/${venue}/${symbol}/bid`));
+  return series(`price/${venue}/${symbol}/ask`).filter(([ts]) => bids.has(ts))
+    .map(([ts, ask]) => [ts, ((bids.get(ts) + ask) / 2) * t]);
+}
+
 // Aligns [[t_ns, v]...] series on one time axis (seconds) for uPlot.
 function align(list) {
   const times = new Set();
@@ -168,8 +176,9 @@ function render() {
   renderRates();
   renderConsensus();
   renderLatency();
-  renderAgents();
-  renderAnalysis();
+  const rows = agentRows();
+  renderAgents(rows);
+  renderAnalysis(rows);
   renderEvents();
 }
 
@@ -284,13 +293,7 @@ function renderPrices() {
       holder.append(el('div', { class: 'chart-title' }, symbol), el('div', { id }));
     }
     const venues = s.quotes.filter((q) => q.symbol === symbol).map((q) => q.venue);
-    const t = tick(symbol);
-    const mids = venues.map((v) => {
-      const bids = new Map(series(`price/${v}/${symbol}/bid`));
-      return series(`price/${v}/${symbol}/ask`).filter(([ts]) => bids.has(ts))
-        .map(([ts, ask]) => [ts, ((bids.get(ts) + ask) / 2) * t]);
-    });
-    chart(id, venues, align(mids), { height: symbols.length > 2 ? 120 : 170, format: (v) => v.toFixed(2) });
+    chart(id, venues, align(venues.map((v) => mids(v, symbol))), { height: symbols.length > 2 ? 120 : 170, format: (v) => v.toFixed(2) });
   }
 }
 
@@ -382,8 +385,8 @@ function sparkline(id) {
   return canvas;
 }
 
-function renderAgents() {
-  const rows = agentRows();
+function renderAgents(unsorted) {
+  const rows = [...unsorted];
   const { key, descending } = page.sort;
   rows.sort((a, b) => {
     const x = a[key], y = b[key];
@@ -415,7 +418,7 @@ document.addEventListener('click', (event) => {
   if (!th) return;
   const key = th.dataset.key;
   page.sort = { key, descending: page.sort.key === key ? !page.sort.descending : true };
-  if (page.state) renderAgents();
+  if (page.state) renderAgents(agentRows());
 });
 
 // The picked agent's fills as points on the mid price of each venue of the symbol it trades most.
@@ -428,15 +431,10 @@ function renderFills(agent) {
   if (!symbol) return;
   const t = tick(symbol);
   const venues = s.quotes.filter((q) => q.symbol === symbol).map((q) => q.venue);
-  const mids = venues.map((v) => {
-    const bids = new Map(series(`price/${v}/${symbol}/bid`));
-    return series(`price/${v}/${symbol}/ask`).filter(([ts]) => bids.has(ts))
-      .map(([ts, ask]) => [ts, ((bids.get(ts) + ask) / 2) * t]);
-  });
   const fills = (side) => series(`fill/${agent}/${symbol}/${side}`).map(([ts, p]) => [ts, p * t]);
   const dots = (colour) => ({ stroke: colour, fill: colour, paths: () => null, points: { show: true, size: 7 } });
   chart('fills-chart', [...venues.map((v) => `${v} mid`), 'bought', 'sold'],
-        align([...mids, fills('buy'), fills('sell')]),
+        align([...venues.map((v) => mids(v, symbol)), fills('buy'), fills('sell')]),
         { height: 160, format: (v) => v.toFixed(2),
           styles: [...venues.map(() => ({ width: 1 })), dots('#3fbf7f'), dots('#e5534b')] });
 }
@@ -457,8 +455,7 @@ function renderEvents() {
   if (!page.events.length) list.append(el('li', { class: 'none' }, 'no events yet'));
 }
 
-function renderAnalysis() {
-  const rows = agentRows();
+function renderAnalysis(rows) {
   if (!page.picked && rows.length) page.picked = rows[0].id;
   const picked = page.picked;
   $('#analysis-agent').textContent = picked || 'pick an agent';

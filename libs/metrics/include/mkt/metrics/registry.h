@@ -62,6 +62,12 @@ class Histogram {
 // Bounds from `first` multiplying by `factor` up to `last` (1000, 2, 1e9: 1 us to 1 s in ns).
 std::vector<std::int64_t> exponential_bounds(std::int64_t first, double factor, std::int64_t last);
 
+// Of any histogram's buckets (per bucket, not cumulative; the +Inf one last): the upper bound of
+// the bucket the q-th quantile falls in, the last finite bound when it falls past them all, and
+// 0 when nothing was counted. Histogram::quantile_bound is this of its own counts.
+std::int64_t quantile_bound(const std::vector<std::int64_t>& bounds,
+                            const std::vector<std::uint64_t>& counts, double q);
+
 enum class Type { counter, gauge, histogram };
 
 // One series' value at one moment, histograms in the family's base unit.

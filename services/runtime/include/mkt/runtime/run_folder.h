@@ -63,6 +63,12 @@ std::expected<std::int64_t, std::string> read_epoch(const std::filesystem::path&
 enum class NodeState { pending, starting, running, exited, killed, stopped, paused };
 std::string_view to_string(NodeState state);
 
+// The name of the port a node of this role serves /metrics on: the proxy's are on its HTTP API
+// ("http"), every other node's on "metrics".
+inline std::string_view metrics_port_name(std::string_view role) {
+  return role == "proxy" ? "http" : "metrics";
+}
+
 struct NodeRecord {
   std::string id;
   std::string role;
@@ -73,6 +79,7 @@ struct NodeRecord {
   Ports ports;   // as the process reported them; kept after it exits, reused by a restart
 
   int port(std::string_view name) const;  // 0 when absent
+  int metrics_port() const { return port(metrics_port_name(role)); }
 };
 
 // The supervisor's phases: starting every node, running, stopping, or stopped (also after a
