@@ -162,6 +162,10 @@ json::object state_json(const Collector& c, const scenario::Scenario& scenario) 
                                  {"loss_ppm", l.loss_ppm},
                                  {"kbps", l.kbps}});
   }
+  json::array unreachable;  // cut where a node reports it (see MarketView::observation)
+  for (const auto& l : view.observation().links) {
+    if (l.unreachable) unreachable.push_back(json::object{{"from", l.from}, {"to", l.to}});
+  }
   for (const auto& q : view.quotes()) {
     const monitor::NodeView* venue = view.node(q.venue);
     quotes.push_back(json::object{
@@ -187,6 +191,7 @@ json::object state_json(const Collector& c, const scenario::Scenario& scenario) 
           {"nodes", std::move(nodes)},
           {"links", std::move(links)},
           {"links_error", view.links_error()},
+          {"unreachable", std::move(unreachable)},
           {"quotes", std::move(quotes)},
           {"validators", std::move(validators)},
           {"agents", std::move(agents)},

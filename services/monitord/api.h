@@ -2,7 +2,8 @@
 // monitord's HTTP API, JSON (and CSV for histories), read by the dashboard and by anyone:
 //
 //   GET /api/state                 every node, link, quote, the consensus, every agent, and the
-//                                  active alerts, as of the last round
+//                                  active alerts, as of the last round; `unreachable`: the pairs
+//                                  (from, to) where a validator's calls to a peer that is up fail
 //   GET /api/alerts                active alerts, and the resolved ones kept (oldest first)
 //   GET /api/events                the events kept from the telemetry streams (oldest first)
 //   GET /api/history               the history series' names

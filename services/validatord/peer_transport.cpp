@@ -11,20 +11,27 @@ namespace rpb = market::consensus::raft::v1;
 using grpc::Status;
 
 PeerTransport::PeerTransport(runtime::Strand strand, TransportOptions options, const Roster& roster,
-                             runtime::AddressBook& addresses, metrics::Counter& failures,
-                             metrics::Counter& drops, OnFailure on_failure)
+                             runtime::AddressBook& addresses, metrics::Registry& registry,
+                             OnFailure on_failure)
     : strand_(std::move(strand)),
       options_(std::move(options)),
       roster_(roster),
       addresses_(addresses),
-      failures_(failures),
-      drops_(drops),
+      failures_(
+          registry.counter("raft_peer_send_failures_total", "Envelopes to peers that failed.")),
+      drops_(registry.counter("raft_peer_dropped_messages_total",
+                              "Messages dropped: queue full or peer address unknown.")),
       on_failure_(std::move(on_failure)) {
   for (raft::NodeId id : roster_.ids()) {
     if (roster_.name_of(id) == options_.node_id) continue;
     Peer& peer = peers_[id];
     peer.id = id;
     peer.name = roster_.name_of(id);
+    peer.reachable = &registry.gauge(
+        "raft_peer_reachable",
+        "The leader's view: 0 while its last call to the peer failed, else 1 (1 on followers).",
+        {{"peer", peer.name}});
+    peer.reachable->set(1);
   }
 }
 
@@ -48,6 +55,12 @@ void PeerTransport::stop() {
   for (auto& [id, peer] : peers_) {
     if (peer.in_flight && peer.call) peer.call->cancel();
   }
+}
+
+void PeerTransport::leading(bool leads) {
+  if (leads == leads_) return;
+  leads_ = leads;
+  for (auto& [id, peer] : peers_) peer.reachable->set(1);  // a new view starts clear
 }
 
 // A channel to the peer at its address now; false (the queue dropped) while it has none.
@@ -98,6 +111,7 @@ void PeerTransport::on_sent(raft::NodeId id, bool snapshot, const Status& status
   Peer& peer = peers_.at(id);
   peer.in_flight = false;
   if (stopped_) return;
+  peer.reachable->set(status.ok() || !leads_ ? 1 : 0);
   if (!status.ok()) {
     failures_.add();
     // It may have restarted elsewhere: look again, and reconnect if it moved.

@@ -2,6 +2,11 @@
 // Raft messages to the other validators: one queue per peer (bounded: a full queue drops, and
 // Raft recovers from a lost message), sent as envelopes of several messages with one call in
 // flight per peer, through the proxy when there is one. Runs on the validator's strand.
+//
+// Its metrics: raft_peer_send_failures_total and raft_peer_dropped_messages_total, and per peer
+// raft_peer_reachable{peer}, the leader's view: 0 while its last call to that peer failed, else 1.
+// Only the leader calls every peer (each heartbeat), so only its view is fresh; on the others
+// every peer reads 1. The monitor reads a 0 of a peer that is up as a cut link.
 
 #include <chrono>
 #include <cstddef>
@@ -37,10 +42,9 @@ class PeerTransport {
   // carried one).
   using OnFailure = std::function<void(raft::NodeId peer, bool snapshot)>;
 
-  // The roster, the address book and the counters must outlive the transport.
+  // The roster, the address book and the registry must outlive the transport.
   PeerTransport(runtime::Strand strand, TransportOptions options, const Roster& roster,
-                runtime::AddressBook& addresses, metrics::Counter& failures,
-                metrics::Counter& drops, OnFailure on_failure);
+                runtime::AddressBook& addresses, metrics::Registry& registry, OnFailure on_failure);
 
   // On the strand. Queues a message for its peer (nothing for an unknown one).
   void send(const raft::Message& message);
@@ -48,6 +52,9 @@ class PeerTransport {
   void flush();
   // On the strand. Cancels the calls in flight; nothing is sent any more.
   void stop();
+  // On the strand, after every step: whether this validator leads (raft_peer_reachable is its
+  // view only then).
+  void leading(bool leads);
 
  private:
   struct Peer {
@@ -58,6 +65,7 @@ class PeerTransport {
     std::vector<market::consensus::raft::v1::Message> queue;
     bool in_flight = false;
     std::shared_ptr<runtime::UnaryCall> call;  // the one in flight, cancelled by stop()
+    metrics::Gauge* reachable = nullptr;
   };
 
   void flush(Peer& peer);
@@ -73,6 +81,7 @@ class PeerTransport {
   OnFailure on_failure_;
   std::map<raft::NodeId, Peer> peers_;
   bool stopped_ = false;
+  bool leads_ = false;
 };
 
 }  // namespace mkt::validatord

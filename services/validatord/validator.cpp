@@ -62,16 +62,12 @@ Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBo
       writer_(storage, strand_),
       wal_bytes_(storage.wal_bytes()),
       node_(raft_config(options_, roster_), restore),
-      transport_(
-          strand_, transport_options(options_), roster_, addresses,
-          registry.counter("raft_peer_send_failures_total", "Envelopes to peers that failed."),
-          registry.counter("raft_peer_dropped_messages_total",
-                           "Messages dropped: queue full or peer address unknown."),
-          [this](raft::NodeId peer, bool snapshot) {
-            node_.report_unreachable(peer);
-            if (snapshot) node_.report_snapshot_failed(peer);
-            schedule_ready();
-          }),
+      transport_(strand_, transport_options(options_), roster_, addresses, registry,
+                 [this](raft::NodeId peer, bool snapshot) {
+                   node_.report_unreachable(peer);
+                   if (snapshot) node_.report_snapshot_failed(peer);
+                   schedule_ready();
+                 }),
       timer_(strand_),
       metrics_{
           .applied_entries =
@@ -213,6 +209,7 @@ void Validator::after_step() {
   metrics_.term->set(static_cast<std::int64_t>(node_.term()));
   metrics_.commit_index->set(static_cast<std::int64_t>(node_.log().committed()));
   metrics_.is_leader->set(node_.role() == raft::Role::leader ? 1 : 0);
+  transport_.leading(node_.role() == raft::Role::leader);
   if (node_.leader() == known_leader_ && node_.term() == known_term_) return;
   if (node_.role() == raft::Role::leader) {
     const raft::Log& log = node_.log();

@@ -86,7 +86,8 @@ std::vector<Check> Rules::link_checks(const Observation& o) const {
                    .threshold = 0,
                    .evidence = link.partitioned
                                    ? "black-holed by the proxy"
-                                   : link.from + " reports " + link.to + " unreachable"});
+                                   : link.from + "'s calls to " + link.to + " fail while " +
+                                         link.to + " answers the monitor"});
   }
   return out;
 }

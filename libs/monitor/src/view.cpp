@@ -223,6 +223,29 @@ void MarketView::links(std::int64_t now_ns,
   links_read_ns_ = now_ns;
 }
 
+// A validator whose calls to a peer fail while that peer answers the monitor: the path between
+// them is cut, whether or not the proxy knows it (a paused proxy, a cut below it).
+void MarketView::mark_unreachable(Observation& o) const {
+  for (const NodeView& n : nodes_) {
+    if (!n.up || n.role != "validator") continue;
+    for (const auto& s : n.series) {
+      if (s.name != "raft_peer_reachable" || s.value != 0) continue;
+      const std::string peer(s.label("peer"));
+      const NodeView* target = node(peer);
+      if (target == nullptr || !target->up) continue;  // a peer that is down is node_down's
+      auto link = std::find_if(o.links.begin(), o.links.end(), [&](const LinkObservation& l) {
+        return l.from == n.id && l.to == peer;
+      });
+      if (link == o.links.end()) {
+        link = o.links.insert(o.links.end(), LinkObservation{});
+        link->from = n.id;
+        link->to = peer;
+      }
+      link->unreachable = true;
+    }
+  }
+}
+
 Observation MarketView::observation() const {
   Observation o;
   bool trading = false;
@@ -263,6 +286,7 @@ Observation MarketView::observation() const {
                        .partitioned = l.reading.partitioned,
                        .unreachable = false});
   }
+  mark_unreachable(o);
   for (const QuoteView& q : quotes_) {
     QuoteObservation quote{.venue = q.venue,
                            .symbol = q.symbol,

@@ -159,7 +159,8 @@ TEST_CASE("rules: a partition from the proxy or from a node's report, healed") {
   CHECK(count(changes, "partition", resolved) == 1);
   changes = run.over(7, 10, [](Observation& o, int) { o.links[0].unreachable = true; });
   REQUIRE(count(changes, "partition", raised) == 1);
-  CHECK(run.active("partition").at(0).evidence == "mm reports ex-1 unreachable");
+  CHECK(run.active("partition").at(0).evidence ==
+        "mm's calls to ex-1 fail while ex-1 answers the monitor");
 }
 
 TEST_CASE("rules: a node that does not answer is down until it answers again") {

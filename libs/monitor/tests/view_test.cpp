@@ -11,8 +11,9 @@ namespace {
 
 constexpr std::int64_t s = 1'000'000'000;
 
-const mkt::scenario::Scenario& market() {
-  static const auto scenario = mkt::scenario::parse(R"(version: 1
+// A market of two venues and `validators` validators; `agents`: its agents section.
+mkt::scenario::Scenario load(int validators, const std::string& agents) {
+  auto scenario = mkt::scenario::parse(R"(version: 1
 name: view
 topologies:
   lan: {type: mesh, num_nodes: 2, latency_ms: 1}
@@ -21,14 +22,19 @@ markets:
 exchanges:
   - {id: ex-1, markets: [m]}
   - {id: ex-2, markets: [m]}
-agents:
+)" + agents + "consensus: {protocol: raft, validators: " +
+                                           std::to_string(validators) + "}\n",
+                                       "view.yaml");
+  REQUIRE(scenario.has_value());
+  return std::move(*scenario);
+}
+
+const mkt::scenario::Scenario& market() {
+  static const auto scenario = load(1, R"(agents:
   - {name: mm, strategy: market_maker}
   - {name: ext, strategy: external}
-consensus: {protocol: raft, validators: 1}
-)",
-                                                    "view.yaml");
-  REQUIRE(scenario.has_value());
-  return *scenario;
+)");
+  return scenario;
 }
 
 std::vector<mkt::metrics::Series> series(const std::string& text) {
@@ -181,4 +187,43 @@ TEST_CASE("view: events are numbered and bounded; a trade records its agents' fi
   CHECK(fills.size() == 10);  // the ring's length
   CHECK(fills.back().value == 11'004);
   CHECK_FALSE(view.history().contains("fill/someone-else/S/sell"));  // not a watched agent
+}
+
+TEST_CASE("view: a validator whose calls to a peer that is up fail reports a cut link") {
+  const auto three = load(3, "");
+  MarketView view(three, 10);
+  auto reachable = [](int one, int two) {
+    return series(
+        "raft_term 2\nraft_is_leader 1\nraft_commit_index 7\n"
+        "raft_peer_reachable{peer=\"val-1\"} " +
+        std::to_string(one) + "\nraft_peer_reachable{peer=\"val-2\"} " + std::to_string(two) +
+        "\n");
+  };
+  view.scraped("val-0", 1 * s, reachable(0, 0));
+  view.scraped("val-1", 1 * s, series("raft_term 2\n"));
+  view.scraped("val-2", 1 * s, std::unexpected(std::string("connection refused")));
+  // The proxy lists val-0 > val-1 and not the other way round here.
+  LinkReading listed;
+  listed.from = "val-0";
+  listed.to = "val-1";
+  view.links(1 * s, std::vector<LinkReading>{listed});
+  Observation o = view.observation();
+  // val-1 answers the monitor: the link is cut. val-2 does not: that is node_down, not a cut.
+  REQUIRE(o.links.size() == 1);
+  CHECK(o.links[0].unreachable);
+  CHECK_FALSE(o.links[0].partitioned);
+
+  // Without the proxy's link, the report makes one; a reachable peer makes none.
+  view.links(2 * s, std::vector<LinkReading>{});
+  view.scraped("val-2", 2 * s, series("raft_term 2\n"));
+  view.scraped("val-0", 2 * s, reachable(1, 0));
+  o = view.observation();
+  REQUIRE(o.links.size() == 1);
+  CHECK(o.links[0].from == "val-0");
+  CHECK(o.links[0].to == "val-2");
+  CHECK(o.links[0].unreachable);
+
+  // Healed: no cut.
+  view.scraped("val-0", 3 * s, reachable(1, 1));
+  CHECK(view.observation().links.empty());
 }

@@ -240,9 +240,10 @@ function renderTopology() {
     const node = cy.getElementById(n.id);
     if (node.nonempty()) node.toggleClass('down', !n.up);
   }
-  // One edge per pair of nodes that talk (either way) or are cut.
+  // One edge per pair of nodes that talk (either way) or are cut: by the proxy, or where a node's
+  // calls to another that is up fail (the proxy may not know: it is paused, or the cut is below it).
   const pairs = new Map();
-  for (const l of s.links) {
+  for (const l of [...s.links, ...s.unreachable.map((u) => ({ ...u, delay_p99_us: 0, partitioned: true }))]) {
     if (!l.carried_traffic && !l.partitioned) continue;
     const [a, b] = [l.from, l.to].sort();
     const key = `${a}|${b}`;

@@ -4,7 +4,8 @@
 //     acknowledged is in the ledger exactly once, and after the old leader restarts every replica
 //     holds the same ledger (same hash);
 //   - a minority partition through the real netproxy: the majority keeps committing, the
-//     minority (which held the leader) commits nothing, and after the heal all converge;
+//     minority (which held the leader) commits nothing, the new leader's raft_peer_reachable
+//     names the two it cannot reach, and after the heal all converge and reach each other;
 //   - a validator down long enough to need a snapshot catches up from one;
 //   - an exchange (the real exchanged) reports its trades here, end to end;
 //   - bad submissions get precise statuses.
@@ -254,9 +255,24 @@ TEST_CASE("validatord: a minority partition stops committing, the majority goes 
       cluster.stub(leader).SubmitTradeBatch(&context, make_batch("ex-1", 21, 5), &response);
   CHECK_FALSE(refused.ok());
 
+  // The new leader says which peers its calls cannot reach (the monitor's cut links): the two of
+  // the minority, not those of its own side.
+  const auto reachable = [&](std::size_t peer, int value) {
+    return "raft_peer_reachable{peer=\"" + cluster.name(peer) + "\"} " + std::to_string(value) +
+           "\n";
+  };
+  const auto says = [&](const std::string& line) {
+    return cluster.metrics(*majority_leader).find(line) != std::string::npos;
+  };
+  CHECK(eventually([&] { return says(reachable(leader, 0)) && says(reachable(other, 0)); }, 10s));
+  for (std::size_t i = 0; i < 5; ++i) {
+    if (i != leader && i != other && i != *majority_leader) CHECK(says(reachable(i, 1)));
+  }
+
   cluster.heal();
   REQUIRE(eventually([&] { return cluster.converged(); }, 20s));
   CHECK(cluster.status(leader)->trades_applied() == 20 * 5);
+  CHECK(eventually([&] { return says(reachable(leader, 1)) && says(reachable(other, 1)); }, 10s));
 }
 
 TEST_CASE("validatord: a validator that missed compacted entries catches up from a snapshot") {

@@ -21,6 +21,7 @@
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
 #include "market/telemetry/v1/telemetry.grpc.pb.h"
 #include "mkt/runtime/channel.h"
+#include "mkt/runtime/http_client.h"
 #include "mkt/testing/child_process.h"
 #include "mkt/testing/eventually.h"
 
@@ -69,7 +70,7 @@ class Cluster {
     scenario_ = dir_ + "/scenario.yaml";
     std::ofstream(scenario_) << text;
     for (std::size_t i = 0; i < options_.validators; ++i) {
-      nodes_.push_back({"val-" + std::to_string(i), dir_ + "/val-" + std::to_string(i), 0, {}});
+      nodes_.push_back({"val-" + std::to_string(i), dir_ + "/val-" + std::to_string(i), 0, 0, {}});
     }
     if (options_.through_proxy) start_proxy();
     for (std::size_t i = 0; i < nodes_.size(); ++i) start(i);
@@ -112,9 +113,15 @@ class Cluster {
     if (proxy_) argv.insert(argv.end(), {"--proxy", "127.0.0.1:" + std::to_string(proxy_port_)});
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     node.process = std::make_unique<testing::ChildProcess>(argv);
-    const auto line = node.process->wait_for_line("listening on port ([0-9]+)", 20s);
+    const auto line =
+        node.process->wait_for_line("listening on port ([0-9]+); metrics on port ([0-9]+)", 20s);
     if (!line) throw std::runtime_error(node.name + " did not start:\n" + node.process->output());
     node.port = std::stoi((*line)[1]);
+    node.metrics_port = std::stoi((*line)[2]);
+  }
+  // Validator i's /metrics (empty when it does not answer).
+  std::string metrics(std::size_t i) const {
+    return runtime::http_get("127.0.0.1", nodes_[i].metrics_port, "/metrics", 2s).value_or("");
   }
   void kill(std::size_t i) { nodes_[i].process->kill(); }
 
@@ -199,6 +206,7 @@ class Cluster {
     std::string name;
     std::string data_dir;
     int port = 0;
+    int metrics_port = 0;
     std::unique_ptr<testing::ChildProcess> process;
   };
 

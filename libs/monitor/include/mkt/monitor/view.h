@@ -7,7 +7,7 @@
 //   exchanges: exchange_best_price_ticks{symbol,side}, exchange_last_price_ticks{symbol},
 //              exchange_trades_total{symbol}, exchange_commands_total{kind="submit"},
 //              exchange_settlement_lag_seconds
-//   validators: raft_term, raft_is_leader, raft_commit_index
+//   validators: raft_term, raft_is_leader, raft_commit_index, raft_peer_reachable{peer}
 //   agents: agent_pnl_cents, agent_cash_cents, agent_position_lots{symbol},
 //           agent_orders_sent_total, agent_fills_total, agent_signals_originated_total,
 //           agent_signals_received_total, agent_market_data_connected{venue},
@@ -151,6 +151,7 @@ class MarketView {
   void record_rate(const std::string& key, std::int64_t now_ns, double total);
   void exchange_scraped(const NodeView& node, std::int64_t now_ns);
   void agent_scraped(const NodeView& node, std::int64_t now_ns);
+  void mark_unreachable(Observation& o) const;
 
   const scenario::Scenario& scenario_;
   std::size_t history_points_;
