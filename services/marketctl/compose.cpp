@@ -157,6 +157,35 @@ void swarm_service(std::ostream& out, const Service& s, const ComposeOptions& op
   }
 }
 
+// Prometheus from Debian, for users who run it, started only with `--profile prometheus`: it
+// scrapes every node by service name, with the configuration the setup service wrote from the
+// scenario (prometheus.yml in the market volume). Its data is a volume of its own.
+void prometheus_service(std::ostream& out, const ComposeOptions& options, int host_port) {
+  out << "\n  " << prometheus_service_name << ":\n"
+      << "    image: " << options.prometheus_image << "\n"
+      << "    build:\n"
+      << "      context: " << quoted(options.build_context + "/deploy/docker") << "\n"
+      << "      dockerfile: prometheus.Dockerfile\n"
+      << "    profiles: [\"prometheus\"]\n"
+      << "    command:"
+      << block_list({std::string("--config.file=") + container::market + "/" + prometheus_file,
+                     "--storage.tsdb.path=/prometheus",
+                     "--web.listen-address=:" + std::to_string(prometheus_port)})
+      << "\n"
+      << "    volumes:\n";
+  volume(out, "volume", "market", container::market, true);
+  volume(out, "volume", "prometheus", "/prometheus", false);
+  out << "    ports:\n"
+      << "      - "
+      << quoted("127.0.0.1:" + (host_port != 0 ? std::to_string(host_port) : "") + ":" +
+                std::to_string(prometheus_port))
+      << "\n"
+      << "    restart: \"no\"\n"
+      << "    depends_on:\n"
+      << "      " << setup_service << ":\n"
+      << "        condition: service_completed_successfully\n";
+}
+
 }  // namespace
 
 runtime::Ports container_ports(Role role) {
@@ -181,10 +210,8 @@ std::expected<void, std::string> check_hostname(const std::string& id) {
   const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   bool ok = !id.empty() && id.size() <= 63 && alnum(id.front()) && alnum(id.back());
   for (const char c : id) ok = ok && (alnum(c) || c == '-');
-  if (ok && id != setup_service) return {};
-  if (id == setup_service) {
-    return std::unexpected("node '" + id + "': the name of the compose market's setup service");
-  }
+  if (ok && id != setup_service && id != prometheus_service_name) return {};
+  if (ok) return std::unexpected("node '" + id + "': the name of a compose market's own service");
   return std::unexpected("node '" + id +
                          "' cannot be a container's hostname: use lowercase letters, digits and "
                          "inner hyphens, at most 63 characters");
@@ -278,6 +305,14 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
     }
     previous = &stage;
   }
+  if (!options.swarm) {
+    // The port after the market's last, when they are fixed.
+    int after = 0;
+    for (const auto& [node, ports] : host_ports) {
+      for (const auto& [name, port] : ports) after = std::max(after, port + 1);
+    }
+    prometheus_service(out, options, after);
+  }
 
   if (options.swarm) {
     out << "\nconfigs:\n";
@@ -288,7 +323,7 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
     }
   }
   out << "\nvolumes:\n";
-  if (!options.swarm) out << "  market:\n";
+  if (!options.swarm) out << "  market:\n  prometheus:\n";
   for (const auto* node : nodes) {
     if (has_volume(node->role)) out << "  data-" << node->id << ":\n";
   }

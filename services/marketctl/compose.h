@@ -12,7 +12,11 @@
 //   - health checks with `marketctl probe` (grpc.health.v1) and `depends_on: service_healthy`
 //     in start order: proxy, validators, exchanges, agents;
 //   - every node's ports published: the proxy's and the exchanges' on every interface (users
-//     attach there), the validators' and agents' on 127.0.0.1 (for marketctl only).
+//     attach there), the validators' and agents' on 127.0.0.1 (for marketctl only);
+//   - Prometheus (Debian's, an image of its own: deploy/docker/prometheus.Dockerfile) in the
+//     profile `prometheus`, off unless asked for, scraping every node with the configuration
+//     `marketctl prepare` writes beside the accounts (`marketctl prometheus`'s, by service name),
+//     published on 127.0.0.1 at the port after the market's last.
 // Only what both `docker compose` (v2) and Debian's docker-compose (1.29) accept: no `version`,
 // no `name`, no extension fields, long-form volumes.
 //
@@ -39,6 +43,7 @@ struct ComposeOptions {
   std::string scenario_source;      // the scenario file as the compose file names it
   std::string build_context = ".";  // the repository root, relative to the compose file
   std::string image = "netmarket:latest";
+  std::string prometheus_image = "netmarket-prometheus:latest";
   std::string command_line;  // how the file was made, for its header
   int base_port = 7000;      // host ports from here in start order; 0: ephemeral
   std::string topology;      // the scenario's topology override
@@ -49,6 +54,11 @@ struct ComposeOptions {
 
 // The service that writes the market volume before any node starts.
 inline constexpr const char* setup_service = "netmarket-setup";
+// Prometheus's service (profile `prometheus`) and the port it serves in its container.
+inline constexpr const char* prometheus_service_name = "prometheus";
+inline constexpr int prometheus_port = 9090;
+// Its configuration, in the market volume beside the accounts (`marketctl prepare` writes it).
+inline constexpr const char* prometheus_file = "prometheus.yml";
 
 // The ports a container of this role listens on (the same in every container of the role).
 runtime::Ports container_ports(scenario::Role role);

@@ -15,6 +15,7 @@
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
 #include "plan.h"
+#include "prometheus.h"
 #include "run_setup.h"
 #include "units.h"
 
@@ -61,8 +62,13 @@ std::expected<std::string, std::string> prepare_market(const scenario::Scenario&
   if (auto ok = runtime::write_file_atomically(run.addresses().string(), text); !ok) {
     return std::unexpected(ok.error());
   }
+  const auto scrape = prometheus_config(scenario, compose_metrics_targets(scenario),
+                                        "marketctl prepare (the compose market's setup)");
+  if (auto ok = runtime::write_file_atomically((run.dir / prometheus_file).string(), scrape); !ok) {
+    return std::unexpected(ok.error());
+  }
   return "prepared " + run.dir.string() + ": accounts, " + std::to_string(addresses.size()) +
-         " addresses, epoch " + std::to_string(*epoch);
+         " addresses, epoch " + std::to_string(*epoch) + ", " + prometheus_file;
 }
 
 }  // namespace
@@ -78,6 +84,8 @@ int compose_command(int argc, char** argv) {
        "publish the nodes' ports on the host from this one up, in start order (0: ports the "
        "engine picks, on 127.0.0.1 only)")
       ("image", po::value<std::string>()->default_value("netmarket:latest"), "the image's tag")
+      ("prometheus-image", po::value<std::string>()->default_value("netmarket-prometheus:latest"),
+       "the tag of the image of the `prometheus` profile's service")
       ("build-context", po::value<std::string>(),
        "the folder the image is built from (default: the one above the scenario with the Dockerfile)")
       ("topology", po::value<std::string>()->default_value(""),
@@ -127,6 +135,7 @@ int compose_command(int argc, char** argv) {
   ComposeOptions compose{.scenario_source = relative_to(scenario_path, out_dir),
                          .build_context = relative_to(context, out_dir),
                          .image = flags["image"].as<std::string>(),
+                         .prometheus_image = flags["prometheus-image"].as<std::string>(),
                          .command_line = made,
                          .base_port = base_port,
                          .topology = flags["topology"].as<std::string>(),
@@ -155,8 +164,9 @@ int prepare_command(int argc, char** argv) {
       argc, argv,
       "Usage: marketctl prepare <scenario.yaml> --run DIR\n\n"
       "Writes what every node of a compose market shares into DIR: API keys (accounts), the\n"
-      "nodes' addresses by service name (addresses) and the market's time 0 (epoch). The\n"
-      "compose file's setup service runs it; a second run keeps the keys and the epoch.",
+      "nodes' addresses by service name (addresses), the market's time 0 (epoch) and\n"
+      "Prometheus's scrape configuration (prometheus.yml). The compose file's setup service\n"
+      "runs it; a second run keeps the keys and the epoch.",
       options, positional);
   if (!vm) return vm.error();
   auto scenario = runtime::load_scenario_file((*vm)["scenario"].as<std::string>());

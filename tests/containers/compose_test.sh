@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The container test: the image built from the Dockerfile (the whole multi-stage build), a small
 # market (tests/drills/market.yaml) brought up with docker-compose, trades committing, the
-# monitor seeing every node up, the Python example trading from outside through the published proxy port, a drill
+# monitor seeing every node up, the Python example trading from outside through the published
+# proxy port,
+# Prometheus (the compose file's `prometheus` profile, its own image) scraping every node, a drill
 # (tests/drills/containers-plan.yaml: three leader kills, a paused follower, a disconnected
 # leader, a majorities-ring partition, a killed exchange) that `marketctl verify` must pass, and
 # `compose down -v` leaving nothing behind. Then the same market as a stack on a one-node swarm
@@ -51,6 +53,7 @@ rm -f "$engine_log"
 work="$(mktemp -d /tmp/netmarket-containers.XXXXXX)"
 project="nmtest$$"
 image="netmarket-test:$$"
+prometheus_image="netmarket-prometheus-test:$$"
 compose_file="$work/docker-compose.yml"
 cleanup() {
   local code=$?
@@ -69,7 +72,7 @@ cleanup() {
       >/dev/null 2>&1 || true
   fi
   [ "${swarm_started:-}" = "yes" ] && $DOCKER swarm leave --force >/dev/null 2>&1
-  $DOCKER image rm -f "$image" >/dev/null 2>&1 || true
+  $DOCKER image rm -f "$image" "$prometheus_image" >/dev/null 2>&1 || true
   [ "$started" = "started" ] && "$repo/deploy/docker-engine.sh" stop
   rm -rf "$work"
 }
@@ -87,6 +90,10 @@ else
   say "image built in $((SECONDS - build_start)) s"
 fi
 say "image size: $($DOCKER image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1 / 1e6}')"
+build_start=$SECONDS
+$DOCKER build --quiet -t "$prometheus_image" -f "$repo/deploy/docker/prometheus.Dockerfile" \
+  "$repo/deploy/docker" >/dev/null
+say "Prometheus's image built in $((SECONDS - build_start)) s"
 $DOCKER run --rm "$image" exchanged --help | grep -q "Usage: exchanged"
 if $DOCKER run --rm "$image" frobnicate 2>/dev/null; then
   say "FAILED: the entrypoint ran an unknown command"
@@ -95,9 +102,10 @@ fi
 [ "$($DOCKER run --rm --entrypoint id "$image" -u)" != "0" ] || { say "FAILED: the image runs as root"; exit 1; }
 
 "$marketctl" compose "$repo/tests/drills/market.yaml" -o "$compose_file" --base-port 0 \
-  --image "$image" >/dev/null
+  --image "$image" --prometheus-image "$prometheus_image" >/dev/null
 up_start=$SECONDS
-$COMPOSE -p "$project" -f "$compose_file" up -d --no-build --quiet-pull 2>"$work/up.log" || {
+$COMPOSE -p "$project" -f "$compose_file" --profile prometheus up -d --no-build --quiet-pull \
+  2>"$work/up.log" || {
   cat "$work/up.log"
   exit 1
 }
@@ -124,6 +132,23 @@ sys.exit(0 if nodes and all(n["up"] for n in nodes) else 1)' "$monitor" 2>/dev/n
 }
 await monitor_sees_all 30
 say "monitor: every node up in its /api/state"
+
+# Prometheus scrapes every node by its service name, with what the setup service wrote.
+prometheus="$($COMPOSE -p "$project" -f "$compose_file" port prometheus 9090)"
+# Every node's container has a health check; the setup and Prometheus have none.
+nodes="$($DOCKER ps -q --filter "label=com.docker.compose.project=$project" --filter health=healthy | wc -l)"
+prometheus_sees_all() {
+  /usr/bin/python3 -c '
+import json, sys, urllib.request
+url = "http://" + sys.argv[1] + "/api/v1/targets?state=active"
+active = json.load(urllib.request.urlopen(url, timeout=2))["data"]["activeTargets"]
+jobs = {t["labels"]["job"] for t in active}
+sys.exit(0 if len(active) == int(sys.argv[2]) and all(t["health"] == "up" for t in active) and
+         jobs == {"exchange", "validator", "agent", "proxy", "monitor"} else 1)' \
+    "$prometheus" "$nodes" 2>/dev/null
+}
+await prometheus_sees_all 60
+say "prometheus: all $nodes nodes' targets up"
 
 # The Python example, outside the compose network, through the published proxy port.
 "$repo/examples/python/make-stubs.sh" "$work/stubs" >/dev/null

@@ -65,8 +65,10 @@ TEST_CASE("compose: one service per node that can run, the setup first, external
   const auto file = compose(load());
   const auto services = file["services"];
   CHECK(keys(services) == std::vector<std::string>{setup_service, "netproxy", "val-0", "val-1",
-                                                   "val-2", "ex-a", "ex-b", "alice", "monitor"});
+                                                   "val-2", "ex-a", "ex-b", "alice", "monitor",
+                                                   prometheus_service_name});
   for (const auto& name : keys(services)) {
+    if (name == prometheus_service_name) continue;
     CHECK(services[name]["image"].as<std::string>() == "netmarket:latest");
     if (name != setup_service) CHECK(services[name]["hostname"].as<std::string>() == name);
   }
@@ -135,8 +137,9 @@ TEST_CASE("compose: validators and exchanges keep their data in a named volume")
   CHECK(volumes_of("ex-b").back() == "data-ex-b>/data");
   CHECK(volumes_of("alice").size() == 2);
   CHECK(volumes_of(setup_service).back() == "market>/market");
-  CHECK(keys(file["volumes"]) == std::vector<std::string>{"market", "data-val-0", "data-val-1",
-                                                          "data-val-2", "data-ex-a", "data-ex-b"});
+  CHECK(keys(file["volumes"]) == std::vector<std::string>{"market", "prometheus", "data-val-0",
+                                                          "data-val-1", "data-val-2", "data-ex-a",
+                                                          "data-ex-b"});
 }
 
 TEST_CASE("compose: ports are published from the base in start order, or left to the engine") {
@@ -150,6 +153,23 @@ TEST_CASE("compose: ports are published from the base in start order, or left to
   services = compose(load(), 0)["services"];
   CHECK(strings(services["ex-a"]["ports"]) ==
         std::vector<std::string>{"127.0.0.1::7000", "127.0.0.1::7001"});
+}
+
+TEST_CASE("compose: Prometheus only in its profile, scraping what the setup wrote") {
+  auto prometheus = compose(load())["services"][prometheus_service_name];
+  CHECK(prometheus["image"].as<std::string>() == "netmarket-prometheus:latest");
+  CHECK(strings(prometheus["profiles"]) == std::vector<std::string>{"prometheus"});
+  CHECK(prometheus["build"]["context"].as<std::string>() == "./deploy/docker");
+  CHECK(prometheus["build"]["dockerfile"].as<std::string>() == "prometheus.Dockerfile");
+  CHECK(strings(prometheus["command"]).front() == "--config.file=/market/prometheus.yml");
+  CHECK(prometheus["volumes"][0]["read_only"].as<bool>());
+  CHECK(prometheus["depends_on"][setup_service]["condition"].as<std::string>() ==
+        "service_completed_successfully");
+  // After the market's ports (7000 to 7016: the monitor's metrics port is the last), on loopback.
+  CHECK(strings(prometheus["ports"]) == std::vector<std::string>{"127.0.0.1:7017:9090"});
+  prometheus = compose(load(), 0)["services"][prometheus_service_name];
+  CHECK(strings(prometheus["ports"]) == std::vector<std::string>{"127.0.0.1::9090"});
+  CHECK(!check_hostname(prometheus_service_name));
 }
 
 TEST_CASE("compose: a node id that cannot be a hostname is refused, naming the node") {
