@@ -162,7 +162,7 @@ json::object state_json(const Collector& c, const scenario::Scenario& scenario) 
                                  {"loss_ppm", l.loss_ppm},
                                  {"kbps", l.kbps}});
   }
-  json::array unreachable;  // cut where a node reports it (see MarketView::observation)
+  json::array unreachable;  // cut where a node reports it (MarketView::mark_unreachable)
   for (const auto& l : view.observation().links) {
     if (l.unreachable) unreachable.push_back(json::object{{"from", l.from}, {"to", l.to}});
   }

@@ -29,7 +29,8 @@ PeerTransport::PeerTransport(runtime::Strand strand, TransportOptions options, c
     peer.name = roster_.name_of(id);
     peer.reachable = &registry.gauge(
         "raft_peer_reachable",
-        "The leader's view: 0 while its last call to the peer failed, else 1 (1 on followers).",
+        "0 while the last call to the peer failed, else 1 (1 on followers: they call the leader "
+        "alone).",
         {{"peer", peer.name}});
     peer.reachable->set(1);
   }
@@ -57,9 +58,9 @@ void PeerTransport::stop() {
   }
 }
 
-void PeerTransport::leading(bool leads) {
-  if (leads == leads_) return;
-  leads_ = leads;
+void PeerTransport::calling_all(bool calling) {
+  if (calling == calling_all_) return;
+  calling_all_ = calling;
   for (auto& [id, peer] : peers_) peer.reachable->set(1);  // a new view starts clear
 }
 
@@ -111,7 +112,7 @@ void PeerTransport::on_sent(raft::NodeId id, bool snapshot, const Status& status
   Peer& peer = peers_.at(id);
   peer.in_flight = false;
   if (stopped_) return;
-  peer.reachable->set(status.ok() || !leads_ ? 1 : 0);
+  peer.reachable->set(status.ok() || !calling_all_ ? 1 : 0);
   if (!status.ok()) {
     failures_.add();
     // It may have restarted elsewhere: look again, and reconnect if it moved.

@@ -4,9 +4,10 @@
 // flight per peer, through the proxy when there is one. Runs on the validator's strand.
 //
 // Its metrics: raft_peer_send_failures_total and raft_peer_dropped_messages_total, and per peer
-// raft_peer_reachable{peer}, the leader's view: 0 while its last call to that peer failed, else 1.
-// Only the leader calls every peer (each heartbeat), so only its view is fresh; on the others
-// every peer reads 1. The monitor reads a 0 of a peer that is up as a cut link.
+// raft_peer_reachable{peer}: 0 while this validator's last call to that peer failed, else 1. Only
+// a validator that calls every peer (the leader each heartbeat, a candidate each election) has a
+// fresh view; a follower calls the leader alone, so on a follower every peer reads 1. The monitor
+// reads a 0 of a peer that is up as a cut link.
 
 #include <chrono>
 #include <cstddef>
@@ -52,9 +53,9 @@ class PeerTransport {
   void flush();
   // On the strand. Cancels the calls in flight; nothing is sent any more.
   void stop();
-  // On the strand, after every step: whether this validator leads (raft_peer_reachable is its
-  // view only then).
-  void leading(bool leads);
+  // On the strand, after every step: whether this validator calls every peer now (it leads or
+  // campaigns); raft_peer_reachable is its view only then.
+  void calling_all(bool calling);
 
  private:
   struct Peer {
@@ -81,7 +82,7 @@ class PeerTransport {
   OnFailure on_failure_;
   std::map<raft::NodeId, Peer> peers_;
   bool stopped_ = false;
-  bool leads_ = false;
+  bool calling_all_ = false;
 };
 
 }  // namespace mkt::validatord

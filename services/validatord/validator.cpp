@@ -209,7 +209,7 @@ void Validator::after_step() {
   metrics_.term->set(static_cast<std::int64_t>(node_.term()));
   metrics_.commit_index->set(static_cast<std::int64_t>(node_.log().committed()));
   metrics_.is_leader->set(node_.role() == raft::Role::leader ? 1 : 0);
-  transport_.leading(node_.role() == raft::Role::leader);
+  transport_.calling_all(node_.role() != raft::Role::follower);
   if (node_.leader() == known_leader_ && node_.term() == known_term_) return;
   if (node_.role() == raft::Role::leader) {
     const raft::Log& log = node_.log();

@@ -1,7 +1,8 @@
 // monitord as a real process in a real market started with marketctl: it finds every node, sees
 // prices move, raises a partition alert when the proxy cuts an exchange off and resolves it at
 // the heal, shows a killed agent as down, and answers bad requests with a clear status while it
-// goes on serving.
+// goes on serving. With three validators and the proxy paused (a cut the proxy cannot report), it
+// raises the partition from what the validators say of their calls, and resolves it.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,6 +29,7 @@ using mkt::testing::eventually;
 namespace json = boost::json;
 
 const std::string tests = MONITORD_TESTS;
+const std::string drills = DRILLS_DIR;
 
 int monitor_port(const std::string& run) {
   const auto state = mkt::runtime::read_state({run});
@@ -269,4 +271,41 @@ TEST_CASE("monitord process: every node, moving prices, a partition alert raised
   CHECK(marketctl({"down", "--run", run}).code == 0);
   CHECK(leftovers(run).empty());
   fs::remove_all(run);
+}
+
+TEST_CASE("monitord process: a paused proxy cuts the validators apart, which they report") {
+  // Three validators (the drill tests' market): with the proxy frozen, the monitor still reaches
+  // every node on the management path, the proxy says nothing, and the validators campaigning
+  // through it report their calls to each other failing.
+  const auto run = run_dir("monitord-pause");
+  const auto up =
+      marketctl({"up", drills + "/market.yaml", "--run", run, "--detach", "--sync", "none"});
+  INFO(up.output);
+  REQUIRE(up.code == 0);
+  struct Down {
+    std::string run;
+    ~Down() { marketctl({"down", "--run", run}); }
+  } down{run};
+  const int port = monitor_port(run);
+  const auto cut_between_validators = [&] {
+    const auto alerts = get(port, "/api/alerts");
+    if (!alerts.is_object()) return false;
+    for (const auto& a : alerts.at("active").as_array()) {
+      const std::string subject(a.at("subject").as_string());
+      if (a.at("rule").as_string() == "partition" && subject.starts_with("val-") &&
+          a.at("evidence").as_string().find("fail while") != json::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  REQUIRE(eventually([&] { return get(port, "/api/state").is_object(); }, 20s, 100ms));
+  CHECK_FALSE(cut_between_validators());
+  REQUIRE(marketctl({"pause", "netproxy", "--run", run}).code == 0);
+  CHECK(eventually(cut_between_validators, 20s, 200ms));
+  CHECK(eventually([&] { return !get(port, "/api/state").at("unreachable").as_array().empty(); },
+                   5s, 100ms));
+  REQUIRE(marketctl({"unpause", "netproxy", "--run", run}).code == 0);
+  CHECK(eventually([&] { return !cut_between_validators(); }, 20s, 200ms));
+  CHECK(get(port, "/api/state").at("unreachable").as_array().empty());
 }

@@ -9,7 +9,7 @@
 // - link_loss (warning): a link's segment loss rate above max_packet_loss.
 // - link_bandwidth (warning): a link's bandwidth cap below min_bandwidth.
 // - partition (critical): a link the proxy black-holes, or one a node reports it cannot reach
-//   while the other end answers the monitor (the Raft leader's raft_peer_reachable).
+//   while the other end answers the monitor (a Raft leader's or candidate's raft_peer_reachable).
 // - node_down (error): a process that does not answer on the management path.
 // - leader_change (info, an event): the cluster's leader is another node than before.
 // - no_leader (error): no validator that answers leads.
