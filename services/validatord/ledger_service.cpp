@@ -30,6 +30,8 @@ LedgerService::LedgerService(runtime::Strand strand, LedgerOptions options, ledg
       .trades = &registry.counter("ledger_trades_total", "Trades applied to the ledger."),
       .duplicates = &registry.counter("ledger_duplicate_batches_total",
                                       "Batches applied again and ignored (retries)."),
+      .refused = &registry.counter("ledger_refused_batches_total",
+                                   "Batches refused: malformed, or not what the scenario allows."),
       .waiting = &registry.gauge("ledger_waiting_submissions", "Submissions awaiting commit."),
       .commit_latency =
           &registry.histogram("ledger_commit_seconds", "From a batch's submission to its answer.",
@@ -149,7 +151,10 @@ void LedgerService::submit(const lpb::TradeBatch& request, SubmitResponder respo
     return;
   }
   ledger::Batch batch = from_proto(request);
-  if (auto ok = ledger::check(batch); !ok) {
+  auto ok = ledger::check(batch);
+  if (ok) ok = ledger::admit(batch, options_.admission);
+  if (!ok) {
+    metrics_.refused->add();
     responder.finish(Status(StatusCode::INVALID_ARGUMENT, ok.error()));
     return;
   }

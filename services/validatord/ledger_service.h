@@ -56,6 +56,9 @@ struct LedgerOptions {
   // 100 bytes a trade).
   std::size_t trades_kept_max = 100'000;
   std::size_t waiting_submissions_max = 10'000;  // submissions waiting for their commit
+  // What a batch may hold (the scenario's exchanges, symbols and accounts): the rest is refused
+  // before it is proposed.
+  ledger::Admission admission;
 };
 
 class LedgerService final : public market::ledger::v1::Ledger::CallbackService {
@@ -117,6 +120,7 @@ class LedgerService final : public market::ledger::v1::Ledger::CallbackService {
     metrics::Counter* proposals;
     metrics::Counter* trades;
     metrics::Counter* duplicates;
+    metrics::Counter* refused;
     metrics::Gauge* waiting;
     metrics::Histogram* commit_latency;
   };

@@ -7,6 +7,7 @@
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/node.h"
 #include "mkt/runtime/process.h"
+#include "mkt/runtime/run_folder.h"
 #include "mkt/runtime/server.h"
 #include "storage.h"
 #include "validator.h"
@@ -16,6 +17,23 @@ namespace mkt::validatord {
 namespace {
 
 using namespace std::chrono_literals;
+
+// What the scenario lets a batch hold: its exchanges with their symbols, and its accounts (every
+// agent's, and the operator's: the ones marketctl gives keys to, which the exchanges trade for).
+ledger::Admission admission_of(const scenario::Scenario& scenario) {
+  ledger::Admission admission;
+  for (const auto* node : scenario.nodes_with_role(scenario::Role::exchange)) {
+    auto& symbols = admission.exchanges[node->id];
+    for (const scenario::Symbol* symbol : scenario.symbols_of(*node)) {
+      symbols[symbol->name] = symbol->cents_per_tick_lot;
+    }
+  }
+  for (const auto* node : scenario.nodes_with_role(scenario::Role::agent)) {
+    admission.accounts.insert(node->id);
+  }
+  admission.accounts.insert(runtime::operator_account);
+  return admission;
+}
 
 // The validator's options from the scenario and the flags; the error is a bad command line.
 std::expected<ValidatorOptions, std::string> validator_options(
@@ -43,6 +61,7 @@ std::expected<ValidatorOptions, std::string> validator_options(
   options.seed = scenario.seed ^ std::hash<std::string>{}(context.node_id());
   options.compact_entries = flags["compact-entries"].as<std::uint64_t>();
   options.transport.proxy_address = context.proxy.value_or("");
+  options.ledger.admission = admission_of(scenario);
   return options;
 }
 

@@ -119,6 +119,40 @@ std::expected<void, std::string> check(const Batch& batch) {
   return {};
 }
 
+std::expected<void, std::string> admit(const Batch& batch, const Admission& admission) {
+  const auto exchange = admission.exchanges.find(batch.exchange_id);
+  if (exchange == admission.exchanges.end()) {
+    return std::unexpected("exchange '" + batch.exchange_id + "' is not in the scenario");
+  }
+  if (batch.trades.empty()) return std::unexpected("a batch holds at least one trade");
+  for (std::size_t i = 0; i < batch.trades.size(); ++i) {
+    const Trade& t = batch.trades[i];
+    const std::string where =
+        "trade " + std::to_string(i) + " (id " + std::to_string(t.trade_id) + "): ";
+    const auto symbol = exchange->second.find(t.symbol);
+    if (symbol == exchange->second.end()) {
+      return std::unexpected(where + "symbol '" + t.symbol + "' is not listed on " +
+                             batch.exchange_id);
+    }
+    for (const std::string* account : {&t.buyer, &t.seller}) {
+      if (!admission.accounts.contains(*account)) {
+        return std::unexpected(where + "account '" + *account + "' is not in the scenario");
+      }
+    }
+    if (t.buyer == t.seller) return std::unexpected(where + "the buyer is the seller");
+    // Exact, or refused: check() bounds price and quantity, so only the product may overflow.
+    std::int64_t notional = 0;
+    if (__builtin_mul_overflow(t.price_ticks, t.quantity_lots, &notional) ||
+        __builtin_mul_overflow(notional, symbol->second, &notional) || notional != t.notional) {
+      return std::unexpected(where + "notional " + std::to_string(t.notional) + " is not " +
+                             std::to_string(t.price_ticks) + " ticks x " +
+                             std::to_string(t.quantity_lots) + " lots x " +
+                             std::to_string(symbol->second) + " per tick-lot");
+    }
+  }
+  return {};
+}
+
 std::string encode(const Batch& batch) {
   std::string out;
   core::ByteWriter w(out);

@@ -1,5 +1,6 @@
 // The ledger state machine: exactly-once batches per exchange, cash and positions, trade lookup
-// with a bounded history, the entry codec and its checks, snapshots that restore the same hash.
+// with a bounded history, the entry codec and its checks, what the market admits (every kind of
+// forged batch refused, naming the trade), snapshots that restore the same hash.
 
 #include "mkt/ledger/ledger.h"
 
@@ -134,6 +135,46 @@ TEST_CASE("ledger: the entry codec round-trips and refuses bad batches") {
   for (std::uint64_t i = 1; i <= batch_trades_max + 1; ++i) many.push_back(trade(i, "a", "b"));
   CHECK(refused(batch("ex", 1, many)));
   CHECK(check(batch("ex", 1, {})).has_value());  // an empty batch is allowed
+}
+
+TEST_CASE("ledger: the market admits only its exchanges, symbols and accounts, at exact prices") {
+  // BTC-USD on ex-1 at 5 cash units per tick-lot; ETH-USD only on ex-2.
+  const Admission market{.exchanges = {{"ex-1", {{"BTC-USD", 5}}}, {"ex-2", {{"ETH-USD", 1}}}},
+                         .accounts = {"a", "b"}};
+  auto priced = [](Trade t) {
+    t.notional = t.price_ticks * t.quantity_lots * 5;
+    return t;
+  };
+  CHECK(admit(batch("ex-1", 1, {priced(trade(1, "a", "b")), priced(trade(2, "b", "a", 3, 7))}),
+              market));
+  const auto refusal = [&](const Batch& b) {
+    REQUIRE(check(b));  // well formed: only the market's rules refuse it
+    const auto admitted = admit(b, market);
+    REQUIRE_FALSE(admitted);
+    return admitted.error();
+  };
+  CHECK(refusal(batch("ex-9", 1, {priced(trade(1, "a", "b"))})) ==
+        "exchange 'ex-9' is not in the scenario");
+  CHECK(refusal(batch("ex-1", 1, {})) == "a batch holds at least one trade");
+  Trade other = priced(trade(8, "a", "b"));
+  other.symbol = "ETH-USD";  // listed, but on the other exchange
+  CHECK(refusal(batch("ex-1", 1, {priced(trade(7, "a", "b")), other})) ==
+        "trade 1 (id 8): symbol 'ETH-USD' is not listed on ex-1");
+  CHECK(refusal(batch("ex-1", 1, {priced(trade(1, "a", "mallory"))})) ==
+        "trade 0 (id 1): account 'mallory' is not in the scenario");
+  CHECK(refusal(batch("ex-1", 1, {priced(trade(1, "a", "a"))})) ==
+        "trade 0 (id 1): the buyer is the seller");
+  // The report that moved a million: one tick, one lot, a notional of 100,000,000.
+  Trade forged = trade(1, "a", "b", 1, 1);
+  forged.notional = 100'000'000;
+  CHECK(refusal(batch("ex-1", 1, {forged})) ==
+        "trade 0 (id 1): notional 100000000 is not 1 ticks x 1 lots x 5 per tick-lot");
+  // A product past int64 is refused, not wrapped into a match.
+  Trade huge = trade(1, "a", "b");
+  huge.quantity_lots = quantity_lots_max;
+  huge.price_ticks = std::int64_t{1} << 40;
+  huge.notional = 0;
+  CHECK(refusal(batch("ex-1", 1, {huge})).starts_with("trade 0 (id 1): notional 0 is not"));
 }
 
 }  // namespace

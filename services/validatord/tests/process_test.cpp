@@ -8,7 +8,9 @@
 //     names the two it cannot reach, and after the heal all converge and reach each other;
 //   - a validator down long enough to need a snapshot catches up from one;
 //   - an exchange (the real exchanged) reports its trades here, end to end;
-//   - bad submissions get precise statuses.
+//   - bad submissions get precise statuses: malformed ones, and forged ones the scenario does not
+//     allow (an unknown exchange, account or symbol, a buyer who is the seller, a notional that
+//     is not price x quantity, an empty batch), and none changes the ledger.
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -345,6 +347,27 @@ TEST_CASE("validatord: bad submissions get precise statuses and change nothing")
   CHECK(call(leader, bad, out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(call(leader, make_batch("ex-1", 1, 4097), out).error_code() ==
         grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Well formed, but not what the scenario allows: each refused, naming why.
+  const auto refused = [&](const lpb::TradeBatch& forged, const std::string& why) {
+    const auto answer = call(leader, forged, out);
+    CHECK(answer.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(answer.error_message(), ContainsSubstring(why));
+  };
+  refused(make_batch("ex-9", 1, 1), "exchange 'ex-9' is not in the scenario");
+  refused(make_batch("ex-1", 1, 0), "a batch holds at least one trade");
+  bad = make_batch("ex-1", 1, 1);
+  bad.mutable_trades(0)->set_price_ticks(1);
+  bad.mutable_trades(0)->set_quantity_lots(1);
+  bad.mutable_trades(0)->set_notional(100'000'000);
+  refused(bad, "trade 0 (id 1): notional 100000000 is not 1 ticks x 1 lots x 1 per tick-lot");
+  bad = make_batch("ex-1", 1, 1);
+  bad.mutable_trades(0)->set_seller_account("mallory");
+  refused(bad, "account 'mallory' is not in the scenario");
+  bad.mutable_trades(0)->set_seller_account("alice");
+  refused(bad, "the buyer is the seller");
+  bad = make_batch("ex-1", 1, 1);
+  bad.mutable_trades(0)->set_symbol("T");
+  refused(bad, "symbol 'T' is not listed on ex-1");
   // Nothing applied; then a good batch commits once and its retry is a duplicate.
   CHECK(cluster.status(leader)->trades_applied() == 0);
   REQUIRE(call(leader, make_batch("ex-1", 1, 2), out).ok());

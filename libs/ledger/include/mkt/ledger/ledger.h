@@ -14,6 +14,7 @@
 #include <expected>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,6 +59,19 @@ std::expected<Batch, std::string> decode(std::string_view bytes);
 // batch_trades_max trades with increasing ids, positive prices and quantities in range, a
 // notional in range, and a buyer and a seller.
 std::expected<void, std::string> check(const Batch& batch);
+
+// What the market lets a batch hold, from its scenario: its exchanges, the symbols each lists with
+// the cash (minor units) of one tick on one lot, and the accounts that may trade.
+struct Admission {
+  std::map<std::string, std::map<std::string, std::int64_t>> exchanges;  // -> symbol -> cash
+  std::set<std::string> accounts;
+};
+
+// Whether the market allows `batch` (which passed check()): from one of its exchanges, with at
+// least one trade, each of a symbol that exchange lists, between two different known accounts, at
+// a notional of exactly price x quantity x the symbol's cash per tick-lot. The error names the
+// first bad trade by its position and id.
+std::expected<void, std::string> admit(const Batch& batch, const Admission& admission);
 
 enum class Outcome : std::uint8_t { committed, duplicate, out_of_order };
 
