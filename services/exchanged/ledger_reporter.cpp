@@ -7,6 +7,7 @@
 #include "convert.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/run_folder.h"
 #include "mkt/wire/exchange.h"
 
 namespace mkt::exchanged {
@@ -121,7 +122,9 @@ void LedgerReporter::send(const exchange::Batch& batch) {
   auto& target = stub(target_);
   const std::uint64_t sequence = batch.sequence;
   call_ = runtime::async_unary<lpb::SubmitTradeBatchResponse>(
-      strand_, {options_.call_timeout},
+      strand_,
+      {.timeout = options_.call_timeout,
+       .metadata = {{runtime::ledger_key_metadata, options_.ledger_key}}},
       [&](grpc::ClientContext* context, lpb::SubmitTradeBatchResponse* response, auto done) {
         target.async()->SubmitTradeBatch(context, &request, response, std::move(done));
       },

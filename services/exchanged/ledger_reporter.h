@@ -28,6 +28,7 @@ struct ReporterOptions {
   std::vector<std::string> ledger_addresses;  // host:port of the validators
   std::string node_id;                        // this exchange, as the proxy should see it
   std::string proxy_address;                  // empty: connect directly
+  std::string ledger_key;                     // this exchange's credential, sent with every batch
   std::chrono::milliseconds call_timeout{5000};
   std::chrono::milliseconds retry_min{50};
   std::chrono::milliseconds retry_max{2000};

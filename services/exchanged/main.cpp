@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
       ("ledger", po::value<std::string>(),
        "host:port[,host:port...] of the validators to report trades to; without it trades are "
        "not settled")
+      ("ledger-keys", po::value<std::string>(),
+       "file of '<exchange id> <key>' lines (marketctl writes <run>/ledger-keys): this "
+       "exchange's credential to the ledger, required with --ledger")
       ("message-bytes-max", po::value<unsigned>()->default_value(64 * 1024),
        "largest request accepted; larger ones fail with RESOURCE_EXHAUSTED")
       ("print-trades", "read the journal without changing it (a running exchange may be writing "

@@ -157,8 +157,19 @@ int print_trades(const std::string& path, const VenueSetup& setup) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
-ReporterOptions reporter_options(const runtime::ServiceContext& context) {
+// The error is a bad command line or keys file.
+std::expected<ReporterOptions, std::string> reporter_options(
+    const runtime::ServiceContext& context) {
   ReporterOptions options;
+  const std::string keys_file = context.flag("ledger-keys");
+  if (keys_file.empty()) {
+    return std::unexpected("--ledger needs --ledger-keys <file>: the exchange's key to the ledger");
+  }
+  auto keys = runtime::read_accounts_file(keys_file);
+  if (!keys) return std::unexpected(keys.error());
+  auto key = accounts::key_of(*keys, context.node_id());
+  if (!key) return std::unexpected(keys_file + " has no key of " + context.node_id());
+  options.ledger_key = std::move(*key);
   const std::string ledger = context.flag("ledger");
   for (std::size_t start = 0; start <= ledger.size();) {
     const std::size_t end = std::min(ledger.find(',', start), ledger.size());
@@ -208,8 +219,13 @@ int run_node(runtime::ServiceContext& context) {
   service_options.symbols = std::move(setup->symbols);
   std::unique_ptr<LedgerReporter> reporter;
   if (settled != nullptr) {
-    reporter = std::make_unique<LedgerReporter>(reporter_options(context), venue, *settled,
-                                                **journal, serial, registry);
+    auto reporting = reporter_options(context);
+    if (!reporting) {
+      spdlog::error("{}", reporting.error());
+      return 2;
+    }
+    reporter = std::make_unique<LedgerReporter>(std::move(*reporting), venue, *settled, **journal,
+                                                serial, registry);
     service_options.on_trades = [&] { reporter->kick(); };
     boost::asio::post(serial, [&] { reporter->kick(); });  // what the journal left unsettled
     spdlog::info("reporting trades to the ledger at {}; {} trades wait from before",

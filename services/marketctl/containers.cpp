@@ -46,14 +46,15 @@ fs::path build_context_of(const fs::path& scenario, const fs::path& out_dir) {
   return out_dir;
 }
 
-// What every node of a compose or swarm market shares: API keys, the nodes' addresses by service
-// name, the epoch. Keeps the keys and the epoch of an earlier run.
+// What every node of a compose or swarm market shares: API keys, ledger keys, the nodes' addresses
+// by service name, the epoch. Keeps the keys and the epoch of an earlier run.
 std::expected<std::string, std::string> prepare_market(const scenario::Scenario& scenario,
                                                        const runtime::RunPaths& run) {
   std::error_code ec;
   fs::create_directories(run.dir, ec);
   if (ec) return std::unexpected("cannot create " + run.dir.string() + ": " + ec.message());
   if (auto ok = write_accounts(run, scenario); !ok) return std::unexpected(ok.error());
+  if (auto ok = write_ledger_keys(run, scenario); !ok) return std::unexpected(ok.error());
   const auto epoch = market_epoch(run);
   if (!epoch) return std::unexpected(epoch.error());
   std::string text;
@@ -67,8 +68,9 @@ std::expected<std::string, std::string> prepare_market(const scenario::Scenario&
   if (auto ok = runtime::write_file_atomically((run.dir / prometheus_file).string(), scrape); !ok) {
     return std::unexpected(ok.error());
   }
-  return "prepared " + run.dir.string() + ": accounts, " + std::to_string(addresses.size()) +
-         " addresses, epoch " + std::to_string(*epoch) + ", " + prometheus_file;
+  return "prepared " + run.dir.string() + ": accounts, ledger keys, " +
+         std::to_string(addresses.size()) + " addresses, epoch " + std::to_string(*epoch) + ", " +
+         prometheus_file;
 }
 
 }  // namespace
@@ -164,8 +166,9 @@ int prepare_command(int argc, char** argv) {
       argc, argv,
       "Usage: marketctl prepare <scenario.yaml> --run DIR\n\n"
       "Writes what every node of a compose market shares into DIR: API keys (accounts), the\n"
-      "nodes' addresses by service name (addresses), the market's time 0 (epoch) and\n"
-      "Prometheus's scrape configuration (prometheus.yml). The compose file's setup service\n"
+      "exchanges' keys to the ledger (ledger-keys), the nodes' addresses by service name\n"
+      "(addresses), the market's time 0 (epoch) and Prometheus's scrape configuration\n"
+      "(prometheus.yml). The compose file's setup service\n"
       "runs it; a second run keeps the keys and the epoch.",
       options, positional);
   if (!vm) return vm.error();

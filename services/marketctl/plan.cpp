@@ -76,7 +76,8 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
               "--metrics-listen=" + listen_flag("metrics"),
               "--data-dir=" + data(""),
               "--wal-sync=" + options.sync,
-              "--addresses=" + run.addresses().string()};
+              "--addresses=" + run.addresses().string(),
+              "--ledger-keys=" + run.ledger_keys().string()};
       break;
     case Role::exchange: {
       args = {options.binaries.exchanged,
@@ -91,7 +92,10 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
           ledger += (ledger.empty() ? "" : ",") + it->second;
         }
       }
-      if (!ledger.empty()) args.push_back("--ledger=" + ledger);
+      if (!ledger.empty()) {
+        args.push_back("--ledger=" + ledger);
+        args.push_back("--ledger-keys=" + run.ledger_keys().string());
+      }
       break;
     }
     case Role::agent:

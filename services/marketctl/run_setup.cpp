@@ -52,32 +52,53 @@ std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& r
   return now;
 }
 
-std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
-                                                const scenario::Scenario& scenario) {
-  std::string text;
-  if (fs::exists(run.accounts())) {
-    auto existing = runtime::read_file(run.accounts().string(), accounts::file_bytes_max);
+namespace {
+
+// `path` with a fresh key for each of `ids`: an existing file keeps its keys and gains lines for
+// the ids it lacks. Mode 0600: the keys are credentials.
+std::expected<void, std::string> write_keys(const fs::path& path, const std::string& header,
+                                            const std::vector<std::string>& ids) {
+  std::string text = header;
+  if (fs::exists(path)) {
+    auto existing = runtime::read_file(path.string(), accounts::file_bytes_max);
     if (!existing) return std::unexpected(existing.error());
     text = *existing;
-  } else {
-    text =
-        "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
-        "# Clients send the key as gRPC metadata x-api-key.\n";
   }
-  auto existing = accounts::parse(text, run.accounts().string());
+  auto existing = accounts::parse(text, path.string());
   if (!existing) return std::unexpected(existing.error());
+  for (const auto& id : ids) {
+    if (std::ranges::any_of(*existing, [&](const auto& k) { return k.account == id; })) continue;
+    text += id + " " + runtime::random_api_key() + "\n";
+  }
+  return runtime::write_file_atomically(path.string(), text, 0600);
+}
+
+}  // namespace
+
+std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
+                                                const scenario::Scenario& scenario) {
   std::vector<std::string> accounts;
   for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
     accounts.push_back(agent->id);
   }
   accounts.push_back(runtime::operator_account);
-  for (const auto& account : accounts) {
-    if (std::ranges::any_of(*existing, [&](const auto& k) { return k.account == account; })) {
-      continue;
-    }
-    text += account + " " + runtime::random_api_key() + "\n";
+  return write_keys(
+      run.accounts(),
+      "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
+      "# Clients send the key as gRPC metadata x-api-key.\n",
+      accounts);
+}
+
+std::expected<void, std::string> write_ledger_keys(const runtime::RunPaths& run,
+                                                   const scenario::Scenario& scenario) {
+  std::vector<std::string> exchanges;
+  for (const auto* node : scenario.nodes_with_role(scenario::Role::exchange)) {
+    exchanges.push_back(node->id);
   }
-  return runtime::write_file_atomically(run.accounts().string(), text, 0600);
+  return write_keys(run.ledger_keys(),
+                    "# <exchange> <key>: each exchange's credential to the ledger, sent as gRPC\n"
+                    "# metadata x-ledger-key with its trade batches; the validators check it.\n",
+                    exchanges);
 }
 
 }  // namespace mkt::marketctl

@@ -25,4 +25,8 @@ std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& r
 std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
                                                 const scenario::Scenario& scenario);
 
+// <run>/ledger-keys with a fresh key for every exchange, kept the same way.
+std::expected<void, std::string> write_ledger_keys(const runtime::RunPaths& run,
+                                                   const scenario::Scenario& scenario);
+
 }  // namespace mkt::marketctl

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "convert.h"
+#include "mkt/runtime/run_folder.h"
 
 namespace mkt::validatord {
 
@@ -44,10 +45,16 @@ LedgerService::LedgerService(runtime::Strand strand, LedgerOptions options, ledg
 grpc::ServerUnaryReactor* LedgerService::SubmitTradeBatch(grpc::CallbackServerContext* context,
                                                           const lpb::TradeBatch* request,
                                                           lpb::SubmitTradeBatchResponse* response) {
-  return runtime::serve_on(strand_, context, request, response,
-                           [this](const lpb::TradeBatch& batch, SubmitResponder responder) {
-                             submit(batch, std::move(responder));
-                           });
+  std::string key;  // read here: the context is only safe on gRPC's thread
+  const auto& metadata = context->client_metadata();
+  if (const auto it = metadata.find(runtime::ledger_key_metadata); it != metadata.end()) {
+    key.assign(it->second.data(), it->second.size());
+  }
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this, key = std::move(key)](const lpb::TradeBatch& batch, SubmitResponder responder) {
+        submit(batch, key, std::move(responder));
+      });
 }
 
 grpc::ServerWriteReactor<lpb::CommittedEntry>* LedgerService::StreamCommitted(
@@ -139,9 +146,31 @@ runtime::Metadata LedgerService::leader_hint() const {
   return hint;
 }
 
-void LedgerService::submit(const lpb::TradeBatch& request, SubmitResponder responder) {
+std::string LedgerService::owner_of(std::string_view key) const {
+  // Every key is compared in full, whatever matched: the time says nothing of a key's bytes.
+  std::string owner;
+  for (const auto& [exchange, expected] : options_.keys) {
+    unsigned char differ = expected.size() != key.size() ? 1 : 0;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      differ |= static_cast<unsigned char>(expected[i] ^ (i < key.size() ? key[i] : 0));
+    }
+    if (differ == 0) owner = exchange;
+  }
+  return owner;
+}
+
+void LedgerService::submit(const lpb::TradeBatch& request, const std::string& key,
+                           SubmitResponder responder) {
   if (stopped_) {
     responder.finish(shutting_down);
+    return;
+  }
+  const std::string owner = owner_of(key);
+  if (owner.empty()) {
+    metrics_.refused->add();
+    responder.finish(Status(StatusCode::UNAUTHENTICATED,
+                            std::string("no exchange's key in metadata ") +
+                                runtime::ledger_key_metadata + ": only exchanges submit"));
     return;
   }
   if (request.trades_size() > static_cast<int>(ledger::batch_trades_max)) {
@@ -152,6 +181,12 @@ void LedgerService::submit(const lpb::TradeBatch& request, SubmitResponder respo
   }
   ledger::Batch batch = from_proto(request);
   auto ok = ledger::check(batch);
+  if (ok && owner != batch.exchange_id) {
+    metrics_.refused->add();
+    responder.finish(Status(StatusCode::PERMISSION_DENIED,
+                            owner + "'s key cannot submit batches of '" + batch.exchange_id + "'"));
+    return;
+  }
   if (ok) ok = ledger::admit(batch, options_.admission);
   if (!ok) {
     metrics_.refused->add();

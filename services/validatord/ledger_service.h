@@ -1,6 +1,7 @@
 #pragma once
 // The Ledger service of a validator: the replicated trade ledger (libs/ledger) and the clients
-// waiting on it. It admits a submitted batch and hands it to the protocol that orders batches
+// waiting on it. It admits a submitted batch (carrying its exchange's key, and allowed by the
+// scenario: ledger::admit) and hands it to the protocol that orders batches
 // (the Sequencer: Raft here), answers the batch when its entry is applied (so an OK answer means
 // it is committed on a quorum's disks), feeds the committed-entry streams, and answers queries
 // from the applied state. It knows nothing of how entries are ordered, so another protocol can
@@ -59,6 +60,8 @@ struct LedgerOptions {
   // What a batch may hold (the scenario's exchanges, symbols and accounts): the rest is refused
   // before it is proposed.
   ledger::Admission admission;
+  // Each exchange's key: a batch carries its exchange's (metadata x-ledger-key) or is refused.
+  std::map<std::string, std::string> keys;
 };
 
 class LedgerService final : public market::ledger::v1::Ledger::CallbackService {
@@ -125,7 +128,11 @@ class LedgerService final : public market::ledger::v1::Ledger::CallbackService {
     metrics::Histogram* commit_latency;
   };
 
-  void submit(const market::ledger::v1::TradeBatch& request, SubmitResponder responder);
+  // `key`: the x-ledger-key the call carried.
+  void submit(const market::ledger::v1::TradeBatch& request, const std::string& key,
+              SubmitResponder responder);
+  // The exchange whose key `key` is; "" for none.
+  std::string owner_of(std::string_view key) const;
   void subscribe(std::shared_ptr<EntryStream> stream, std::uint64_t from,
                  std::list<Subscriber>::iterator& where);
   void answer_waiters(const std::string& exchange, std::uint64_t sequence,

@@ -8,6 +8,9 @@ int main(int argc, char** argv) {
   // clang-format off
   own.add_options()
       ("data-dir", po::value<std::string>(), "where the write-ahead log and snapshot live")
+      ("ledger-keys", po::value<std::string>(),
+       "file of '<exchange id> <key>' lines (marketctl writes <run>/ledger-keys): every "
+       "exchange's key, which its trade batches must carry (required)")
       ("peer", po::value<std::vector<std::string>>(),
        "<validator>=<host>:<port> of a peer; repeat for each (instead of or before --addresses)")
       ("tick-ms", po::value<unsigned>(), "heartbeat interval (default: the scenario's heartbeat_ms)")

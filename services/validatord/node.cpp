@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/node.h"
 #include "mkt/runtime/process.h"
@@ -35,6 +36,27 @@ ledger::Admission admission_of(const scenario::Scenario& scenario) {
   return admission;
 }
 
+// Every exchange's key to the ledger, from --ledger-keys; each exchange of the scenario must have
+// one.
+std::expected<std::map<std::string, std::string>, std::string> ledger_keys(
+    const runtime::ServiceContext& context) {
+  const std::string file = context.flag("ledger-keys");
+  if (file.empty()) {
+    return std::unexpected(
+        "--ledger-keys <file> is required: every exchange's key to the ledger (see validatord "
+        "--help)");
+  }
+  auto keys = runtime::read_accounts_file(file);
+  if (!keys) return std::unexpected(keys.error());
+  std::map<std::string, std::string> out;
+  for (const auto* node : context.scenario.nodes_with_role(scenario::Role::exchange)) {
+    auto key = accounts::key_of(*keys, node->id);
+    if (!key) return std::unexpected(file + " has no key of the exchange " + node->id);
+    out[node->id] = std::move(*key);
+  }
+  return out;
+}
+
 // The validator's options from the scenario and the flags; the error is a bad command line.
 std::expected<ValidatorOptions, std::string> validator_options(
     const runtime::ServiceContext& context) {
@@ -62,6 +84,9 @@ std::expected<ValidatorOptions, std::string> validator_options(
   options.compact_entries = flags["compact-entries"].as<std::uint64_t>();
   options.transport.proxy_address = context.proxy.value_or("");
   options.ledger.admission = admission_of(scenario);
+  auto keys = ledger_keys(context);
+  if (!keys) return std::unexpected(keys.error());
+  options.ledger.keys = std::move(*keys);
   return options;
 }
 

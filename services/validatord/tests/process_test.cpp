@@ -8,7 +8,8 @@
 //     names the two it cannot reach, and after the heal all converge and reach each other;
 //   - a validator down long enough to need a snapshot catches up from one;
 //   - an exchange (the real exchanged) reports its trades here, end to end;
-//   - bad submissions get precise statuses: malformed ones, and forged ones the scenario does not
+//   - bad submissions get precise statuses: without an exchange's key, with another exchange's,
+//     malformed ones, and forged ones the scenario does not
 //     allow (an unknown exchange, account or symbol, a buyer who is the seller, a notional that
 //     is not price x quantity, an empty batch), and none changes the ledger.
 
@@ -315,15 +316,19 @@ TEST_CASE("validatord: bad submissions get precise statuses and change nothing")
         return s && s->leader_id() == cluster.name(leader);
       },
       5s));
+  // A call with `key` (by default, the batch's exchange's own).
   auto call = [&](std::size_t i, const lpb::TradeBatch& batch, lpb::SubmitTradeBatchResponse& out,
-                  std::map<std::string, std::string>* trailing = nullptr) {
+                  std::map<std::string, std::string>* trailing = nullptr,
+                  std::optional<std::string> key = std::nullopt) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 2s);
+    context.AddMetadata(mkt::runtime::ledger_key_metadata,
+                        key.value_or(Cluster::ledger_key(batch.exchange_id())));
     auto status = cluster.stub(i).SubmitTradeBatch(&context, batch, &out);
     if (trailing) {  // copied: the refs point into the context
       trailing->clear();
-      for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
-        (*trailing)[std::string(key.data(), key.size())] = std::string(value.data(), value.size());
+      for (const auto& [name, value] : context.GetServerTrailingMetadata()) {
+        (*trailing)[std::string(name.data(), name.size())] = std::string(value.data(), value.size());
       }
     }
     return status;
@@ -344,7 +349,8 @@ TEST_CASE("validatord: bad submissions get precise statuses and change nothing")
   bad.mutable_trades(0)->set_quantity_lots(0);
   CHECK(call(leader, bad, out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   bad = make_batch("", 1, 1);
-  CHECK(call(leader, bad, out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(call(leader, bad, out, nullptr, Cluster::ledger_key("ex-1")).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(call(leader, make_batch("ex-1", 1, 4097), out).error_code() ==
         grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Well formed, but not what the scenario allows: each refused, naming why.
@@ -353,7 +359,20 @@ TEST_CASE("validatord: bad submissions get precise statuses and change nothing")
     CHECK(answer.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_THAT(answer.error_message(), ContainsSubstring(why));
   };
-  refused(make_batch("ex-9", 1, 1), "exchange 'ex-9' is not in the scenario");
+  // Only an exchange's own key submits its batches.
+  auto status_of = [&](const lpb::TradeBatch& batch, const std::string& key) {
+    return call(leader, batch, out, nullptr, key);
+  };
+  status = status_of(make_batch("ex-1", 1, 1), "");
+  CHECK(status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK_THAT(status.error_message(), ContainsSubstring("x-ledger-key"));
+  CHECK(status_of(make_batch("ex-1", 1, 1), Cluster::ledger_key("ex-1") + "x").error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  status = status_of(make_batch("ex-1", 1, 1), Cluster::ledger_key("ex-2"));
+  CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(status.error_message() == "ex-2's key cannot submit batches of 'ex-1'");
+  status = status_of(make_batch("ex-9", 1, 1), Cluster::ledger_key("ex-1"));
+  CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
   refused(make_batch("ex-1", 1, 0), "a batch holds at least one trade");
   bad = make_batch("ex-1", 1, 1);
   bad.mutable_trades(0)->set_price_ticks(1);
@@ -402,7 +421,8 @@ TEST_CASE("validatord: a real exchange reports its trades to the ledger, end to 
   std::ofstream(dir + "/accounts") << accounts_text();
   mkt::testing::ChildProcess exchange({EXCHANGED_BINARY, "--config", cluster.scenario(), "--node",
                                        "ex-1", "--journal", dir + "/journal", "--accounts",
-                                       dir + "/accounts", "--ledger", cluster.addresses()});
+                                       dir + "/accounts", "--ledger", cluster.addresses(),
+                                       "--ledger-keys", cluster.ledger_keys()});
   const auto line = exchange.wait_for_line("listening on port ([0-9]+)", 20s);
   REQUIRE(line);
   Client alice("127.0.0.1:" + (*line)[1], alice_key);

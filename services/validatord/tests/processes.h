@@ -22,6 +22,7 @@
 #include "market/telemetry/v1/telemetry.grpc.pb.h"
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/http_client.h"
+#include "mkt/runtime/run_folder.h"
 #include "mkt/testing/child_process.h"
 #include "mkt/testing/eventually.h"
 
@@ -69,6 +70,12 @@ class Cluster {
                            "election_timeout_ms: " + std::to_string(options_.election_timeout_ms));
     scenario_ = dir_ + "/scenario.yaml";
     std::ofstream(scenario_) << text;
+    {
+      std::ofstream keys(ledger_keys());
+      for (const char* exchange : {"ex-0", "ex-1", "ex-2", "ex-3"}) {
+        keys << exchange << " " << ledger_key(exchange) << "\n";
+      }
+    }
     for (std::size_t i = 0; i < options_.validators; ++i) {
       nodes_.push_back({"val-" + std::to_string(i), dir_ + "/val-" + std::to_string(i), 0, 0, {}});
     }
@@ -84,6 +91,11 @@ class Cluster {
 
   std::size_t size() const { return nodes_.size(); }
   const std::string& scenario() const { return scenario_; }
+  // The exchanges' keys to the ledger (every validator's --ledger-keys), and one of them.
+  std::string ledger_keys() const { return dir_ + "/ledger-keys"; }
+  static std::string ledger_key(const std::string& exchange) {
+    return "test-ledger-key-of-" + exchange;
+  }
   const std::string& name(std::size_t i) const { return nodes_[i].name; }
   std::string address(std::size_t i) const { return "127.0.0.1:" + std::to_string(nodes_[i].port); }
   std::string addresses() const {
@@ -109,7 +121,9 @@ class Cluster {
                                   "--addresses",
                                   dir_ + "/addresses",
                                   "--wal-sync",
-                                  options_.wal_sync};
+                                  options_.wal_sync,
+                                  "--ledger-keys",
+                                  ledger_keys()};
     if (proxy_) argv.insert(argv.end(), {"--proxy", "127.0.0.1:" + std::to_string(proxy_port_)});
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     node.process = std::make_unique<testing::ChildProcess>(argv);
@@ -274,6 +288,7 @@ class LedgerClient {
     while (Clock::now() < deadline) {
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() + call_timeout);
+      context.AddMetadata(runtime::ledger_key_metadata, Cluster::ledger_key(batch.exchange_id()));
       status = cluster_.stub(target_).SubmitTradeBatch(&context, batch, &out);
       if (status.ok()) return status;
       const auto& trailing = context.GetServerTrailingMetadata();

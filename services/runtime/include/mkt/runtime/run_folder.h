@@ -7,6 +7,8 @@
 //   <run>/addresses          `<node> <host>:<port>` of every serving node (the proxy and the
 //                            validators read it to find each other)
 //   <run>/accounts           `<account> <api key>` for every agent and the operator (mode 0600)
+//   <run>/ledger-keys        `<exchange> <key>` for every exchange: its credential to the ledger,
+//                            which the validators check on every batch (mode 0600)
 //   <run>/control.sock       the supervisor's control socket (kill, restart, stop)
 //   <run>/logs/<node>.log    each process's output; logs/marketctl.log is the supervisor's
 //   <run>/ports/<node>       the ports file a process writes once it serves
@@ -37,6 +39,7 @@ struct RunPaths {
   std::filesystem::path state() const { return dir / "state"; }
   std::filesystem::path addresses() const { return dir / "addresses"; }
   std::filesystem::path accounts() const { return dir / "accounts"; }
+  std::filesystem::path ledger_keys() const { return dir / "ledger-keys"; }
   std::filesystem::path epoch() const { return dir / "epoch"; }
   std::filesystem::path control_socket() const { return dir / "control.sock"; }
   std::filesystem::path logs() const { return dir / "logs"; }
@@ -49,6 +52,8 @@ struct RunPaths {
 
 // The account manual orders use when no --account is given.
 inline constexpr const char* operator_account = "operator";
+// The gRPC metadata an exchange sends its ledger key in (<run>/ledger-keys).
+inline constexpr const char* ledger_key_metadata = "x-ledger-key";
 
 using Ports = std::vector<std::pair<std::string, int>>;
 
