@@ -31,7 +31,16 @@ std::expected<po::variables_map, int> parse_command(
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "marketctl " << argv[0] << ": " << e.what() << "\n\n" << usage << "\n" << options;
+    std::string why = e.what();
+    // A missing positional argument is named as the usage shows it, not as a flag.
+    if (const auto* missing = dynamic_cast<const po::required_option*>(&e)) {
+      const std::string flag = missing->get_option_name();
+      const std::string name = flag.substr(std::min(flag.find_first_not_of('-'), flag.size()));
+      for (unsigned i = 0; i < std::min(positional.max_total_count(), 8u); ++i) {
+        if (positional.name_for_position(i) == name) why = "the <" + name + "> argument is missing";
+      }
+    }
+    std::cerr << "marketctl " << argv[0] << ": " << why << "\n\n" << usage << "\n" << options;
     return std::unexpected(2);
   }
   return vm;

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -111,7 +112,28 @@ std::chrono::system_clock::time_point deadline_in(std::chrono::milliseconds time
 }
 
 std::string rpc_error(const grpc::Status& status) {
-  return status.error_message() + " (gRPC code " + std::to_string(status.error_code()) + ")";
+  // gRPC's status codes by number (grpcpp/impl/codegen/status_code_enum.h).
+  constexpr std::array<std::string_view, 17> names{"OK",
+                                                   "CANCELLED",
+                                                   "UNKNOWN",
+                                                   "INVALID_ARGUMENT",
+                                                   "DEADLINE_EXCEEDED",
+                                                   "NOT_FOUND",
+                                                   "ALREADY_EXISTS",
+                                                   "PERMISSION_DENIED",
+                                                   "RESOURCE_EXHAUSTED",
+                                                   "FAILED_PRECONDITION",
+                                                   "ABORTED",
+                                                   "OUT_OF_RANGE",
+                                                   "UNIMPLEMENTED",
+                                                   "INTERNAL",
+                                                   "UNAVAILABLE",
+                                                   "DATA_LOSS",
+                                                   "UNAUTHENTICATED"};
+  const auto code = static_cast<std::size_t>(status.error_code());
+  const std::string name =
+      code < names.size() ? std::string(names[code]) : "gRPC code " + std::to_string(code);
+  return status.error_message() + " (" + name + ")";
 }
 
 namespace {

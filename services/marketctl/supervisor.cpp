@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -203,9 +204,11 @@ class Supervisor {
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     std::filesystem::remove(path);  // a stale one from a supervisor that was killed
     listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // Only this user may kill and restart the market's processes: mode 0600 before it listens
+    // (nobody can connect to a socket that does not listen yet).
     if (listen_fd_ < 0 ||
         ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listen_fd_, 8) != 0) {
+        ::chmod(path.c_str(), 0600) != 0 || ::listen(listen_fd_, 8) != 0) {
       return std::unexpected("cannot listen on " + path + ": " + std::strerror(errno));
     }
     return {};

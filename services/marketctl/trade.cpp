@@ -173,6 +173,9 @@ int order_command(int argc, char** argv) {
       if (!value)
         return std::unexpected("--" + std::string(flag) + " '" + text +
                                "': " + core::describe(value.error()));
+      if (value->is_negative() || value->is_zero()) {
+        return std::unexpected("--" + std::string(flag) + " " + text + " must be positive");
+      }
       auto result = core::divide_exact(*value, symbol->tick_size);
       if (!result) {
         return std::unexpected("--" + std::string(flag) + " " + text + " is not a multiple of " +

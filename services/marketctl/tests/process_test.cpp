@@ -114,6 +114,16 @@ TEST_CASE(
         marketctl({"order", "cancel", "--run", run, "--account", "bob", "--id", id[1].str()});
     CHECK(stolen.code == 1);
     CHECK(stolen.output.find("belongs to another account") != std::string::npos);
+    // Statuses by name; a price in the user's own units, refused before it is sent.
+    const auto huge =
+        marketctl({"order", "submit", "--run", run, "--account", "alice", "--symbol", "S", "--side",
+                   "buy", "--quantity", "1", "--price", "99999999999"});
+    CHECK(huge.output.find("out of the book's range (INVALID_ARGUMENT)") != std::string::npos);
+    const auto negative =
+        marketctl({"order", "submit", "--run", run, "--account", "alice", "--symbol", "S", "--side",
+                   "buy", "--quantity", "1", "--price", "-5"});
+    CHECK(negative.code == 2);
+    CHECK(negative.output == "marketctl order submit: --price -5 must be positive\n");
     const auto cancel =
         marketctl({"order", "cancel", "--run", run, "--account", "alice", "--id", id[1].str()});
     INFO(cancel.output);
