@@ -146,26 +146,13 @@ runtime::Metadata LedgerService::leader_hint() const {
   return hint;
 }
 
-std::string LedgerService::owner_of(std::string_view key) const {
-  // Every key is compared in full, whatever matched: the time says nothing of a key's bytes.
-  std::string owner;
-  for (const auto& [exchange, expected] : options_.keys) {
-    unsigned char differ = expected.size() != key.size() ? 1 : 0;
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-      differ |= static_cast<unsigned char>(expected[i] ^ (i < key.size() ? key[i] : 0));
-    }
-    if (differ == 0) owner = exchange;
-  }
-  return owner;
-}
-
 void LedgerService::submit(const lpb::TradeBatch& request, const std::string& key,
                            SubmitResponder responder) {
   if (stopped_) {
     responder.finish(shutting_down);
     return;
   }
-  const std::string owner = owner_of(key);
+  const std::string owner = accounts::account_of(options_.keys, key).value_or("");
   if (owner.empty()) {
     metrics_.refused->add();
     responder.finish(Status(StatusCode::UNAUTHENTICATED,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "market/ledger/v1/ledger.grpc.pb.h"
+#include "mkt/accounts/accounts.h"
 #include "mkt/ledger/ledger.h"
 #include "mkt/metrics/registry.h"
 #include "mkt/raft/types.h"
@@ -61,7 +62,7 @@ struct LedgerOptions {
   // before it is proposed.
   ledger::Admission admission;
   // Each exchange's key: a batch carries its exchange's (metadata x-ledger-key) or is refused.
-  std::map<std::string, std::string> keys;
+  std::vector<accounts::AccountKey> keys;
 };
 
 class LedgerService final : public market::ledger::v1::Ledger::CallbackService {
@@ -131,8 +132,6 @@ class LedgerService final : public market::ledger::v1::Ledger::CallbackService {
   // `key`: the x-ledger-key the call carried.
   void submit(const market::ledger::v1::TradeBatch& request, const std::string& key,
               SubmitResponder responder);
-  // The exchange whose key `key` is; "" for none.
-  std::string owner_of(std::string_view key) const;
   void subscribe(std::shared_ptr<EntryStream> stream, std::uint64_t from,
                  std::list<Subscriber>::iterator& where);
   void answer_waiters(const std::string& exchange, std::uint64_t sequence,

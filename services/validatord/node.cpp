@@ -38,7 +38,7 @@ ledger::Admission admission_of(const scenario::Scenario& scenario) {
 
 // Every exchange's key to the ledger, from --ledger-keys; each exchange of the scenario must have
 // one.
-std::expected<std::map<std::string, std::string>, std::string> ledger_keys(
+std::expected<std::vector<accounts::AccountKey>, std::string> ledger_keys(
     const runtime::ServiceContext& context) {
   const std::string file = context.flag("ledger-keys");
   if (file.empty()) {
@@ -48,11 +48,11 @@ std::expected<std::map<std::string, std::string>, std::string> ledger_keys(
   }
   auto keys = runtime::read_accounts_file(file);
   if (!keys) return std::unexpected(keys.error());
-  std::map<std::string, std::string> out;
+  std::vector<accounts::AccountKey> out;
   for (const auto* node : context.scenario.nodes_with_role(scenario::Role::exchange)) {
     auto key = accounts::key_of(*keys, node->id);
     if (!key) return std::unexpected(file + " has no key of the exchange " + node->id);
-    out[node->id] = std::move(*key);
+    out.push_back({node->id, std::move(*key)});
   }
   return out;
 }

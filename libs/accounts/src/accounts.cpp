@@ -65,4 +65,16 @@ std::optional<std::string> key_of(const std::vector<AccountKey>& keys, std::stri
   return found->api_key;
 }
 
+std::optional<std::string> account_of(const std::vector<AccountKey>& keys, std::string_view key) {
+  std::optional<std::string> owner;
+  for (const AccountKey& k : keys) {
+    unsigned char differ = k.api_key.size() != key.size() ? 1 : 0;
+    for (std::size_t i = 0; i < k.api_key.size(); ++i) {
+      differ |= static_cast<unsigned char>(k.api_key[i] ^ (i < key.size() ? key[i] : 0));
+    }
+    if (differ == 0) owner = k.account;
+  }
+  return owner;
+}
+
 }  // namespace mkt::accounts

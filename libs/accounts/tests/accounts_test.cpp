@@ -38,3 +38,13 @@ TEST_CASE("accounts file: the key of an account") {
   CHECK(key_of(*keys, "bob") == "0123456789abcdeX");
   CHECK(key_of(*keys, "carol") == std::nullopt);
 }
+
+TEST_CASE("accounts file: whose key a credential is") {
+  const auto keys = parse("alice 0123456789abcdef\nbob 0123456789abcdeX\n", "a.txt");
+  REQUIRE(keys);
+  CHECK(account_of(*keys, "0123456789abcdeX") == "bob");
+  CHECK(account_of(*keys, "0123456789abcdef") == "alice");
+  CHECK(account_of(*keys, "0123456789abcde") == std::nullopt);    // a prefix
+  CHECK(account_of(*keys, "0123456789abcdefX") == std::nullopt);  // longer
+  CHECK(account_of(*keys, "") == std::nullopt);
+}

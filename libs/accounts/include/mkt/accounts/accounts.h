@@ -32,4 +32,8 @@ std::expected<std::vector<AccountKey>, std::string> parse(std::string_view text,
 // The key of `account`, if the file lists it.
 std::optional<std::string> key_of(const std::vector<AccountKey>& keys, std::string_view account);
 
+// The account whose key `key` is, if any: a caller's credential checked. Every key is compared in
+// full whatever matches, so the time taken says nothing of a key's bytes.
+std::optional<std::string> account_of(const std::vector<AccountKey>& keys, std::string_view key);
+
 }  // namespace mkt::accounts
