@@ -16,27 +16,38 @@ namespace po = boost::program_options;
 namespace npb = market::netcontrol::v1;
 using namespace std::chrono_literals;
 
-// The running market's proxy control API, or the exit code after saying why there is none.
-std::expected<std::unique_ptr<npb::NetControl::Stub>, int> netcontrol(
-    const po::variables_map& flags, const std::string& command) {
+// The running market's proxy control API, and the operator's key that changes it.
+struct NetControl {
+  std::unique_ptr<npb::NetControl::Stub> stub;
+  std::string key;
+
+  npb::NetControl::Stub* operator->() const { return stub.get(); }
+  // A client context with the operator's deadline and key.
+  std::unique_ptr<grpc::ClientContext> context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(deadline_in(5s));
+    context->AddMetadata("x-api-key", key);
+    return context;
+  }
+};
+
+// The running market's NetControl, or the exit code after saying why there is none.
+std::expected<NetControl, int> netcontrol(const po::variables_map& flags,
+                                          const std::string& command) {
   auto market = open_market(flags);
   if (!market) return std::unexpected(fail(command, market.error()));
   for (const auto& node : market->state.nodes) {
     if (node.role != "proxy") continue;
     auto running = market->running(node.id);
     if (!running) return std::unexpected(fail(command, running.error()));
-    return npb::NetControl::NewStub(market->channel(**running, "control"));
+    auto key = api_key(*market, runtime::operator_account);
+    if (!key) return std::unexpected(fail(command, key.error()));
+    return NetControl{npb::NetControl::NewStub(market->channel(**running, "control")),
+                      std::move(*key)};
   }
   return std::unexpected(fail(command,
                               "this scenario has no proxy (proxy: {enabled: false}), so its "
                               "network cannot be changed"));
-}
-
-// A client context with the operator's deadline.
-std::unique_ptr<grpc::ClientContext> call_context() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(deadline_in(5s));
-  return context;
 }
 
 constexpr auto shape_names = core::enum_table<npb::PartitionShape, std::string_view>(
@@ -180,7 +191,7 @@ int show_links(const npb::ListLinksResponse& links, const std::string& source,
 }
 
 // Sets the link to its current parameters with `changes` in place of those the flags name.
-int set_link(npb::NetControl::Stub& stub, const po::variables_map& flags,
+int set_link(const NetControl& control, const po::variables_map& flags,
              const npb::ListLinksResponse& links, const npb::LinkParams& changes) {
   const auto source = flags["source"].as<std::string>();
   const auto destination = flags["destination"].as<std::string>();
@@ -210,7 +221,7 @@ int set_link(npb::NetControl::Stub& stub, const po::variables_map& flags,
   if (flags.count("loss")) *params->mutable_loss() = changes.loss();  // replaces a bursty model
   if (flags.count("bandwidth")) params->set_bandwidth_bps(changes.bandwidth_bps());
   npb::Link updated;
-  if (auto status = stub.SetLink(call_context().get(), request, &updated); !status.ok()) {
+  if (auto status = control->SetLink(control.context().get(), request, &updated); !status.ok()) {
     return fail("link set", rpc_error(status));
   }
   std::cout << describe_link(updated) << (request.both_directions() ? " (and back)" : "") << "\n";
@@ -252,12 +263,11 @@ int partition_command(int argc, char** argv) {
   const auto& flags = *vm;
   const auto request = partition_request(flags);
   if (!request) return request.error();
-  auto stub = netcontrol(flags, "partition");
-  if (!stub) return stub.error();
-  grpc::ClientContext context;
-  context.set_deadline(deadline_in(5s));
+  auto control = netcontrol(flags, "partition");
+  if (!control) return control.error();
   npb::Partition partition;
-  if (auto status = (*stub)->CreatePartition(&context, *request, &partition); !status.ok()) {
+  if (auto status = (*control)->CreatePartition(control->context().get(), *request, &partition);
+      !status.ok()) {
     return fail("partition", rpc_error(status));
   }
   std::cout << "partition " << partition.id() << ": " << partition.cut_links_size()
@@ -280,14 +290,13 @@ int heal_command(int argc, char** argv) {
                                 "Ends one partition, or every one. Held bytes are delivered.\n",
                                 options, positional);
   if (!vm) return vm.error();
-  auto stub = netcontrol(*vm, "heal");
-  if (!stub) return stub.error();
-  grpc::ClientContext context;
-  context.set_deadline(deadline_in(5s));
+  auto control = netcontrol(*vm, "heal");
+  if (!control) return control.error();
   npb::HealPartitionRequest request;
   request.set_id((*vm)["id"].as<std::string>());
   npb::HealPartitionResponse response;
-  if (auto status = (*stub)->HealPartition(&context, request, &response); !status.ok()) {
+  if (auto status = (*control)->HealPartition(control->context().get(), request, &response);
+      !status.ok()) {
     return fail("heal", rpc_error(status));
   }
   std::cout << "healed " << response.healed() << " partition" << (response.healed() == 1 ? "" : "s")
@@ -339,22 +348,22 @@ int link_command(int argc, char** argv) {
     if (!parsed) return parsed.error();
     changes = std::move(*parsed);
   }
-  auto stub = netcontrol(flags, "link");
-  if (!stub) return stub.error();
+  auto control = netcontrol(flags, "link");
+  if (!control) return control.error();
   if (action == "reset") {
     npb::ResetAllResponse response;
-    if (auto status = (*stub)->ResetAll(call_context().get(), {}, &response); !status.ok()) {
+    if (auto status = (*control)->ResetAll(control->context().get(), {}, &response); !status.ok()) {
       return fail("link reset", rpc_error(status));
     }
     std::cout << "every link is back to the scenario's, and every partition is healed\n";
     return 0;
   }
   npb::ListLinksResponse links;
-  if (auto status = (*stub)->ListLinks(call_context().get(), {}, &links); !status.ok()) {
+  if (auto status = (*control)->ListLinks(control->context().get(), {}, &links); !status.ok()) {
     return fail("link", rpc_error(status));
   }
   if (action == "show") return show_links(links, source, destination);
-  return set_link(**stub, flags, links, changes);
+  return set_link(*control, flags, links, changes);
 }
 
 }  // namespace mkt::marketctl

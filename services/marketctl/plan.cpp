@@ -68,7 +68,7 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
     case Role::proxy:
       args = {options.binaries.netproxy, "--listen=" + listen_flag("proxy"),
               "--control-listen=" + listen_flag("control"), "--http-listen=" + listen_flag("http"),
-              "--addresses=" + run.addresses().string()};
+              "--addresses=" + run.addresses().string(), "--accounts=" + run.accounts().string()};
       break;
     case Role::validator:
       args = {options.binaries.validatord,

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/run_folder.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::netproxy {
@@ -415,6 +416,19 @@ std::optional<runtime::HttpResponse> Control::http(const runtime::HttpRequest& r
     return json_error(405, "METHOD_NOT_ALLOWED", "use GET /v1/links or POST /v1/<Method>");
   }
   const std::string& body = request.body;
+  if (name == "SetLink" || name == "ResetAll" || name == "CreatePartition" ||
+      name == "HealPartition") {
+    if (const grpc::Status allowed = authorize(request.api_key); !allowed.ok()) {
+      const auto code = allowed.error_code();
+      if (code == grpc::StatusCode::UNAUTHENTICATED) {
+        return json_error(401, "UNAUTHENTICATED", allowed.error_message());
+      }
+      if (code == grpc::StatusCode::PERMISSION_DENIED) {
+        return json_error(403, "PERMISSION_DENIED", allowed.error_message());
+      }
+      return json_error(412, "FAILED_PRECONDITION", allowed.error_message());
+    }
+  }
   if (name == "ListLinks") return json_call(*this, body, &Control::list_links);
   if (name == "SetLink") return json_call(*this, body, &Control::set_link);
   if (name == "ResetAll") return json_call(*this, body, &Control::reset_all);
@@ -475,6 +489,23 @@ void Control::stop() {
   for (auto& t : timers_) t.cancel();
 }
 
+grpc::Status Control::authorize(std::string_view key) const {
+  if (accounts_.empty()) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "this proxy was started without --accounts: nobody may change its network"};
+  }
+  const auto account = accounts::account_of(accounts_, key);
+  if (!account) {
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            "changing the network needs the operator's key (x-api-key)"};
+  }
+  if (*account != runtime::operator_account) {
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            *account + " is not the operator: only the operator changes the network"};
+  }
+  return grpc::Status::OK;
+}
+
 namespace {
 
 // One call of the gRPC face: the Control method on the strand.
@@ -491,6 +522,28 @@ grpc::ServerUnaryReactor* on_strand(const Strand& strand, Control& control,
                            });
 }
 
+// The same for a call that changes the network: the operator's only.
+template <class Request, class Response>
+grpc::ServerUnaryReactor* operator_on_strand(const Strand& strand, Control& control,
+                                             grpc::CallbackServerContext* context,
+                                             const Request* request, Response* response,
+                                             grpc::Status (Control::*method)(const Request&,
+                                                                             Response*)) {
+  std::string key;  // read here: the context is only safe on gRPC's thread
+  const auto& metadata = context->client_metadata();
+  if (const auto it = metadata.find("x-api-key"); it != metadata.end()) {
+    key.assign(it->second.data(), it->second.size());
+  }
+  return runtime::serve_on(
+      strand, context, request, response,
+      [&control, method, key = std::move(key)](const Request& r, runtime::Responder<Response> out) {
+        Response answer;
+        grpc::Status status = control.authorize(key);
+        if (status.ok()) status = (control.*method)(r, &answer);
+        out.finish(status, std::move(answer));
+      });
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* NetControlService::ListLinks(grpc::CallbackServerContext* context,
@@ -502,25 +555,27 @@ grpc::ServerUnaryReactor* NetControlService::ListLinks(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* NetControlService::SetLink(grpc::CallbackServerContext* context,
                                                      const pb::SetLinkRequest* request,
                                                      pb::Link* response) {
-  return on_strand(strand_, control_, context, request, response, &Control::set_link);
+  return operator_on_strand(strand_, control_, context, request, response, &Control::set_link);
 }
 
 grpc::ServerUnaryReactor* NetControlService::ResetAll(grpc::CallbackServerContext* context,
                                                       const pb::ResetAllRequest* request,
                                                       pb::ResetAllResponse* response) {
-  return on_strand(strand_, control_, context, request, response, &Control::reset_all);
+  return operator_on_strand(strand_, control_, context, request, response, &Control::reset_all);
 }
 
 grpc::ServerUnaryReactor* NetControlService::CreatePartition(
     grpc::CallbackServerContext* context, const pb::CreatePartitionRequest* request,
     pb::Partition* response) {
-  return on_strand(strand_, control_, context, request, response, &Control::create_partition);
+  return operator_on_strand(strand_, control_, context, request, response,
+                            &Control::create_partition);
 }
 
 grpc::ServerUnaryReactor* NetControlService::HealPartition(grpc::CallbackServerContext* context,
                                                            const pb::HealPartitionRequest* request,
                                                            pb::HealPartitionResponse* response) {
-  return on_strand(strand_, control_, context, request, response, &Control::heal_partition);
+  return operator_on_strand(strand_, control_, context, request, response,
+                            &Control::heal_partition);
 }
 
 grpc::ServerUnaryReactor* NetControlService::ListPartitions(

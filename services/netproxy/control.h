@@ -9,6 +9,12 @@
 // and answers with the response as JSON, or {"code": ..., "message": ...} with 400 (a bad
 // argument), 404 (nothing by that name) or 405.
 //
+// Only the operator changes the network (SetLink, ResetAll, CreatePartition, HealPartition): the
+// call carries the operator's key from the accounts file (--accounts), as gRPC metadata or the
+// HTTP header x-api-key; without it UNAUTHENTICATED (401), with another account's
+// PERMISSION_DENIED (403), and a proxy given no accounts lets nobody (FAILED_PRECONDITION, 412).
+// Reading (the links, partitions, stats) is open to all: the monitor reads them.
+//
 // Everything runs on the proxy's io thread (the strand the gRPC service posts to). A change is
 // logged and published as a LinkChange telemetry event.
 
@@ -22,6 +28,7 @@
 #include <optional>
 
 #include "market/netcontrol/v1/netcontrol.grpc.pb.h"
+#include "mkt/accounts/accounts.h"
 #include "mkt/netmodel/links.h"
 #include "mkt/netmodel/timeline.h"
 #include "mkt/runtime/clock.h"
@@ -62,6 +69,11 @@ class Control {
   // The JSON routes, for runtime::HttpServer.
   std::optional<runtime::HttpResponse> http(const runtime::HttpRequest& request);
 
+  // Who may change the network: the operator of these accounts, by its key.
+  void set_accounts(std::vector<accounts::AccountKey> accounts) { accounts_ = std::move(accounts); }
+  // OK when `key` is the operator's; else why not.
+  grpc::Status authorize(std::string_view key) const;
+
   // Starts the scenario's disruptions, timed from now; they must outlive the control.
   void schedule_disruptions(const std::vector<scenario::Disruption>& disruptions);
   // Cancels every timer (disruptions, partitions that heal by themselves).
@@ -91,6 +103,7 @@ class Control {
   const runtime::Clock& clock_;
   std::int64_t timeline_start_ns_ = 0;
   std::map<std::size_t, std::string> disruption_partitions_;  // disruption -> its partition's id
+  std::vector<accounts::AccountKey> accounts_;
 };
 
 // The gRPC face of Control: each call runs on the strand.

@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
        "tunnels open at once; more are refused with 503")
       ("window-bytes", po::value<std::size_t>()->default_value(4 << 20),
        "bytes one direction of a tunnel may hold back before it stops reading from its sender")
-      ("no-disruptions", "do not run the scenario's timed disruptions");
+      ("no-disruptions", "do not run the scenario's timed disruptions")
+      ("accounts", po::value<std::string>(),
+       "file of '<account> <api key>' lines (marketctl's <run>/accounts): the operator's key "
+       "(x-api-key) is what changes the network; without it nobody may");
   // clang-format on
   const mkt::runtime::ServiceSpec spec{
       .binary = "netproxy",

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "control.h"
+#include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/http_server.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/server.h"
@@ -52,6 +53,16 @@ int run_node(runtime::ServiceContext& context) {
   Proxy proxy(runner.io(), model, context.addresses, registry, proxy_options);
   runtime::TelemetryService telemetry(strand, context.node_id(), registry);
   Control control(strand, model, proxy, &telemetry, *proxy_options.clock);
+  if (const std::string file = context.flag("accounts"); !file.empty()) {
+    auto accounts = runtime::read_accounts_file(file);
+    if (!accounts) {
+      spdlog::error("{}", accounts.error());
+      return 2;
+    }
+    control.set_accounts(std::move(*accounts));
+  } else {
+    spdlog::warn("no --accounts: nobody may change the network through the control API");
+  }
   NetControlService control_service(strand, control);
 
   const auto port = proxy.start(context.listen);

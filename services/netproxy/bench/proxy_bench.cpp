@@ -30,6 +30,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -237,6 +239,9 @@ double stream_rate(Server& sink, int fd, double seconds, double window_from, dou
   return static_cast<double>(sink.bytes_between(from, to)) / (window_to - window_from);
 }
 
+// The operator's key, which changes the proxy's links (its --accounts file is written by main).
+constexpr const char* operator_key = "bench-operator-key-0123";
+
 class Control {
  public:
   explicit Control(int port)
@@ -251,12 +256,14 @@ class Control {
     pb::Link link;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 10s);
+    context.AddMetadata("x-api-key", operator_key);
     if (!stub_->SetLink(&context, r, &link).ok()) throw std::runtime_error("SetLink failed");
   }
   void reset() {
     pb::ResetAllResponse out;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 10s);
+    context.AddMetadata("x-api-key", operator_key);
     if (!stub_->ResetAll(&context, {}, &out).ok()) throw std::runtime_error("ResetAll failed");
   }
 
@@ -299,10 +306,17 @@ int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 20000;
   Server echo(Server::Kind::echo);
   Server sink(Server::Kind::sink);
-  mkt::testing::ChildProcess proxy({NETPROXY_BINARY, "--config", BENCH_SCENARIO, "--node",
-                                    "netproxy", "--address",
-                                    "ex-2=127.0.0.1:" + std::to_string(echo.port()), "--address",
-                                    "ex-1=127.0.0.1:" + std::to_string(sink.port())});
+  const std::string accounts = std::filesystem::temp_directory_path() /
+                               ("netproxy-bench-accounts-" + std::to_string(::getpid()));
+  std::ofstream(accounts) << "operator " << operator_key << "\n";
+  mkt::testing::ChildProcess proxy(
+      {NETPROXY_BINARY, "--config", BENCH_SCENARIO, "--node", "netproxy", "--address",
+       "ex-2=127.0.0.1:" + std::to_string(echo.port()), "--address",
+       "ex-1=127.0.0.1:" + std::to_string(sink.port()), "--accounts", accounts});
+  struct Remove {
+    std::string path;
+    ~Remove() { std::filesystem::remove(path); }
+  } remove{accounts};
   const auto ports =
       proxy.wait_for_line("listening on port ([0-9]+).*control on port ([0-9]+)", 20s);
   if (!ports) {

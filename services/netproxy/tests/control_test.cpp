@@ -1,7 +1,7 @@
 // The control API: link parameters to and from the proto for every distribution and loss model,
 // with each bad value refused; partition requests; and the JSON routes end to end on a Control
 // over a live proxy (list, set, partition, heal, stats, errors, a partition that heals by itself,
-// and the scenario's timed disruptions).
+// and the scenario's timed disruptions); only the operator's key changes the network.
 
 #include "control.h"
 
@@ -23,20 +23,27 @@ bool same(const google::protobuf::Message& a, const google::protobuf::Message& b
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
+const std::string operator_key = "operator-key-0123456789";
+
 struct Fixture {
   Fixture() {
     REQUIRE(book.add("ex-2=127.0.0.1:" + std::to_string(echo.port())));
     port = proxy.start("127.0.0.1:0").value();
+    io.run([&] {
+      control.set_accounts({{"operator", operator_key}, {"alice", "alice-key-0123456789"}});
+    });
   }
   ~Fixture() {
     io.run([&] { control.stop(); });
     proxy.stop();
     io.run([] {});
   }
+  // A request with the operator's key (or `key`).
   mkt::runtime::HttpResponse http(const std::string& method, const std::string& target,
-                                  const std::string& body = {}) {
+                                  const std::string& body = {},
+                                  const std::string& key = operator_key) {
     return io.run([&] {
-      auto r = control.http(HttpRequest{method, target, body});
+      auto r = control.http(HttpRequest{method, target, body, key});
       REQUIRE(r);
       return *r;
     });
@@ -156,7 +163,7 @@ TEST_CASE("the JSON API lists, sets, partitions, heals and counts") {
              R"({"source":"alice","destination":"ex-2","params":{"bandwidth_bps":1}})");
   CHECK(r.status == 400);
   CHECK(f.http("DELETE", "/v1/links").status == 405);
-  CHECK_FALSE(f.io.run([&] { return f.control.http({"GET", "/metrics", ""}).has_value(); }));
+  CHECK_FALSE(f.io.run([&] { return f.control.http({"GET", "/metrics", "", ""}).has_value(); }));
 
   // Traffic, then its statistics.
   testing::Client c(f.port);
@@ -235,4 +242,32 @@ TEST_CASE("a timed partition from the scenario starts and ends") {
     std::this_thread::yield();
   }
   CHECK(f.partitions() == 0);
+}
+
+TEST_CASE("control: only the operator changes the network; anyone reads it") {
+  Fixture f;
+  const std::string cut = R"({"shape":"PARTITION_SHAPE_ISOLATE","nodes":["alice"]})";
+  auto r = f.http("POST", "/v1/CreatePartition", cut, "");
+  CHECK(r.status == 401);
+  CHECK(r.body.find("needs the operator's key (x-api-key)") != std::string::npos);
+  r = f.http("POST", "/v1/CreatePartition", cut, "alice-key-0123456789");
+  CHECK(r.status == 403);
+  CHECK(r.body.find("alice is not the operator") != std::string::npos);
+  for (const char* change : {"SetLink", "ResetAll", "HealPartition"}) {
+    INFO(change);
+    CHECK(f.http("POST", std::string("/v1/") + change, "{}", "wrong-key-0123456789").status == 401);
+  }
+  CHECK(f.partitions() == 0);  // nothing changed
+  CHECK(f.http("GET", "/v1/links", "", "").status == 200);
+  CHECK(f.http("POST", "/v1/ListPartitions", "{}", "").status == 200);
+  CHECK(f.http("POST", "/v1/CreatePartition", cut).status == 200);
+  CHECK(f.partitions() == 1);
+  // A proxy that knows no accounts lets nobody change it.
+  f.io.run([&] { f.control.set_accounts({}); });
+  r = f.http("POST", "/v1/HealPartition", "{}");
+  CHECK(r.status == 412);
+  CHECK(r.body.find("started without --accounts") != std::string::npos);
+  CHECK(f.partitions() == 1);
+  CHECK(f.io.run([&] { return f.control.authorize(operator_key).error_code(); }) ==
+        grpc::StatusCode::FAILED_PRECONDITION);
 }

@@ -4,7 +4,11 @@
 // and the heal releases it; a reset partition fails calls with UNAVAILABLE; SIGTERM stops the
 // proxy cleanly. The links are changed through the gRPC control API, and the JSON one is read.
 
+#include <unistd.h>
+
 #include <catch2/catch_test_macros.hpp>
+#include <filesystem>
+#include <fstream>
 #include <future>
 
 #include "echo_service.h"
@@ -63,18 +67,28 @@ TEST_CASE("gRPC through the netproxy process: delays, a stalled and released cal
   const int echo_port = server.start().value();
   const std::string echo_address = "127.0.0.1:" + std::to_string(echo_port);
 
+  // The operator's key changes the network; alice's does not.
+  const std::string accounts = std::filesystem::temp_directory_path() /
+                               ("netproxy-grpc-accounts-" + std::to_string(::getpid()));
+  std::ofstream(accounts) << "operator operator-key-0123456789\nalice alice-key-0123456789\n";
+  struct Remove {
+    std::string path;
+    ~Remove() { std::filesystem::remove(path); }
+  } remove{accounts};
   mkt::testing::ChildProcess proxy({NETPROXY_BINARY, "--config",
                                     std::string(NETPROXY_TESTS) + "/net.yaml", "--node", "netproxy",
-                                    "--address", "ex-2=" + echo_address});
+                                    "--address", "ex-2=" + echo_address, "--accounts", accounts});
   const auto ports = proxy.wait_for_line(
       "listening on port ([0-9]+).*control on port ([0-9]+); http on port ([0-9]+)", 20s);
   REQUIRE(ports);
   const std::string proxy_address = "127.0.0.1:" + (*ports)[1];
   auto control = pb::NetControl::NewStub(mkt::runtime::make_channel(
       "127.0.0.1:" + (*ports)[2], {.node_id = "test", .proxy_address = ""}));
-  const auto control_call = [&](auto method, const auto& request, auto* response) {
+  const auto control_call = [&](auto method, const auto& request, auto* response,
+                                const std::string& key = "operator-key-0123456789") {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 10s);
+    context.AddMetadata("x-api-key", key);
     return ((*control).*method)(&context, request, response);
   };
 
@@ -150,6 +164,20 @@ TEST_CASE("gRPC through the netproxy process: delays, a stalled and released cal
   }
 
   SECTION("bad control requests get a precise status") {
+    pb::CreatePartitionRequest cut;
+    cut.set_shape(pb::PARTITION_SHAPE_ISOLATE);
+    cut.add_nodes("alice");
+    pb::Partition partition;
+    CHECK(control_call(&pb::NetControl::Stub::CreatePartition, cut, &partition, "").error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(control_call(&pb::NetControl::Stub::CreatePartition, cut, &partition,
+                       "alice-key-0123456789")
+              .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    pb::ListPartitionsResponse partitions;
+    REQUIRE(control_call(&pb::NetControl::Stub::ListPartitions, pb::ListPartitionsRequest{},
+                         &partitions, "")
+                .ok());  // reading needs no key
+    CHECK(partitions.partitions().empty());
     pb::SetLinkRequest set;
     set.set_source("alice");
     set.set_destination("nobody");

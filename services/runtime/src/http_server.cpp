@@ -164,8 +164,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
       keep_alive = request.keep_alive();
       std::optional<HttpResponse> routed;
       if (request.target() != "/metrics" && routes) {
-        routed = routes(
-            {std::string(request.method_string()), std::string(request.target()), request.body()});
+        routed = routes({std::string(request.method_string()), std::string(request.target()),
+                         request.body(), std::string(request["x-api-key"])});
       }
       if (routed) {
         response.result(static_cast<unsigned>(routed->status));

@@ -70,6 +70,7 @@ class Cluster {
                            "election_timeout_ms: " + std::to_string(options_.election_timeout_ms));
     scenario_ = dir_ + "/scenario.yaml";
     std::ofstream(scenario_) << text;
+    std::ofstream(operator_accounts()) << "operator " << operator_key << "\n";
     {
       std::ofstream keys(ledger_keys());
       for (const char* exchange : {"ex-0", "ex-1", "ex-2", "ex-3"}) {
@@ -91,6 +92,9 @@ class Cluster {
 
   std::size_t size() const { return nodes_.size(); }
   const std::string& scenario() const { return scenario_; }
+  // The operator's key to the proxy's control API (its --accounts).
+  std::string operator_accounts() const { return dir_ + "/accounts"; }
+  static constexpr const char* operator_key = "test-operator-key-0123";
   // The exchanges' keys to the ledger (every validator's --ledger-keys), and one of them.
   std::string ledger_keys() const { return dir_ + "/ledger-keys"; }
   static std::string ledger_key(const std::string& exchange) {
@@ -203,6 +207,7 @@ class Cluster {
     }
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 5s);
+    context.AddMetadata("x-api-key", operator_key);
     market::netcontrol::v1::Partition out;
     const auto status = control().CreatePartition(&context, request, &out);
     if (!status.ok()) throw std::runtime_error("partition: " + status.error_message());
@@ -210,6 +215,7 @@ class Cluster {
   void heal() {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 5s);
+    context.AddMetadata("x-api-key", operator_key);
     market::netcontrol::v1::HealPartitionResponse out;
     const auto status = control().HealPartition(&context, {}, &out);
     if (!status.ok()) throw std::runtime_error("heal: " + status.error_message());
@@ -227,7 +233,8 @@ class Cluster {
   void start_proxy() {
     proxy_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
         NETPROXY_BINARY, "--config", scenario_, "--node", "netproxy", "--listen", "127.0.0.1:0",
-        "--control-listen", "127.0.0.1:0", "--addresses", dir_ + "/addresses"});
+        "--control-listen", "127.0.0.1:0", "--addresses", dir_ + "/addresses", "--accounts",
+        operator_accounts()});
     const auto line =
         proxy_->wait_for_line("listening on port ([0-9]+).*control on port ([0-9]+)", 20s);
     if (!line) throw std::runtime_error("netproxy did not start:\n" + proxy_->output());

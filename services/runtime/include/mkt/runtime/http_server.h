@@ -25,6 +25,7 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // the path and query
   std::string body;
+  std::string api_key;  // the x-api-key header: a caller's credential, as in gRPC's metadata
 };
 
 struct HttpResponse {
