@@ -51,8 +51,8 @@ bool has_volume(Role role) {
 std::vector<std::pair<std::string, std::string>> swarm_configs() {
   const runtime::RunPaths market{container::market};
   std::vector<std::pair<std::string, std::string>> configs{{"scenario", container::scenario}};
-  for (const auto& path :
-       {market.accounts(), market.ledger_keys(), market.addresses(), market.epoch()}) {
+  for (const auto& path : {market.accounts(), market.ledger_keys(), market.validator_keys(),
+                           market.addresses(), market.epoch()}) {
     configs.emplace_back(path.filename().string(), path.string());
   }
   return configs;
@@ -130,9 +130,15 @@ void swarm_service(std::ostream& out, const Service& s, const ComposeOptions& op
   head(out, s, options);
   out << "    configs:\n";
   for (const auto& [config, target] : swarm_configs()) {
-    // The ledger keys are credentials: only the exchanges (their own) and validators get them.
-    const bool keys = config == runtime::RunPaths{}.ledger_keys().filename().string();
-    if (keys && s.node.role != Role::exchange && s.node.role != Role::validator) continue;
+    // Keys are credentials: the ledger's go to the exchanges and validators, the validators'
+    // to the validators.
+    const runtime::RunPaths names;
+    const bool validators = s.node.role == Role::validator;
+    if (config == names.ledger_keys().filename().string() && !validators &&
+        s.node.role != Role::exchange) {
+      continue;
+    }
+    if (config == names.validator_keys().filename().string() && !validators) continue;
     out << "      - {source: " << config << ", target: " << target
         << ", uid: \"10001\", gid: \"10001\", mode: 0400}\n";
   }

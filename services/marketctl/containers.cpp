@@ -55,6 +55,7 @@ std::expected<std::string, std::string> prepare_market(const scenario::Scenario&
   if (ec) return std::unexpected("cannot create " + run.dir.string() + ": " + ec.message());
   if (auto ok = write_accounts(run, scenario); !ok) return std::unexpected(ok.error());
   if (auto ok = write_ledger_keys(run, scenario); !ok) return std::unexpected(ok.error());
+  if (auto ok = write_validator_keys(run, scenario); !ok) return std::unexpected(ok.error());
   const auto epoch = market_epoch(run);
   if (!epoch) return std::unexpected(epoch.error());
   std::string text;
@@ -68,7 +69,7 @@ std::expected<std::string, std::string> prepare_market(const scenario::Scenario&
   if (auto ok = runtime::write_file_atomically((run.dir / prometheus_file).string(), scrape); !ok) {
     return std::unexpected(ok.error());
   }
-  return "prepared " + run.dir.string() + ": accounts, ledger keys, " +
+  return "prepared " + run.dir.string() + ": accounts, ledger and validator keys, " +
          std::to_string(addresses.size()) + " addresses, epoch " + std::to_string(*epoch) + ", " +
          prometheus_file;
 }
@@ -166,7 +167,8 @@ int prepare_command(int argc, char** argv) {
       argc, argv,
       "Usage: marketctl prepare <scenario.yaml> --run DIR\n\n"
       "Writes what every node of a compose market shares into DIR: API keys (accounts), the\n"
-      "exchanges' keys to the ledger (ledger-keys), the nodes' addresses by service name\n"
+      "exchanges' keys to the ledger (ledger-keys), the validators' keys to each other\n"
+      "(validator-keys), the nodes' addresses by service name\n"
       "(addresses), the market's time 0 (epoch) and Prometheus's scrape configuration\n"
       "(prometheus.yml). The compose file's setup service\n"
       "runs it; a second run keeps the keys and the epoch.",

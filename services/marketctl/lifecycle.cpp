@@ -191,6 +191,9 @@ int up_command(int argc, char** argv) {
   if (auto ok = write_ledger_keys(run, *scenario); !ok) {
     return fail("up", ok.error());
   }
+  if (auto ok = write_validator_keys(run, *scenario); !ok) {
+    return fail("up", ok.error());
+  }
   const auto epoch = market_epoch(run);
   if (!epoch) {
     return fail("up", epoch.error());

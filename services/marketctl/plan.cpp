@@ -66,9 +66,12 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
   std::vector<std::string> args;
   switch (node.role) {
     case Role::proxy:
-      args = {options.binaries.netproxy, "--listen=" + listen_flag("proxy"),
-              "--control-listen=" + listen_flag("control"), "--http-listen=" + listen_flag("http"),
-              "--addresses=" + run.addresses().string(), "--accounts=" + run.accounts().string()};
+      args = {options.binaries.netproxy,
+              "--listen=" + listen_flag("proxy"),
+              "--control-listen=" + listen_flag("control"),
+              "--http-listen=" + listen_flag("http"),
+              "--addresses=" + run.addresses().string(),
+              "--accounts=" + run.accounts().string()};
       break;
     case Role::validator:
       args = {options.binaries.validatord,
@@ -77,7 +80,8 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
               "--data-dir=" + data(""),
               "--wal-sync=" + options.sync,
               "--addresses=" + run.addresses().string(),
-              "--ledger-keys=" + run.ledger_keys().string()};
+              "--ledger-keys=" + run.ledger_keys().string(),
+              "--validator-keys=" + run.validator_keys().string()};
       break;
     case Role::exchange: {
       args = {options.binaries.exchanged,

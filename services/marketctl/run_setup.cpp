@@ -101,4 +101,16 @@ std::expected<void, std::string> write_ledger_keys(const runtime::RunPaths& run,
                     exchanges);
 }
 
+std::expected<void, std::string> write_validator_keys(const runtime::RunPaths& run,
+                                                      const scenario::Scenario& scenario) {
+  std::vector<std::string> validators;
+  for (const auto* node : scenario.nodes_with_role(scenario::Role::validator)) {
+    validators.push_back(node->id);
+  }
+  return write_keys(run.validator_keys(),
+                    "# <validator> <key>: each validator's credential to its peers, sent as gRPC\n"
+                    "# metadata x-validator-key with its Raft messages; the others check it.\n",
+                    validators);
+}
+
 }  // namespace mkt::marketctl

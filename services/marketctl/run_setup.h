@@ -29,4 +29,8 @@ std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
 std::expected<void, std::string> write_ledger_keys(const runtime::RunPaths& run,
                                                    const scenario::Scenario& scenario);
 
+// <run>/validator-keys with a fresh key for every validator, kept the same way.
+std::expected<void, std::string> write_validator_keys(const runtime::RunPaths& run,
+                                                      const scenario::Scenario& scenario);
+
 }  // namespace mkt::marketctl

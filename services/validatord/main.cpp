@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
       ("ledger-keys", po::value<std::string>(),
        "file of '<exchange id> <key>' lines (marketctl writes <run>/ledger-keys): every "
        "exchange's key, which its trade batches must carry (required)")
+      ("validator-keys", po::value<std::string>(),
+       "file of '<validator id> <key>' lines (marketctl writes <run>/validator-keys): every "
+       "validator's key, which its Raft messages carry (required)")
       ("peer", po::value<std::vector<std::string>>(),
        "<validator>=<host>:<port> of a peer; repeat for each (instead of or before --addresses)")
       ("tick-ms", po::value<unsigned>(), "heartbeat interval (default: the scenario's heartbeat_ms)")

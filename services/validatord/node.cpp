@@ -36,22 +36,23 @@ ledger::Admission admission_of(const scenario::Scenario& scenario) {
   return admission;
 }
 
-// Every exchange's key to the ledger, from --ledger-keys; each exchange of the scenario must have
-// one.
-std::expected<std::vector<accounts::AccountKey>, std::string> ledger_keys(
-    const runtime::ServiceContext& context) {
-  const std::string file = context.flag("ledger-keys");
+// The keys in the file of the flag `flag`, one for each node of `role` in the scenario (and only
+// theirs): every exchange's key to the ledger, every validator's to its peers.
+std::expected<std::vector<accounts::AccountKey>, std::string> keys_of(
+    const runtime::ServiceContext& context, const std::string& flag, scenario::Role role) {
+  const std::string file = context.flag(flag);
   if (file.empty()) {
-    return std::unexpected(
-        "--ledger-keys <file> is required: every exchange's key to the ledger (see validatord "
-        "--help)");
+    return std::unexpected("--" + flag + " <file> is required (see validatord --help)");
   }
   auto keys = runtime::read_accounts_file(file);
   if (!keys) return std::unexpected(keys.error());
   std::vector<accounts::AccountKey> out;
-  for (const auto* node : context.scenario.nodes_with_role(scenario::Role::exchange)) {
+  for (const auto* node : context.scenario.nodes_with_role(role)) {
     auto key = accounts::key_of(*keys, node->id);
-    if (!key) return std::unexpected(file + " has no key of the exchange " + node->id);
+    if (!key) {
+      return std::unexpected(file + " has no key of the " + std::string(scenario::to_string(role)) +
+                             " " + node->id);
+    }
     out.push_back({node->id, std::move(*key)});
   }
   return out;
@@ -84,9 +85,13 @@ std::expected<ValidatorOptions, std::string> validator_options(
   options.compact_entries = flags["compact-entries"].as<std::uint64_t>();
   options.transport.proxy_address = context.proxy.value_or("");
   options.ledger.admission = admission_of(scenario);
-  auto keys = ledger_keys(context);
+  auto keys = keys_of(context, "ledger-keys", scenario::Role::exchange);
   if (!keys) return std::unexpected(keys.error());
   options.ledger.keys = std::move(*keys);
+  keys = keys_of(context, "validator-keys", scenario::Role::validator);
+  if (!keys) return std::unexpected(keys.error());
+  options.validator_keys = std::move(*keys);
+  options.transport.node_key = *accounts::key_of(options.validator_keys, options.node_id);
   return options;
 }
 

@@ -4,6 +4,7 @@
 
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/run_folder.h"
 
 namespace mkt::validatord {
 
@@ -98,7 +99,9 @@ void PeerTransport::flush(Peer& peer) {
   peer.in_flight = true;
   auto* stub = peer.stub.get();
   peer.call = runtime::async_unary<market::common::v1::Ack>(
-      strand_, {snapshot ? options_.snapshot_timeout : options_.peer_timeout},
+      strand_,
+      {.timeout = snapshot ? options_.snapshot_timeout : options_.peer_timeout,
+       .metadata = {{runtime::validator_key_metadata, options_.node_key}}},
       [stub, envelope](grpc::ClientContext* context, market::common::v1::Ack* out,
                        std::function<void(Status)> done) {
         stub->async()->Send(context, envelope.get(), out, std::move(done));

@@ -30,6 +30,7 @@ namespace mkt::validatord {
 struct TransportOptions {
   std::string node_id;        // this validator, as the proxy should see it
   std::string proxy_address;  // empty: connect to peers directly
+  std::string node_key;       // this validator's key, sent with every envelope
   std::size_t peer_queue_messages_max = 10'000;
   std::size_t envelope_bytes_max = 8 << 20;
   int peer_message_bytes_max = 256 << 20;

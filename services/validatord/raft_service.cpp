@@ -1,18 +1,47 @@
 #include "raft_service.h"
 
+#include "mkt/runtime/run_folder.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::validatord {
 
+namespace rpb = market::consensus::raft::v1;
+
+grpc::Status RaftService::authorize(std::string_view key, const rpb::Envelope& envelope) const {
+  const auto sender = accounts::account_of(keys_, key);
+  if (!sender) {
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            std::string("no validator's key in metadata ") + runtime::validator_key_metadata};
+  }
+  for (const rpb::Message& message : envelope.messages()) {
+    if (message.from() != *sender) {
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              *sender + "'s key cannot send messages from '" + message.from() + "'"};
+    }
+  }
+  return grpc::Status::OK;
+}
+
 grpc::ServerUnaryReactor* RaftService::Send(grpc::CallbackServerContext* context,
-                                            const market::consensus::raft::v1::Envelope* request,
+                                            const rpb::Envelope* request,
                                             market::common::v1::Ack* response) {
-  return runtime::serve_on(strand_, context, request, response,
-                           [this](const market::consensus::raft::v1::Envelope& envelope,
-                                  runtime::Responder<market::common::v1::Ack> responder) {
-                             receive_(envelope);
-                             responder.finish(grpc::Status::OK);
-                           });
+  std::string key;  // read here: the context is only safe on gRPC's thread
+  const auto& metadata = context->client_metadata();
+  if (const auto it = metadata.find(runtime::validator_key_metadata); it != metadata.end()) {
+    key.assign(it->second.data(), it->second.size());
+  }
+  return runtime::serve_on(
+      strand_, context, request, response,
+      [this, key = std::move(key)](const rpb::Envelope& envelope,
+                                   runtime::Responder<market::common::v1::Ack> responder) {
+        if (const grpc::Status allowed = authorize(key, envelope); !allowed.ok()) {
+          rejected_.add(static_cast<std::uint64_t>(envelope.messages_size()));
+          responder.finish(allowed);
+          return;
+        }
+        receive_(envelope);
+        responder.finish(grpc::Status::OK);
+      });
 }
 
 }  // namespace mkt::validatord

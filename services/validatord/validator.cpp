@@ -89,7 +89,9 @@ Validator::Validator(Strand strand, ValidatorOptions options, runtime::AddressBo
       },
       ledger_(strand_, options_.ledger, initial_ledger(restore, options_.ledger.trades_kept_max),
               *this, addresses, registry, clock),
-      raft_(strand_, [this](const rpb::Envelope& envelope) { receive(envelope); }) {}
+      raft_(
+          strand_, options_.validator_keys,
+          [this](const rpb::Envelope& envelope) { receive(envelope); }, *metrics_.rejected) {}
 
 Validator::~Validator() = default;
 

@@ -22,6 +22,7 @@
 #include "convert.h"
 #include "ledger_service.h"
 #include "market/consensus/raft/v1/raft.grpc.pb.h"
+#include "mkt/accounts/accounts.h"
 #include "mkt/metrics/registry.h"
 #include "mkt/raft/node.h"
 #include "mkt/runtime/address_book.h"
@@ -47,6 +48,8 @@ struct ValidatorOptions {
   std::uint64_t compact_wal_bytes = 64 << 20;
   LedgerOptions ledger;
   TransportOptions transport;  // to the peers (its node_id is set from node_id)
+  // Every validator's key: a peer's Raft messages carry its own (metadata x-validator-key).
+  std::vector<accounts::AccountKey> validator_keys;
   // Where leader changes are published (on the validator's strand); none when null.
   runtime::TelemetryService* telemetry = nullptr;
 };

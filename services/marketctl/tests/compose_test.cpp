@@ -217,12 +217,14 @@ TEST_CASE("compose --swarm: a stack file with configs, one pinned replica per no
     CHECK(service["deploy"]["replicas"].as<int>() == 1);
     CHECK(service["deploy"]["endpoint_mode"].as<std::string>() == "dnsrr");
     CHECK(service["deploy"]["restart_policy"]["condition"].as<std::string>() == "on-failure");
-    // The scenario, accounts, addresses and epoch; validators and exchanges the ledger keys too.
-    const bool keys = name.starts_with("val-") || name.starts_with("ex-");
-    CHECK(service["configs"].size() == (keys ? 5 : 4));
+    // The scenario, accounts, addresses and epoch; exchanges the ledger keys too, validators
+    // the ledger's and the validators' keys.
+    const std::size_t keys = name.starts_with("val-") ? 2 : name.starts_with("ex-") ? 1 : 0;
+    CHECK(service["configs"].size() == 4 + keys);
   }
   CHECK(services["val-0"]["configs"][1]["target"].as<std::string>() == "/market/accounts");
   CHECK(services["ex-a"]["configs"][2]["target"].as<std::string>() == "/market/ledger-keys");
+  CHECK(services["val-0"]["configs"][3]["target"].as<std::string>() == "/market/validator-keys");
   CHECK(strings(services["val-1"]["deploy"]["placement"]["constraints"]) ==
         std::vector<std::string>{"node.labels.netmarket.val-1 == true"});
   CHECK(strings(services["netproxy"]["deploy"]["placement"]["constraints"]).size() == 1);

@@ -8,6 +8,7 @@
 //     names the two it cannot reach, and after the heal all converge and reach each other;
 //   - a validator down long enough to need a snapshot catches up from one;
 //   - an exchange (the real exchanged) reports its trades here, end to end;
+//   - only the roster's validators speak Raft, each for itself (its key, its messages);
 //   - bad submissions get precise statuses: without an exchange's key, with another exchange's,
 //     malformed ones, and forged ones the scenario does not
 //     allow (an unknown exchange, account or symbol, a buyer who is the seller, a notional that
@@ -17,6 +18,7 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <set>
 
+#include "market/consensus/raft/v1/raft.grpc.pb.h"
 #include "mkt/testing/exchange_client.h"
 #include "processes.h"
 
@@ -328,7 +330,8 @@ TEST_CASE("validatord: bad submissions get precise statuses and change nothing")
     if (trailing) {  // copied: the refs point into the context
       trailing->clear();
       for (const auto& [name, value] : context.GetServerTrailingMetadata()) {
-        (*trailing)[std::string(name.data(), name.size())] = std::string(value.data(), value.size());
+        (*trailing)[std::string(name.data(), name.size())] =
+            std::string(value.data(), value.size());
       }
     }
     return status;
@@ -451,3 +454,36 @@ TEST_CASE("validatord: a real exchange reports its trades to the ledger, end to 
 }
 
 }  // namespace
+
+TEST_CASE("validatord: only a validator of the roster speaks Raft, and only for itself") {
+  Cluster cluster({.validators = 3, .wal_sync = "none"});
+  const std::size_t leader = cluster.wait_for_leader();
+  const auto term = cluster.status(leader)->term();
+  auto raft = market::consensus::raft::v1::Raft::NewStub(mkt::runtime::make_channel(
+      cluster.address(leader), {.node_id = "test", .proxy_address = ""}));
+  // A vote request of a much later term: stepped, it would depose the leader.
+  market::consensus::raft::v1::Envelope envelope;
+  auto& vote = *envelope.add_messages();
+  vote.set_type(market::consensus::raft::v1::MESSAGE_TYPE_VOTE);
+  vote.set_from(cluster.name((leader + 1) % 3));
+  vote.set_to(cluster.name(leader));
+  vote.set_term(term + 100);
+  vote.set_log_term(term + 100);
+  vote.set_index(1'000'000);
+  const auto send = [&](const std::string& key) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 2s);
+    if (!key.empty()) context.AddMetadata(mkt::runtime::validator_key_metadata, key);
+    market::common::v1::Ack ack;
+    return raft->Send(&context, envelope, &ack);
+  };
+  CHECK(send("").error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(send(Cluster::ledger_key("ex-1")).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  const auto other = send(Cluster::validator_key(cluster.name((leader + 2) % 3)));
+  CHECK(other.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK_THAT(other.error_message(), ContainsSubstring("cannot send messages from"));
+  // Nothing was stepped: the leader still leads in its term, and counted what it refused.
+  CHECK(cluster.status(leader)->term() == term);
+  CHECK(cluster.leader() == leader);
+  CHECK_THAT(cluster.metrics(leader), ContainsSubstring("raft_rejected_messages_total 3\n"));
+}

@@ -76,6 +76,10 @@ class Cluster {
       for (const char* exchange : {"ex-0", "ex-1", "ex-2", "ex-3"}) {
         keys << exchange << " " << ledger_key(exchange) << "\n";
       }
+      std::ofstream peers(validator_keys());
+      for (std::size_t i = 0; i < options_.validators; ++i) {
+        peers << "val-" << i << " " << validator_key("val-" + std::to_string(i)) << "\n";
+      }
     }
     for (std::size_t i = 0; i < options_.validators; ++i) {
       nodes_.push_back({"val-" + std::to_string(i), dir_ + "/val-" + std::to_string(i), 0, 0, {}});
@@ -99,6 +103,11 @@ class Cluster {
   std::string ledger_keys() const { return dir_ + "/ledger-keys"; }
   static std::string ledger_key(const std::string& exchange) {
     return "test-ledger-key-of-" + exchange;
+  }
+  // The validators' keys to each other (every validator's --validator-keys), and one of them.
+  std::string validator_keys() const { return dir_ + "/validator-keys"; }
+  static std::string validator_key(const std::string& validator) {
+    return "test-validator-key-of-" + validator;
   }
   const std::string& name(std::size_t i) const { return nodes_[i].name; }
   std::string address(std::size_t i) const { return "127.0.0.1:" + std::to_string(nodes_[i].port); }
@@ -127,7 +136,9 @@ class Cluster {
                                   "--wal-sync",
                                   options_.wal_sync,
                                   "--ledger-keys",
-                                  ledger_keys()};
+                                  ledger_keys(),
+                                  "--validator-keys",
+                                  validator_keys()};
     if (proxy_) argv.insert(argv.end(), {"--proxy", "127.0.0.1:" + std::to_string(proxy_port_)});
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     node.process = std::make_unique<testing::ChildProcess>(argv);

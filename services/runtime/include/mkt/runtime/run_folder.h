@@ -9,6 +9,8 @@
 //   <run>/accounts           `<account> <api key>` for every agent and the operator (mode 0600)
 //   <run>/ledger-keys        `<exchange> <key>` for every exchange: its credential to the ledger,
 //                            which the validators check on every batch (mode 0600)
+//   <run>/validator-keys     `<validator> <key>` for every validator: its credential to its
+//                            peers, checked on every Raft call (mode 0600)
 //   <run>/control.sock       the supervisor's control socket (kill, restart, stop)
 //   <run>/logs/<node>.log    each process's output; logs/marketctl.log is the supervisor's
 //   <run>/ports/<node>       the ports file a process writes once it serves
@@ -40,6 +42,7 @@ struct RunPaths {
   std::filesystem::path addresses() const { return dir / "addresses"; }
   std::filesystem::path accounts() const { return dir / "accounts"; }
   std::filesystem::path ledger_keys() const { return dir / "ledger-keys"; }
+  std::filesystem::path validator_keys() const { return dir / "validator-keys"; }
   std::filesystem::path epoch() const { return dir / "epoch"; }
   std::filesystem::path control_socket() const { return dir / "control.sock"; }
   std::filesystem::path logs() const { return dir / "logs"; }
@@ -54,6 +57,8 @@ struct RunPaths {
 inline constexpr const char* operator_account = "operator";
 // The gRPC metadata an exchange sends its ledger key in (<run>/ledger-keys).
 inline constexpr const char* ledger_key_metadata = "x-ledger-key";
+// The gRPC metadata a validator sends its key to its peers in (<run>/validator-keys).
+inline constexpr const char* validator_key_metadata = "x-validator-key";
 
 using Ports = std::vector<std::pair<std::string, int>>;
 
