@@ -56,11 +56,16 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
       strand_(std::move(strand)),
       registry_(registry) {
   const char* kinds[] = {"submit", "cancel", "modify"};
-  for (int k = 0; k < 3; ++k) {
+  // The venue's history (trades, commands) counts from the journal's start, so a restart goes on
+  // from what the journal replayed; the other counters are this process's own.
+  const exchange::Venue::History& history = venue_.history();
+  for (std::size_t k = 0; k < 3; ++k) {
     metrics_.commands[k] = &registry.counter(
         "exchange_commands_total",
-        "Commands carried out and journalled (submits accepted, cancels, modifies).",
+        "Commands carried out and journalled (submits accepted, cancels, modifies) since the "
+        "journal began.",
         {{"kind", kinds[k]}});
+    metrics_.commands[k]->add(history.commands[k]);
   }
   metrics_.ack_latency = &registry.histogram(
       "exchange_ack_latency_seconds",
@@ -70,10 +75,14 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
   metrics_.subscribers =
       &registry.gauge("exchange_market_data_subscribers", "Open market data streams.");
   for (const auto& symbol : venue_.config().symbols) {
-    metrics_.trades.push_back(
-        &registry.counter("exchange_trades_total", "Trades.", {{"symbol", symbol.name}}));
-    metrics_.traded_lots.push_back(&registry.counter(
-        "exchange_traded_lots_total", "Quantity traded, in lots.", {{"symbol", symbol.name}}));
+    metrics_.trades.push_back(&registry.counter(
+        "exchange_trades_total", "Trades since the journal began.", {{"symbol", symbol.name}}));
+    metrics_.traded_lots.push_back(&registry.counter("exchange_traded_lots_total",
+                                                     "Quantity traded since the journal began, "
+                                                     "in lots.",
+                                                     {{"symbol", symbol.name}}));
+    metrics_.trades.back()->add(history.trades[metrics_.trades.size() - 1]);
+    metrics_.traded_lots.back()->add(history.traded_lots[metrics_.traded_lots.size() - 1]);
     for (int side = 0; side < 2; ++side) {
       const metrics::Labels labels{{"symbol", symbol.name}, {"side", side == 0 ? "buy" : "sell"}};
       metrics_.levels[side].push_back(
@@ -457,7 +466,8 @@ void ExchangeService::subscribe(const std::shared_ptr<runtime::Stream<pb::Market
 void ExchangeService::count_rejection(pb::RejectReason reason) {
   // Rare enough to look up by name each time.
   registry_
-      .counter("exchange_rejections_total", "Requests refused, by reason.",
+      .counter("exchange_rejections_total",
+               "Requests refused since this process started, by reason.",
                {{"reason", pb::RejectReason_Name(reason)}})
       .add();
 }

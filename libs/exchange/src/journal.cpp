@@ -133,7 +133,7 @@ RecordReader::Status RecordReader::next(Record& record) {
 }
 
 Outcome run_command(Venue& venue, const Command& command) {
-  return std::visit(
+  Outcome outcome = std::visit(
       [&](const auto& c) -> Outcome {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, SubmitCommand>) {
@@ -145,6 +145,8 @@ Outcome run_command(Venue& venue, const Command& command) {
         }
       },
       command);
+  if (changes_state(outcome)) venue.counted_command(command.index());
+  return outcome;
 }
 
 }  // namespace mkt::exchange

@@ -66,6 +66,8 @@ Venue::Venue(VenueConfig config) : config_(std::move(config)) {
     books_.emplace_back(config_.book);
   }
   md_seqs_.assign(books_.size(), 0);
+  history_.trades.assign(books_.size(), 0);
+  history_.traded_lots.assign(books_.size(), 0);
   for (const AccountConfig& account : config_.accounts) {
     AccountInfo info;
     info.id = account.id;
@@ -275,6 +277,8 @@ void Venue::apply(SymbolIndex symbol, const Event& event) {
     case EventKind::fill: {
       const std::int64_t cash =
           event.price * event.quantity * config_.symbols[symbol].cash_per_tick_lot;
+      ++history_.trades[symbol];
+      history_.traded_lots[symbol] += static_cast<std::uint64_t>(event.quantity);
       for (OrderId id : {event.order_id, event.maker_order_id}) {
         OrderInfo& info = info_of(id);
         const bool buy = info.side == Side::buy;

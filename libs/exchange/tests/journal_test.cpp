@@ -130,6 +130,11 @@ TEST_CASE("replaying the journal rebuilds the same venue") {
     RC_ASSERT(reader.offset() == journal.size());
     RC_ASSERT(replayed.last_order_id() == live.last_order_id());
     RC_ASSERT(replayed.last_trade_id() == live.last_trade_id());
+    // The history a restarted exchange counts on from: the same, and every trade in it.
+    RC_ASSERT(replayed.history().commands == live.history().commands);
+    RC_ASSERT(replayed.history().trades == live.history().trades);
+    RC_ASSERT(replayed.history().traded_lots == live.history().traded_lots);
+    RC_ASSERT(live.history().trades[0] + live.history().trades[1] == live.last_trade_id());
     for (SymbolIndex s = 0; s < 2; ++s) {
       RC_ASSERT(replayed.md_seq(s) == live.md_seq(s));
       for (Side side : {Side::buy, Side::sell}) {

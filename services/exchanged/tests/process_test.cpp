@@ -1,9 +1,9 @@
 // exchanged as a real process, journalling with fsync: two accounts cross and both get their fills
 // (the maker on its order session), a market data subscriber follows every change without a gap,
 // the metrics endpoint counts the trades; then kill -9 and a restart on the same journal serve the
-// identical book and accounts. A second test kills the process while a client is submitting as fast
-// as it can: every order acknowledged before the kill is there after the restart, and at most the
-// one in flight besides.
+// identical book and accounts, and count the venue's trades and commands on from the journal. A
+// second test kills the process while a client is submitting as fast as it can: every order
+// acknowledged before the kill is there after the restart, and at most the one in flight besides.
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -128,6 +128,12 @@ TEST_CASE("exchanged process: a cross with fills on both sides, gap-free market 
   CHECK_THAT(metrics, ContainsSubstring("exchange_trades_total{symbol=\"STOCK_A\"} 3\n"));
   CHECK_THAT(metrics, ContainsSubstring("exchange_order_sessions 1\n"));
   CHECK_THAT(metrics, ContainsSubstring("exchange_journal_batch_seconds_bucket"));
+  const std::string submits = "exchange_commands_total{kind=\"submit\"} ";
+  const auto at = metrics.find(submits);
+  REQUIRE(at != std::string::npos);
+  const std::string submits_before =
+      metrics.substr(at + submits.size(), metrics.find('\n', at) - at - submits.size());
+  CHECK(submits_before != "0");
   exchange.process->kill();
   CHECK_FALSE(md->Read(&md_event));
 
@@ -138,6 +144,12 @@ TEST_CASE("exchanged process: a cross with fills on both sides, gap-free market 
   CHECK(after.seq == before.seq);
   CHECK(after.alice == before.alice);
   CHECK(after.bob == before.bob);
+  // The venue's history counts on from the journal; what a process counts for itself starts anew.
+  const std::string counted = scrape(restarted.metrics_port);
+  CHECK_THAT(counted, ContainsSubstring("exchange_trades_total{symbol=\"STOCK_A\"} 3\n"));
+  CHECK_THAT(counted, ContainsSubstring("exchange_commands_total{kind=\"submit\"} " +
+                                        submits_before + "\n"));
+  CHECK_THAT(counted, ContainsSubstring("exchange_order_sessions 0\n"));
   CHECK(restarted.process->terminate() == 0);
 }
 

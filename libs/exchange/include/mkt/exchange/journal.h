@@ -58,7 +58,7 @@ inline std::int64_t time_of(const Command& command) {
   return std::visit([](const auto& c) { return c.now_ns; }, command);
 }
 
-// Runs one command through the venue.
+// Runs one command through the venue (and counts it in its history when it changed it).
 Outcome run_command(Venue& venue, const Command& command);
 
 }  // namespace mkt::exchange

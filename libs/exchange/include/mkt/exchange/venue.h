@@ -7,6 +7,7 @@
 // A command is checked by the venue first (symbol, account, client order id, risk limits) and
 // then by the book; either way a rejected command changes nothing. One owner (one strand) calls it.
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -159,6 +160,17 @@ class Venue {
   TradeId last_trade_id() const { return next_trade_id_ - 1; }
   OrderId last_order_id() const { return next_order_id_ - 1; }
 
+  // What the venue has done since its journal began, replayed or live: the figures that describe
+  // its history, which a restarted exchange's counters start from.
+  struct History {
+    std::vector<std::uint64_t> trades;        // per symbol
+    std::vector<std::uint64_t> traded_lots;   // per symbol
+    std::array<std::uint64_t, 3> commands{};  // that changed the venue: submits, cancels, modifies
+  };
+  const History& history() const { return history_; }
+  // run_command's: a command of that kind (its index in Command) changed the venue.
+  void counted_command(std::size_t kind) { ++history_.commands.at(kind); }
+
  private:
   Outcome reject(VenueReject reason, std::string detail) const;
   std::optional<Outcome> check_risk(AccountId account, SymbolIndex symbol, matching::Side side,
@@ -180,6 +192,7 @@ class Venue {
   std::vector<matching::Event> scratch_;
   OrderId next_order_id_ = 1;
   TradeId next_trade_id_ = 1;
+  History history_;
 };
 
 }  // namespace mkt::exchange
