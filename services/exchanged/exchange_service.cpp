@@ -122,11 +122,8 @@ void ExchangeService::refresh_book_gauges(exchange::SymbolIndex symbol, matching
 ExchangeService::~ExchangeService() = default;
 
 const AccountId* ExchangeService::authenticate(grpc::CallbackServerContext* context) const {
-  const auto& metadata = context->client_metadata();
-  const auto it = metadata.find("x-api-key");
-  if (it == metadata.end()) return nullptr;
   const auto account =
-      options_.account_by_key.find(std::string(it->second.data(), it->second.size()));
+      options_.account_by_key.find(runtime::client_metadata(*context, "x-api-key"));
   return account == options_.account_by_key.end() ? nullptr : &account->second;
 }
 

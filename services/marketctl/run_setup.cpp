@@ -89,28 +89,35 @@ std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
       accounts);
 }
 
+namespace {
+
+// A fresh key for every node of `role` in `path`, kept the same way as the accounts'.
+std::expected<void, std::string> write_role_keys(const fs::path& path, const std::string& header,
+                                                 const scenario::Scenario& scenario,
+                                                 scenario::Role role) {
+  std::vector<std::string> ids;
+  for (const auto* node : scenario.nodes_with_role(role)) ids.push_back(node->id);
+  return write_keys(path, header, ids);
+}
+
+}  // namespace
+
 std::expected<void, std::string> write_ledger_keys(const runtime::RunPaths& run,
                                                    const scenario::Scenario& scenario) {
-  std::vector<std::string> exchanges;
-  for (const auto* node : scenario.nodes_with_role(scenario::Role::exchange)) {
-    exchanges.push_back(node->id);
-  }
-  return write_keys(run.ledger_keys(),
-                    "# <exchange> <key>: each exchange's credential to the ledger, sent as gRPC\n"
-                    "# metadata x-ledger-key with its trade batches; the validators check it.\n",
-                    exchanges);
+  return write_role_keys(
+      run.ledger_keys(),
+      "# <exchange> <key>: each exchange's credential to the ledger, sent as gRPC\n"
+      "# metadata x-ledger-key with its trade batches; the validators check it.\n",
+      scenario, scenario::Role::exchange);
 }
 
 std::expected<void, std::string> write_validator_keys(const runtime::RunPaths& run,
                                                       const scenario::Scenario& scenario) {
-  std::vector<std::string> validators;
-  for (const auto* node : scenario.nodes_with_role(scenario::Role::validator)) {
-    validators.push_back(node->id);
-  }
-  return write_keys(run.validator_keys(),
-                    "# <validator> <key>: each validator's credential to its peers, sent as gRPC\n"
-                    "# metadata x-validator-key with its Raft messages; the others check it.\n",
-                    validators);
+  return write_role_keys(
+      run.validator_keys(),
+      "# <validator> <key>: each validator's credential to its peers, sent as gRPC\n"
+      "# metadata x-validator-key with its Raft messages; the others check it.\n",
+      scenario, scenario::Role::validator);
 }
 
 }  // namespace mkt::marketctl

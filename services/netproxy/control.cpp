@@ -529,11 +529,7 @@ grpc::ServerUnaryReactor* operator_on_strand(const Strand& strand, Control& cont
                                              const Request* request, Response* response,
                                              grpc::Status (Control::*method)(const Request&,
                                                                              Response*)) {
-  std::string key;  // read here: the context is only safe on gRPC's thread
-  const auto& metadata = context->client_metadata();
-  if (const auto it = metadata.find("x-api-key"); it != metadata.end()) {
-    key.assign(it->second.data(), it->second.size());
-  }
+  std::string key = runtime::client_metadata(*context, "x-api-key");
   return runtime::serve_on(
       strand, context, request, response,
       [&control, method, key = std::move(key)](const Request& r, runtime::Responder<Response> out) {

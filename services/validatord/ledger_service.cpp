@@ -45,11 +45,7 @@ LedgerService::LedgerService(runtime::Strand strand, LedgerOptions options, ledg
 grpc::ServerUnaryReactor* LedgerService::SubmitTradeBatch(grpc::CallbackServerContext* context,
                                                           const lpb::TradeBatch* request,
                                                           lpb::SubmitTradeBatchResponse* response) {
-  std::string key;  // read here: the context is only safe on gRPC's thread
-  const auto& metadata = context->client_metadata();
-  if (const auto it = metadata.find(runtime::ledger_key_metadata); it != metadata.end()) {
-    key.assign(it->second.data(), it->second.size());
-  }
+  std::string key = runtime::client_metadata(*context, runtime::ledger_key_metadata);
   return runtime::serve_on(
       strand_, context, request, response,
       [this, key = std::move(key)](const lpb::TradeBatch& batch, SubmitResponder responder) {

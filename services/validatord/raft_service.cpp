@@ -25,11 +25,7 @@ grpc::Status RaftService::authorize(std::string_view key, const rpb::Envelope& e
 grpc::ServerUnaryReactor* RaftService::Send(grpc::CallbackServerContext* context,
                                             const rpb::Envelope* request,
                                             market::common::v1::Ack* response) {
-  std::string key;  // read here: the context is only safe on gRPC's thread
-  const auto& metadata = context->client_metadata();
-  if (const auto it = metadata.find(runtime::validator_key_metadata); it != metadata.end()) {
-    key.assign(it->second.data(), it->second.size());
-  }
+  std::string key = runtime::client_metadata(*context, runtime::validator_key_metadata);
   return runtime::serve_on(
       strand_, context, request, response,
       [this, key = std::move(key)](const rpb::Envelope& envelope,

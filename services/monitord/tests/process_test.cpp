@@ -70,20 +70,29 @@ bool has_alert(const json::value& alerts, const std::string& rule, const std::st
   return false;
 }
 
+// A market of `scenario` started detached in a run folder named after `name`, brought down however
+// the test ends (a failed REQUIRE included).
+struct Market {
+  Market(const std::string& scenario, const std::string& name) : run(run_dir(name)) {
+    up = marketctl({"up", scenario, "--run", run, "--detach", "--sync", "none"});
+    INFO(up.output);
+    REQUIRE(up.code == 0);
+    port = monitor_port(run);
+  }
+  ~Market() { marketctl({"down", "--run", run}); }
+
+  std::string run;
+  Result up;
+  int port = 0;  // the monitor's
+};
+
 }  // namespace
 
 TEST_CASE("monitord process: every node, moving prices, a partition alert raised and resolved") {
-  const auto run = run_dir("monitord");
-  const auto up =
-      marketctl({"up", tests + "/market.yaml", "--run", run, "--detach", "--sync", "none"});
-  INFO(up.output);
-  REQUIRE(up.code == 0);
-  // Down however the test ends (a failed REQUIRE included).
-  struct Down {
-    std::string run;
-    ~Down() { marketctl({"down", "--run", run}); }
-  } down{run};
-  const int port = monitor_port(run);
+  const Market market(tests + "/market.yaml", "monitord");
+  const std::string& run = market.run;
+  const auto& up = market.up;
+  const int port = market.port;
   CHECK(up.output.find("dashboard: http://127.0.0.1:" + std::to_string(port) + "/ ") !=
         std::string::npos);
 
@@ -277,16 +286,9 @@ TEST_CASE("monitord process: a paused proxy cuts the validators apart, which the
   // Three validators (the drill tests' market): with the proxy frozen, the monitor still reaches
   // every node on the management path, the proxy says nothing, and the validators campaigning
   // through it report their calls to each other failing.
-  const auto run = run_dir("monitord-pause");
-  const auto up =
-      marketctl({"up", drills + "/market.yaml", "--run", run, "--detach", "--sync", "none"});
-  INFO(up.output);
-  REQUIRE(up.code == 0);
-  struct Down {
-    std::string run;
-    ~Down() { marketctl({"down", "--run", run}); }
-  } down{run};
-  const int port = monitor_port(run);
+  const Market market(drills + "/market.yaml", "monitord-pause");
+  const std::string& run = market.run;
+  const int port = market.port;
   const auto cut_between_validators = [&] {
     const auto alerts = get(port, "/api/alerts");
     if (!alerts.is_object()) return false;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -101,6 +102,15 @@ class Responder {
   detail::UnaryReactor<Response>* reactor_;
   std::shared_ptr<detail::CallFlags> flags_;
 };
+
+// The value of a call's metadata `key` ("" when it has none), such as a caller's credential. On
+// gRPC's thread, before serve_on: the context is not safe to read on the strand.
+inline std::string client_metadata(const grpc::CallbackServerContext& context,
+                                   std::string_view key) {
+  const auto& metadata = context.client_metadata();
+  const auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
+}
 
 // Runs handler(const Request&, Responder<Response>) on `executor` (a strand, or a Serial, which may
 // run it in place: then the handler may answer before this returns, as gRPC allows). Call from a
