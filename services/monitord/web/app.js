@@ -229,6 +229,7 @@ function renderTopology() {
           'background-color': (e) => ROLE_COLOURS[e.data('role')] || '#8a96a3', 'border-width': 0 } },
         { selector: 'node.down', style: { 'background-color': '#3a2222', 'border-color': '#e5534b', 'border-width': 3 } },
         { selector: 'edge', style: { width: 1.5, 'line-color': 'data(colour)', 'curve-style': 'haystack', opacity: 0.8 } },
+        { selector: 'edge.stale', style: { 'line-color': '#5b6570', opacity: 0.5 } },
         { selector: 'edge.cut', style: { 'line-style': 'dashed', width: 2.5, 'line-color': '#e5534b', opacity: 1,
           label: 'cut', color: '#e5534b', 'font-size': 9, 'curve-style': 'straight' } },
       ],
@@ -240,6 +241,7 @@ function renderTopology() {
     const node = cy.getElementById(n.id);
     if (node.nonempty()) node.toggleClass('down', !n.up);
   }
+  const stale = Boolean(s.links_error);
   // One edge per pair of nodes that talk (either way) or are cut: by the proxy, or where a node's
   // calls to another that is up fail (the proxy may not know: it is paused, or the cut is below it).
   const pairs = new Map();
@@ -261,8 +263,12 @@ function renderTopology() {
       edge.data('colour', delayColour(p.p99, p.cut));
       edge.data('p99', p.p99);
       edge.toggleClass('cut', p.cut);
+      edge.toggleClass('stale', stale && !p.cut);  // the proxy's figures are old: grey, not green
     }
   });
+  const note = $('#links-stale');
+  note.hidden = !stale;
+  note.textContent = stale ? `links as last seen: the proxy does not answer (${s.links_error})` : '';
 }
 
 function alertItem(a, resolved) {
