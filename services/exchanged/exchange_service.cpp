@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/run_folder.h"
 
 namespace mkt::exchanged {
 
@@ -74,15 +75,15 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
   metrics_.sessions = &registry.gauge("exchange_order_sessions", "Open order sessions.");
   metrics_.subscribers =
       &registry.gauge("exchange_market_data_subscribers", "Open market data streams.");
-  for (const auto& symbol : venue_.config().symbols) {
+  for (exchange::SymbolIndex s = 0; s < venue_.config().symbols.size(); ++s) {
+    const auto& symbol = venue_.config().symbols[s];
     metrics_.trades.push_back(&registry.counter(
         "exchange_trades_total", "Trades since the journal began.", {{"symbol", symbol.name}}));
-    metrics_.traded_lots.push_back(&registry.counter("exchange_traded_lots_total",
-                                                     "Quantity traded since the journal began, "
-                                                     "in lots.",
-                                                     {{"symbol", symbol.name}}));
-    metrics_.trades.back()->add(history.trades[metrics_.trades.size() - 1]);
-    metrics_.traded_lots.back()->add(history.traded_lots[metrics_.traded_lots.size() - 1]);
+    metrics_.trades.back()->add(history.trades[s]);
+    metrics_.traded_lots.push_back(&registry.counter(
+        "exchange_traded_lots_total", "Quantity traded since the journal began, in lots.",
+        {{"symbol", symbol.name}}));
+    metrics_.traded_lots.back()->add(history.traded_lots[s]);
     for (int side = 0; side < 2; ++side) {
       const metrics::Labels labels{{"symbol", symbol.name}, {"side", side == 0 ? "buy" : "sell"}};
       metrics_.levels[side].push_back(
@@ -123,7 +124,7 @@ ExchangeService::~ExchangeService() = default;
 
 const AccountId* ExchangeService::authenticate(grpc::CallbackServerContext* context) const {
   const auto account =
-      options_.account_by_key.find(runtime::client_metadata(*context, "x-api-key"));
+      options_.account_by_key.find(runtime::client_metadata(*context, runtime::api_key_metadata));
   return account == options_.account_by_key.end() ? nullptr : &account->second;
 }
 

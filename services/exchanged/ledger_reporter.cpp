@@ -172,17 +172,16 @@ void LedgerReporter::on_answer(std::uint64_t sequence, const grpc::Status& statu
       return;
     }
   }
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-      status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
-      status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-    // Not a passing fault: settlement waits here until the cause (a scenario or a key that the
-    // validators do not share with this exchange) is mended and the validators restarted.
-    spdlog::error("ledger at {} refuses batch {} ({}: {}); retrying in {} ms", target_, sequence,
-                  static_cast<int>(status.error_code()), status.error_message(), backoff_.count());
-  } else {
-    spdlog::warn("ledger at {}: batch {} failed ({}: {}); retrying in {} ms", target_, sequence,
-                 static_cast<int>(status.error_code()), status.error_message(), backoff_.count());
-  }
+  // A refusal is no passing fault: settlement waits here until its cause (a scenario or a key
+  // that the validators do not share with this exchange) is mended and the validators restarted.
+  const auto code = status.error_code();
+  const bool refused = code == grpc::StatusCode::INVALID_ARGUMENT ||
+                       code == grpc::StatusCode::PERMISSION_DENIED ||
+                       code == grpc::StatusCode::UNAUTHENTICATED;
+  spdlog::log(refused ? spdlog::level::err : spdlog::level::warn,
+              "ledger at {}: batch {} {} ({}: {}); retrying in {} ms", target_, sequence,
+              refused ? "refused" : "failed", static_cast<int>(code), status.error_message(),
+              backoff_.count());
   busy_ = false;
   retry_later(true);
 }

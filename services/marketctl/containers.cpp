@@ -53,9 +53,7 @@ std::expected<std::string, std::string> prepare_market(const scenario::Scenario&
   std::error_code ec;
   fs::create_directories(run.dir, ec);
   if (ec) return std::unexpected("cannot create " + run.dir.string() + ": " + ec.message());
-  if (auto ok = write_accounts(run, scenario); !ok) return std::unexpected(ok.error());
-  if (auto ok = write_ledger_keys(run, scenario); !ok) return std::unexpected(ok.error());
-  if (auto ok = write_validator_keys(run, scenario); !ok) return std::unexpected(ok.error());
+  if (auto ok = write_credentials(run, scenario); !ok) return std::unexpected(ok.error());
   const auto epoch = market_epoch(run);
   if (!epoch) return std::unexpected(epoch.error());
   std::string text;
@@ -168,10 +166,9 @@ int prepare_command(int argc, char** argv) {
       "Usage: marketctl prepare <scenario.yaml> --run DIR\n\n"
       "Writes what every node of a compose market shares into DIR: API keys (accounts), the\n"
       "exchanges' keys to the ledger (ledger-keys), the validators' keys to each other\n"
-      "(validator-keys), the nodes' addresses by service name\n"
-      "(addresses), the market's time 0 (epoch) and Prometheus's scrape configuration\n"
-      "(prometheus.yml). The compose file's setup service\n"
-      "runs it; a second run keeps the keys and the epoch.",
+      "(validator-keys), the nodes' addresses by service name (addresses), the market's\n"
+      "time 0 (epoch) and Prometheus's scrape configuration (prometheus.yml). The compose\n"
+      "file's setup service runs it; a second run keeps the keys and the epoch.",
       options, positional);
   if (!vm) return vm.error();
   auto scenario = runtime::load_scenario_file((*vm)["scenario"].as<std::string>());

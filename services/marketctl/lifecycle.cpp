@@ -185,13 +185,7 @@ int up_command(int argc, char** argv) {
   if (auto ok = runtime::write_file_atomically(run.scenario().string(), *text); !ok) {
     return fail("up", ok.error());
   }
-  if (auto ok = write_accounts(run, *scenario); !ok) {
-    return fail("up", ok.error());
-  }
-  if (auto ok = write_ledger_keys(run, *scenario); !ok) {
-    return fail("up", ok.error());
-  }
-  if (auto ok = write_validator_keys(run, *scenario); !ok) {
+  if (auto ok = write_credentials(run, *scenario); !ok) {
     return fail("up", ok.error());
   }
   const auto epoch = market_epoch(run);

@@ -26,7 +26,7 @@ struct NetControl {
   std::unique_ptr<grpc::ClientContext> context() const {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(deadline_in(5s));
-    context->AddMetadata("x-api-key", key);
+    context->AddMetadata(runtime::api_key_metadata, key);
     return context;
   }
 };

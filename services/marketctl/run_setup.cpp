@@ -75,49 +75,37 @@ std::expected<void, std::string> write_keys(const fs::path& path, const std::str
 
 }  // namespace
 
-std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
-                                                const scenario::Scenario& scenario) {
-  std::vector<std::string> accounts;
-  for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
-    accounts.push_back(agent->id);
-  }
-  accounts.push_back(runtime::operator_account);
-  return write_keys(
-      run.accounts(),
-      "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
-      "# Clients send the key as gRPC metadata x-api-key.\n",
-      accounts);
-}
-
-namespace {
-
-// A fresh key for every node of `role` in `path`, kept the same way as the accounts'.
-std::expected<void, std::string> write_role_keys(const fs::path& path, const std::string& header,
-                                                 const scenario::Scenario& scenario,
-                                                 scenario::Role role) {
-  std::vector<std::string> ids;
-  for (const auto* node : scenario.nodes_with_role(role)) ids.push_back(node->id);
-  return write_keys(path, header, ids);
-}
-
-}  // namespace
-
-std::expected<void, std::string> write_ledger_keys(const runtime::RunPaths& run,
+std::expected<void, std::string> write_credentials(const runtime::RunPaths& run,
                                                    const scenario::Scenario& scenario) {
-  return write_role_keys(
-      run.ledger_keys(),
-      "# <exchange> <key>: each exchange's credential to the ledger, sent as gRPC\n"
-      "# metadata x-ledger-key with its trade batches; the validators check it.\n",
-      scenario, scenario::Role::exchange);
-}
-
-std::expected<void, std::string> write_validator_keys(const runtime::RunPaths& run,
-                                                      const scenario::Scenario& scenario) {
-  return write_role_keys(
-      run.validator_keys(),
-      "# <validator> <key>: each validator's credential to its peers, sent as gRPC\n"
-      "# metadata x-validator-key with its Raft messages; the others check it.\n",
-      scenario, scenario::Role::validator);
+  std::vector<std::string> exchanges, validators;
+  for (const auto* node : scenario.nodes_with_role(scenario::Role::exchange)) {
+    exchanges.push_back(node->id);
+  }
+  for (const auto* node : scenario.nodes_with_role(scenario::Role::validator)) {
+    validators.push_back(node->id);
+  }
+  struct KeysFile {
+    fs::path path;
+    const char* header;
+    std::vector<std::string> ids;
+  };
+  const KeysFile files[] = {
+      {run.accounts(),
+       "# <account> <api key>: every agent of the scenario, and the operator (manual orders).\n"
+       "# Clients send the key as gRPC metadata x-api-key.\n",
+       runtime::market_accounts(scenario)},
+      {run.ledger_keys(),
+       "# <exchange> <key>: each exchange's credential to the ledger, sent as gRPC\n"
+       "# metadata x-ledger-key with its trade batches; the validators check it.\n",
+       exchanges},
+      {run.validator_keys(),
+       "# <validator> <key>: each validator's credential to its peers, sent as gRPC\n"
+       "# metadata x-validator-key with its Raft messages; the others check it.\n",
+       validators}};
+  for (const KeysFile& file : files) {
+    if (auto ok = write_keys(file.path, file.header, file.ids); !ok) return ok;
+  }
+  return {};
 }
 
 }  // namespace mkt::marketctl

@@ -20,17 +20,10 @@ std::expected<Binaries, std::string> find_binaries(const std::string& bin_dir);
 // written at the first start, read back after, so the market's clock goes on.
 std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& run);
 
-// <run>/accounts with a fresh key for every agent and the operator; an existing file keeps its
-// keys and gains lines for accounts it lacks.
-std::expected<void, std::string> write_accounts(const runtime::RunPaths& run,
-                                                const scenario::Scenario& scenario);
-
-// <run>/ledger-keys with a fresh key for every exchange, kept the same way.
-std::expected<void, std::string> write_ledger_keys(const runtime::RunPaths& run,
+// The run's credentials, each with a fresh key: <run>/accounts for every agent and the operator,
+// <run>/ledger-keys for every exchange, <run>/validator-keys for every validator. An existing
+// file keeps its keys and gains lines for those it lacks.
+std::expected<void, std::string> write_credentials(const runtime::RunPaths& run,
                                                    const scenario::Scenario& scenario);
-
-// <run>/validator-keys with a fresh key for every validator, kept the same way.
-std::expected<void, std::string> write_validator_keys(const runtime::RunPaths& run,
-                                                      const scenario::Scenario& scenario);
 
 }  // namespace mkt::marketctl

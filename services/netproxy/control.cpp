@@ -373,6 +373,23 @@ runtime::HttpResponse json_error(int status, const std::string& code, const std:
           "{\"code\":\"" + code + "\",\"message\":\"" + escaped + "\"}\n"};
 }
 
+// A call that failed, with the HTTP status of its gRPC code: 404, 401, 403, 412, or 400 for the
+// rest (a bad argument).
+runtime::HttpResponse json_error(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::NOT_FOUND:
+      return json_error(404, "NOT_FOUND", status.error_message());
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return json_error(401, "UNAUTHENTICATED", status.error_message());
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return json_error(403, "PERMISSION_DENIED", status.error_message());
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return json_error(412, "FAILED_PRECONDITION", status.error_message());
+    default:
+      return json_error(400, "INVALID_ARGUMENT", status.error_message());
+  }
+}
+
 template <class Request, class Response>
 runtime::HttpResponse json_call(Control& control, const std::string& body,
                                 grpc::Status (Control::*method)(const Request&, Response*)) {
@@ -386,11 +403,8 @@ runtime::HttpResponse json_call(Control& control, const std::string& body,
     }
   }
   Response response;
-  const grpc::Status status = (control.*method)(request, &response);
-  if (!status.ok()) {
-    const bool not_found = status.error_code() == grpc::StatusCode::NOT_FOUND;
-    return json_error(not_found ? 404 : 400, not_found ? "NOT_FOUND" : "INVALID_ARGUMENT",
-                      status.error_message());
+  if (const grpc::Status status = (control.*method)(request, &response); !status.ok()) {
+    return json_error(status);
   }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -398,6 +412,17 @@ runtime::HttpResponse json_call(Control& control, const std::string& body,
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(response, &json, options);
   return {200, "application/json", json};
+}
+
+// The same for a call that changes the network: the operator's only.
+template <class Request, class Response>
+runtime::HttpResponse json_operator_call(Control& control, const runtime::HttpRequest& request,
+                                         grpc::Status (Control::*method)(const Request&,
+                                                                         Response*)) {
+  if (const grpc::Status allowed = control.authorize(request.api_key); !allowed.ok()) {
+    return json_error(allowed);
+  }
+  return json_call(control, request.body, method);
 }
 
 }  // namespace
@@ -416,24 +441,13 @@ std::optional<runtime::HttpResponse> Control::http(const runtime::HttpRequest& r
     return json_error(405, "METHOD_NOT_ALLOWED", "use GET /v1/links or POST /v1/<Method>");
   }
   const std::string& body = request.body;
-  if (name == "SetLink" || name == "ResetAll" || name == "CreatePartition" ||
-      name == "HealPartition") {
-    if (const grpc::Status allowed = authorize(request.api_key); !allowed.ok()) {
-      const auto code = allowed.error_code();
-      if (code == grpc::StatusCode::UNAUTHENTICATED) {
-        return json_error(401, "UNAUTHENTICATED", allowed.error_message());
-      }
-      if (code == grpc::StatusCode::PERMISSION_DENIED) {
-        return json_error(403, "PERMISSION_DENIED", allowed.error_message());
-      }
-      return json_error(412, "FAILED_PRECONDITION", allowed.error_message());
-    }
-  }
   if (name == "ListLinks") return json_call(*this, body, &Control::list_links);
-  if (name == "SetLink") return json_call(*this, body, &Control::set_link);
-  if (name == "ResetAll") return json_call(*this, body, &Control::reset_all);
-  if (name == "CreatePartition") return json_call(*this, body, &Control::create_partition);
-  if (name == "HealPartition") return json_call(*this, body, &Control::heal_partition);
+  if (name == "SetLink") return json_operator_call(*this, request, &Control::set_link);
+  if (name == "ResetAll") return json_operator_call(*this, request, &Control::reset_all);
+  if (name == "CreatePartition") {
+    return json_operator_call(*this, request, &Control::create_partition);
+  }
+  if (name == "HealPartition") return json_operator_call(*this, request, &Control::heal_partition);
   if (name == "ListPartitions") return json_call(*this, body, &Control::list_partitions);
   if (name == "GetLinkStats") return json_call(*this, body, &Control::get_link_stats);
   return std::nullopt;
@@ -529,7 +543,7 @@ grpc::ServerUnaryReactor* operator_on_strand(const Strand& strand, Control& cont
                                              const Request* request, Response* response,
                                              grpc::Status (Control::*method)(const Request&,
                                                                              Response*)) {
-  std::string key = runtime::client_metadata(*context, "x-api-key");
+  std::string key = runtime::client_metadata(*context, runtime::api_key_metadata);
   return runtime::serve_on(
       strand, context, request, response,
       [&control, method, key = std::move(key)](const Request& r, runtime::Responder<Response> out) {

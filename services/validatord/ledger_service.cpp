@@ -157,6 +157,7 @@ void LedgerService::submit(const lpb::TradeBatch& request, const std::string& ke
     return;
   }
   if (request.trades_size() > static_cast<int>(ledger::batch_trades_max)) {
+    metrics_.refused->add();
     responder.finish(
         Status(StatusCode::RESOURCE_EXHAUSTED,
                "a batch holds at most " + std::to_string(ledger::batch_trades_max) + " trades"));

@@ -19,8 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// What the scenario lets a batch hold: its exchanges with their symbols, and its accounts (every
-// agent's, and the operator's: the ones marketctl gives keys to, which the exchanges trade for).
+// What the scenario lets a batch hold: its exchanges with their symbols, and its accounts.
 ledger::Admission admission_of(const scenario::Scenario& scenario) {
   ledger::Admission admission;
   for (const auto* node : scenario.nodes_with_role(scenario::Role::exchange)) {
@@ -29,10 +28,9 @@ ledger::Admission admission_of(const scenario::Scenario& scenario) {
       symbols[symbol->name] = symbol->cents_per_tick_lot;
     }
   }
-  for (const auto* node : scenario.nodes_with_role(scenario::Role::agent)) {
-    admission.accounts.insert(node->id);
+  for (const std::string& account : runtime::market_accounts(scenario)) {
+    admission.accounts.insert(account);
   }
-  admission.accounts.insert(runtime::operator_account);
   return admission;
 }
 

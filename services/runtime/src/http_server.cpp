@@ -10,6 +10,7 @@
 #include <list>
 
 #include "mkt/runtime/address.h"
+#include "mkt/runtime/run_folder.h"
 
 namespace mkt::runtime {
 
@@ -165,7 +166,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
       std::optional<HttpResponse> routed;
       if (request.target() != "/metrics" && routes) {
         routed = routes({std::string(request.method_string()), std::string(request.target()),
-                         request.body(), std::string(request["x-api-key"])});
+                         request.body(), std::string(request[api_key_metadata])});
       }
       if (routed) {
         response.result(static_cast<unsigned>(routed->status));

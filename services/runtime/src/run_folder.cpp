@@ -12,6 +12,15 @@
 #include "mkt/runtime/files.h"
 
 namespace mkt::runtime {
+
+std::vector<std::string> market_accounts(const scenario::Scenario& scenario) {
+  std::vector<std::string> accounts;
+  for (const auto* agent : scenario.nodes_with_role(scenario::Role::agent)) {
+    accounts.push_back(agent->id);
+  }
+  accounts.push_back(operator_account);
+  return accounts;
+}
 namespace {
 
 constexpr std::array<std::string_view, 7> state_names{"pending", "starting", "running", "exited",

@@ -32,6 +32,8 @@
 #include <utility>
 #include <vector>
 
+#include "mkt/scenario/scenario.h"
+
 namespace mkt::runtime {
 
 struct RunPaths {
@@ -55,6 +57,11 @@ struct RunPaths {
 
 // The account manual orders use when no --account is given.
 inline constexpr const char* operator_account = "operator";
+// The accounts of a market: every agent's and the operator's. marketctl gives each a key; the
+// ledger admits trades between them and no others.
+std::vector<std::string> market_accounts(const scenario::Scenario& scenario);
+// The gRPC metadata (and HTTP header) an account's API key travels in.
+inline constexpr const char* api_key_metadata = "x-api-key";
 // The gRPC metadata an exchange sends its ledger key in (<run>/ledger-keys).
 inline constexpr const char* ledger_key_metadata = "x-ledger-key";
 // The gRPC metadata a validator sends its key to its peers in (<run>/validator-keys).
