@@ -88,6 +88,7 @@ void to_proto(const raft::Message& m, const Roster& roster, rpb::Message& out) {
   out.set_log_term(m.log_term);
   out.set_index(m.index);
   out.set_commit(m.commit);
+  out.set_commit_ns(m.commit_ns);
   out.set_reject(m.reject);
   out.set_reject_hint(m.reject_hint);
   out.set_transfer(m.transfer);
@@ -123,6 +124,7 @@ std::expected<raft::Message, std::string> from_proto(const rpb::Message& in, con
   m.log_term = in.log_term();
   m.index = in.index();
   m.commit = in.commit();
+  m.commit_ns = in.commit_ns();
   m.reject = in.reject();
   m.reject_hint = in.reject_hint();
   m.transfer = in.transfer();

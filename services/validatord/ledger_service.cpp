@@ -361,7 +361,7 @@ void LedgerService::feed(Subscriber& subscriber) {
     auto message = std::make_shared<lpb::CommittedEntry>();
     message->set_index(entry.index);
     message->set_term(entry.term);
-    message->set_committed_at_ns(clock_.wall_ns());
+    message->set_committed_at_ns(sequencer_.committed_at(entry.index));
     if (entry.type == raft::EntryType::empty) {
       message->set_internal("leader no-op");
     } else if (auto batch = ledger::decode(entry.data)) {

@@ -49,6 +49,8 @@ class Sequencer {
   virtual std::uint64_t first_index() const = 0;
   // An entry in the log at [first_index(), last applied].
   virtual const raft::Entry& entry(std::uint64_t index) const = 0;
+  // When that entry committed, by the leader's wall clock (ns); 0 when not known.
+  virtual std::int64_t committed_at(std::uint64_t index) const = 0;
   // Fills the protocol's part of GetClusterStatus (term, leader, commit, validators' roles).
   virtual void describe(market::ledger::v1::ClusterStatus& status) const = 0;
 };

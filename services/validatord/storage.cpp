@@ -48,6 +48,7 @@ void encode_hard_state(std::string& out, const raft::HardState& state) {
     w.integer(state.term);
     w.integer(state.vote);
     w.integer(state.commit);
+    w.integer(state.commit_ns);
   });
 }
 
@@ -108,9 +109,15 @@ std::expected<std::size_t, std::string> replay(const std::string& path, const st
     if (!r.enumeration(type, 3)) return std::unexpected(path + ": unknown record type");
     if (type == Record::hard_state) {
       raft::HardState& hs = restored.hard_state;
-      if (!r.integer(hs.term) || !r.integer(hs.vote) || !r.integer(hs.commit) || !r.done()) {
+      hs.commit_ns = 0;  // absent from logs written before commit times were kept
+      if (!r.integer(hs.term) || !r.integer(hs.vote) || !r.integer(hs.commit) ||
+          (!r.done() && !r.integer(hs.commit_ns)) || !r.done()) {
         return std::unexpected(path + ": malformed hard state");
       }
+      // Each rise of the commit index is a step that dates the entries it committed.
+      auto& marks = restored.commit_marks;
+      if (marks.empty() || hs.commit > marks.back().index)
+        marks.push_back({hs.commit, hs.commit_ns});
       continue;
     }
     raft::Entry entry;
@@ -200,7 +207,7 @@ std::expected<void, std::string> RaftStorage::save(const raft::Ready& ready) {
   if (ready.snapshot) {
     // The log restarts after the received snapshot: rewrite it empty before appending.
     if (auto ok = write_snapshot(*ready.snapshot); !ok) return ok;
-    if (auto ok = rewrite_wal(ready.hard_state.value_or(hard_state_), {}); !ok) return ok;
+    if (auto ok = rewrite_wal(ready.hard_state.value_or(hard_state_), {}, {}); !ok) return ok;
   }
   std::string bytes;
   for (const raft::Entry& entry : ready.entries) encode_entry(bytes, entry);
@@ -217,8 +224,14 @@ std::expected<void, std::string> RaftStorage::write_snapshot(const raft::Snapsho
 }
 
 std::expected<void, std::string> RaftStorage::rewrite_wal(const raft::HardState& hard_state,
-                                                          std::span<const raft::Entry> entries) {
+                                                          std::span<const raft::Entry> entries,
+                                                          std::span<const raft::CommitMark> marks) {
   std::string bytes;
+  // The commit steps still dating kept entries, each as the hard state that made it.
+  for (const raft::CommitMark& mark : marks) {
+    if (mark.index >= hard_state.commit) break;
+    encode_hard_state(bytes, {hard_state.term, hard_state.vote, mark.index, mark.ns});
+  }
   encode_hard_state(bytes, hard_state);
   hard_state_ = hard_state;
   for (const raft::Entry& entry : entries) encode_entry(bytes, entry);
@@ -236,9 +249,10 @@ std::expected<void, std::string> RaftStorage::rewrite_wal(const raft::HardState&
 
 std::expected<void, std::string> RaftStorage::compact(const raft::Snapshot& snapshot,
                                                       const raft::HardState& hard_state,
-                                                      std::span<const raft::Entry> entries) {
+                                                      std::span<const raft::Entry> entries,
+                                                      std::span<const raft::CommitMark> marks) {
   if (auto ok = write_snapshot(snapshot); !ok) return ok;
-  return rewrite_wal(hard_state, entries);
+  return rewrite_wal(hard_state, entries, marks);
 }
 
 }  // namespace mkt::validatord

@@ -48,17 +48,20 @@ class RaftStorage {
   bool syncs(const raft::Ready& ready) const {
     return ready.must_sync && options_.sync == runtime::SyncMode::fsync;
   }
-  // Replaces the snapshot and rewrites the log as `hard_state` plus `entries` (those after it).
+  // Replaces the snapshot and rewrites the log as `hard_state` plus `entries` (those after it),
+  // keeping the commit steps (`marks`, after the snapshot) that date committed entries.
   std::expected<void, std::string> compact(const raft::Snapshot& snapshot,
                                            const raft::HardState& hard_state,
-                                           std::span<const raft::Entry> entries);
+                                           std::span<const raft::Entry> entries,
+                                           std::span<const raft::CommitMark> marks);
   std::uint64_t wal_bytes() const { return wal_bytes_; }
 
  private:
   RaftStorage(StorageOptions options, int fd, std::uint64_t bytes);
   std::expected<void, std::string> write_snapshot(const raft::Snapshot& snapshot);
   std::expected<void, std::string> rewrite_wal(const raft::HardState& hard_state,
-                                               std::span<const raft::Entry> entries);
+                                               std::span<const raft::Entry> entries,
+                                               std::span<const raft::CommitMark> marks);
   std::expected<void, std::string> append(const std::string& bytes, bool sync);
 
   StorageOptions options_;

@@ -31,10 +31,12 @@ std::expected<std::uint64_t, std::string> StorageWriter::run(const Job& job) {
 }
 
 void StorageWriter::compact(raft::Snapshot snapshot, raft::HardState hard_state,
-                            std::vector<raft::Entry> entries, Done done) {
-  push([this, snapshot = std::move(snapshot), hard_state,
-        entries = std::move(entries)] { return storage_.compact(snapshot, hard_state, entries); },
-       std::move(done));
+                            std::vector<raft::Entry> entries, std::vector<raft::CommitMark> marks,
+                            Done done) {
+  push(
+      [this, snapshot = std::move(snapshot), hard_state, entries = std::move(entries),
+       marks = std::move(marks)] { return storage_.compact(snapshot, hard_state, entries, marks); },
+      std::move(done));
 }
 
 void StorageWriter::push(Job job, Done done) {

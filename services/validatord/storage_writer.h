@@ -48,7 +48,7 @@ class StorageWriter {
   std::expected<std::uint64_t, std::string> save_here(const raft::Ready& ready);
   // On the strand. Replaces the snapshot and rewrites the log (RaftStorage::compact).
   void compact(raft::Snapshot snapshot, raft::HardState hard_state,
-               std::vector<raft::Entry> entries, Done done);
+               std::vector<raft::Entry> entries, std::vector<raft::CommitMark> marks, Done done);
 
  private:
   using Job = std::function<std::expected<void, std::string>()>;

@@ -113,6 +113,7 @@ void Validator::stop() {
 
 void Validator::tick() {
   if (stopped_) return;
+  node_.set_time(clock_.wall_ns());
   node_.tick();
   after_step();
   process_ready();
@@ -204,6 +205,7 @@ void Validator::finish_ready(const raft::Ready& ready, bool leader) {
     metrics_.applied_entries->add();
     ledger_.apply(entry);
   }
+  node_.set_time(clock_.wall_ns());
   node_.advance(ready);
 }
 
@@ -264,7 +266,7 @@ void Validator::maybe_compact() {
                           std::move(data)};
   writing_ = true;
   writer_.compact(std::move(snapshot), node_.hard_state(), std::move(after),
-                  [this, applied](auto written) {
+                  log.marks_after(applied), [this, applied](auto written) {
                     writing_ = false;
                     if (!written) fatal("compaction: " + written.error());
                     wal_bytes_ = *written;
@@ -308,6 +310,10 @@ const raft::Entry& Validator::entry(std::uint64_t index) const {
   return node_.log().entry(index);
 }
 
+std::int64_t Validator::committed_at(std::uint64_t index) const {
+  return node_.log().committed_at(index);
+}
+
 void Validator::describe(lpb::ClusterStatus& answer) const {
   const raft::Status status = node_.status();
   runtime::stamp(*answer.mutable_header(), options_.node_id);
@@ -336,6 +342,7 @@ void Validator::describe(lpb::ClusterStatus& answer) const {
 
 void Validator::receive(const rpb::Envelope& envelope) {
   if (stopped_) return;
+  node_.set_time(clock_.wall_ns());
   for (const rpb::Message& wire : envelope.messages()) {
     auto message = from_proto(wire, roster_);
     if (!message) {

@@ -90,6 +90,7 @@ class Validator final : private Sequencer {
   std::uint64_t term_of(std::uint64_t index) const override;
   std::uint64_t first_index() const override;
   const raft::Entry& entry(std::uint64_t index) const override;
+  std::int64_t committed_at(std::uint64_t index) const override;
   void describe(market::ledger::v1::ClusterStatus& status) const override;
 
   void receive(const market::consensus::raft::v1::Envelope& envelope);

@@ -7,7 +7,7 @@
 namespace mkt::raft {
 
 Log::Log(std::uint64_t snapshot_index, std::uint64_t snapshot_term, std::vector<Entry> entries,
-         std::uint64_t committed)
+         std::uint64_t committed, std::vector<CommitMark> marks)
     : snapshot_index_(snapshot_index),
       snapshot_term_(snapshot_term),
       entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())),
@@ -18,6 +18,12 @@ Log::Log(std::uint64_t snapshot_index, std::uint64_t snapshot_term, std::vector<
     MKT_INVARIANT(at(i).index == i, "restored entries must be contiguous after the snapshot");
   }
   MKT_INVARIANT(committed_ <= last_index(), "restored commit index beyond the log");
+  for (const CommitMark& mark : marks) {
+    if (mark.index > snapshot_index_ && mark.index <= committed_ &&
+        (marks_.empty() || mark.index > marks_.back().index)) {
+      marks_.push_back(mark);
+    }
+  }
 }
 
 std::uint64_t Log::last_term() const {
@@ -93,10 +99,22 @@ std::uint64_t Log::last_index_with_term_at_most(std::uint64_t index, std::uint64
   return index;
 }
 
-void Log::commit_to(std::uint64_t index) {
+void Log::commit_to(std::uint64_t index, std::int64_t ns) {
   if (index <= committed_) return;  // the commit index only grows
   MKT_INVARIANT(index <= last_index(), "commit beyond the end of the log");
   committed_ = index;
+  marks_.push_back({index, ns});
+}
+
+std::int64_t Log::committed_at(std::uint64_t index) const {
+  if (index <= snapshot_index_ || index > committed_) return 0;
+  const auto it = std::ranges::lower_bound(marks_, index, {}, &CommitMark::index);
+  return it == marks_.end() ? 0 : it->ns;
+}
+
+std::vector<CommitMark> Log::marks_after(std::uint64_t index) const {
+  const auto it = std::ranges::upper_bound(marks_, index, {}, &CommitMark::index);
+  return {it, marks_.end()};
 }
 
 std::vector<Entry> Log::to_apply() const {
@@ -128,11 +146,14 @@ void Log::compact(std::uint64_t index) {
     entries_.pop_front();
     ++snapshot_index_;
   }
+  // A step past `index` still dates the entries after it that it covers.
+  while (!marks_.empty() && marks_.front().index <= index) marks_.pop_front();
 }
 
 void Log::restore(const SnapshotMeta& meta) {
   MKT_INVARIANT(meta.index > committed_, "a snapshot restore never moves the commit index back");
   entries_.clear();
+  marks_.clear();
   snapshot_index_ = meta.index;
   snapshot_term_ = meta.term;
   committed_ = applied_ = stable_ = meta.index;

@@ -97,7 +97,7 @@ Node::Node(Config config, Restore restore)
     : config_(std::move(config)),
       log_(restore.snapshot ? restore.snapshot->meta.index : 0,
            restore.snapshot ? restore.snapshot->meta.term : 0, std::move(restore.entries),
-           restore.hard_state.commit),
+           restore.hard_state.commit, std::move(restore.commit_marks)),
       term_(restore.hard_state.term),
       vote_(restore.hard_state.vote),
       rng_(config_.seed ^ (config_.id * 0x2545f4914f6cdd1dULL)),
@@ -452,7 +452,7 @@ void Node::handle_append(const Message& m) {
   if (m.index < log_.committed()) {
     answer.index = log_.committed();  // already have it: tell the leader where we stand
   } else if (auto last = log_.append_after(m.index, m.log_term, m.entries)) {
-    log_.commit_to(std::min(m.commit, *last));
+    log_.commit_to(std::min(m.commit, *last), m.commit_ns);
     answer.index = *last;
   } else {
     // Reject with the last entry that might match: the largest index at or before the leader's
@@ -467,7 +467,7 @@ void Node::handle_append(const Message& m) {
 
 void Node::handle_heartbeat(const Message& m) {
   // The leader sends min(its commit, our match), so this never commits what we do not hold.
-  log_.commit_to(std::min(m.commit, log_.last_index()));
+  log_.commit_to(std::min(m.commit, log_.last_index()), m.commit_ns);
   Message answer = to_peer(MessageType::heartbeat_response, m.from);
   answer.index = m.index;
   answer.reject = m.index > log_.committed() && !log_.matches(m.index, m.log_term);
@@ -480,7 +480,7 @@ void Node::handle_snapshot(const Message& m) {
   if (meta.index <= log_.committed()) {
     answer.index = log_.committed();
   } else if (log_.matches(meta.index, meta.term)) {
-    log_.commit_to(meta.index);  // we hold it already: fast-forward the commit index
+    log_.commit_to(meta.index, m.commit_ns);  // we hold it already: fast-forward the commit
     answer.index = meta.index;
   } else {
     log_.restore(meta);
@@ -542,6 +542,8 @@ bool Node::send_append(NodeId to, bool even_if_empty) {
   if (!nothing_new) {
     m.entries = log_.slice(progress.next, log_.last_index() + 1, config_.message_bytes_max);
   }
+  // The follower commits up to what this message covers; date that step exactly.
+  m.commit_ns = log_.committed_at(std::min(m.commit, previous + m.entries.size()));
   if (progress.state == Progress::State::probe) {
     progress.probe_sent = true;
   } else if (!m.entries.empty()) {  // replicate: pipeline, optimistically
@@ -577,6 +579,7 @@ void Node::broadcast_heartbeat() {
     if (id == config_.id) continue;
     Message m = to_peer(MessageType::heartbeat, id);
     m.commit = std::min(progress.match, log_.committed());
+    m.commit_ns = log_.committed_at(m.commit);
     // The last entry sent to it (see handle_heartbeat_response).
     if (progress.state == Progress::State::snapshot) {
       m.index = progress.pending_snapshot;
@@ -600,7 +603,7 @@ bool Node::maybe_commit() {
     const std::size_t bytes = log_.entry(i).data.size();
     uncommitted_bytes_ -= std::min<std::uint64_t>(uncommitted_bytes_, bytes);
   }
-  log_.commit_to(candidate);
+  log_.commit_to(candidate, now_ns_);
   return true;
 }
 

@@ -30,7 +30,8 @@ struct Storage {
   HardState hard_state;
   HardState synced_hard_state;  // what a crash keeps: a hard state written unsynced is lost
   std::optional<Snapshot> snapshot;
-  std::vector<Entry> entries;  // after the snapshot, contiguous
+  std::vector<Entry> entries;     // after the snapshot, contiguous
+  std::vector<CommitMark> marks;  // each rise of the commit index written, as a WAL keeps them
 
   void persist(const Ready& ready) {
     if (ready.snapshot) {
@@ -42,20 +43,28 @@ struct Storage {
       std::erase_if(entries, [&](const Entry& e) { return e.index >= first; });
       entries.insert(entries.end(), ready.entries.begin(), ready.entries.end());
     }
-    if (ready.hard_state) hard_state = *ready.hard_state;
+    if (ready.hard_state) {
+      hard_state = *ready.hard_state;
+      if (marks.empty() || hard_state.commit > marks.back().index) {
+        marks.push_back({hard_state.commit, hard_state.commit_ns});
+      }
+    }
     // A sync makes durable everything written before it, as fdatasync does for a file. Entries
     // and snapshots always come with must_sync, so only a commit index is ever lost.
     if (ready.must_sync) synced_hard_state = hard_state;
   }
 
-  void lose_unsynced() { hard_state = synced_hard_state; }
+  void lose_unsynced() {
+    hard_state = synced_hard_state;
+    std::erase_if(marks, [&](const CommitMark& m) { return m.index > hard_state.commit; });
+  }
 
   void compact(Snapshot taken) {
     std::erase_if(entries, [&](const Entry& e) { return e.index <= taken.meta.index; });
     snapshot = std::move(taken);
   }
 
-  Restore restore() const { return {hard_state, snapshot, entries}; }
+  Restore restore() const { return {hard_state, snapshot, entries, marks}; }
 };
 
 // The applied state: how many entries and a hash chain over their data.

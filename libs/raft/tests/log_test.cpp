@@ -72,7 +72,7 @@ TEST_CASE("raft log: compaction keeps the term at the snapshot point") {
   Log log;
   log.append(entries(1, {1, 2, 3, 3}));
   log.stable_to(4, 3);
-  log.commit_to(3);
+  log.commit_to(3, 0);
   log.applied_to(3);
   log.compact(2);
   CHECK(log.first_index() == 3);
@@ -80,9 +80,35 @@ TEST_CASE("raft log: compaction keeps the term at the snapshot point") {
   CHECK(log.term(1) == std::nullopt);
   CHECK(log.matches(2, 2));
   CHECK(log.to_apply().empty());
-  log.commit_to(4);
+  log.commit_to(4, 0);
   REQUIRE(log.to_apply().size() == 1);
   CHECK(log.to_apply().front().index == 4);
+}
+
+TEST_CASE("raft log: an entry is dated by the commit step that covered it") {
+  Log log;
+  log.append(entries(1, {1, 1, 1, 1, 1}));
+  log.stable_to(5, 1);
+  log.commit_to(2, 100);
+  log.commit_to(2, 999);  // no rise, no step
+  log.commit_to(4, 200);
+  CHECK(log.committed_at(1) == 100);
+  CHECK(log.committed_at(2) == 100);
+  CHECK(log.committed_at(3) == 200);
+  CHECK(log.committed_at(4) == 200);
+  CHECK(log.committed_at(5) == 0);  // not committed yet
+  CHECK(log.committed_ns() == 200);
+  CHECK(log.marks_after(2) == std::vector<CommitMark>{{4, 200}});
+  // Compaction at 3 keeps the step that still dates entry 4, and drops those before.
+  log.applied_to(4);
+  log.compact(3);
+  CHECK(log.committed_at(3) == 0);
+  CHECK(log.committed_at(4) == 200);
+  // A restored log takes the steps after its snapshot, in order, up to its commit index.
+  Log restored(1, 1, entries(2, {1, 1, 1}), 3, {{1, 50}, {2, 100}, {3, 150}, {4, 200}});
+  CHECK(restored.committed_at(2) == 100);
+  CHECK(restored.committed_at(3) == 150);
+  CHECK(restored.committed_at(4) == 0);
 }
 
 TEST_CASE("raft log: a restored snapshot replaces the log") {
@@ -98,7 +124,7 @@ TEST_CASE("raft log: a restored snapshot replaces the log") {
 }
 
 TEST_CASE("raft log: restart state") {
-  Log log(5, 2, entries(6, {2, 3}), 6);
+  Log log(5, 2, entries(6, {2, 3}), 6, {});
   CHECK(log.first_index() == 6);
   CHECK(log.last_index() == 7);
   CHECK(log.stable() == 7);

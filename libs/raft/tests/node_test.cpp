@@ -359,6 +359,32 @@ TEST_CASE("raft: a restarted node recovers its log, term and vote from storage")
   CHECK(h.cluster.state(2).hash == h.cluster.state(1).hash);
 }
 
+TEST_CASE("raft: every replica dates an entry by the leader's clock when it committed") {
+  Harness h(3);
+  h.elect(1);
+  // The followers' clocks disagree with the leader's: only the leader's counts.
+  h.cluster.node(2).set_time(5);
+  h.cluster.node(3).set_time(7);
+  h.cluster.node(1).set_time(1'000);
+  const auto a = h.propose(1, "a");
+  h.cluster.node(1).set_time(2'000);
+  const auto b = h.propose(1, "b");
+  h.tick(1, 1);  // a heartbeat: followers learn the last commit
+  for (NodeId id : h.cluster.ids()) {
+    INFO("node " << id);
+    CHECK(h.cluster.node(id).log().committed_at(a) == 1'000);
+    CHECK(h.cluster.node(id).log().committed_at(b) == 2'000);
+  }
+  // A restart reads the dates back from storage, once they were synced (a commit index alone is
+  // written unsynced; the next entry's sync makes it durable).
+  h.cluster.node(1).set_time(3'000);
+  h.propose(1, "c");
+  h.cluster.crash(2);
+  h.cluster.start(2);
+  CHECK(h.cluster.node(2).log().committed_at(a) == 1'000);
+  CHECK(h.cluster.node(2).log().committed_at(b) == 2'000);
+}
+
 TEST_CASE("raft: a Ready must be synced when it holds entries or a new term, not for a commit") {
   Harness h(3, [](Config& c) { c.pre_vote = false; });
   h.elect(1);

@@ -16,6 +16,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
+#include <map>
 #include <set>
 
 #include "market/consensus/raft/v1/raft.grpc.pb.h"
@@ -150,6 +151,55 @@ void kill_leader_under_load(std::size_t validators) {
   REQUIRE(alice.positions_size() == 1);
   CHECK(alice.positions(0).quantity_lots() == 2 * trades);
   CHECK(status->trades_applied() == static_cast<std::uint64_t>(trades));
+}
+
+TEST_CASE("validatord: an entry's commit time is the leader's, the same on every read") {
+  Cluster cluster({.validators = 3});
+  const std::size_t leader = cluster.wait_for_leader();
+  const auto wall = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t started = wall();
+  LedgerClient client(cluster);
+  lpb::SubmitTradeBatchResponse response;
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    REQUIRE(client.submit(make_batch("ex-1", seq, 3), response, 10s).ok());
+  }
+  const std::int64_t acknowledged = wall();
+  const std::uint64_t last = response.index();
+  REQUIRE(eventually([&] { return cluster.converged(last); }, 10s));
+  // Index -> committed_at_ns, as validator i streams it.
+  const auto read = [&](std::size_t i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    lpb::StreamCommittedRequest request;
+    request.set_from_index(1);
+    auto reader = cluster.stub(i).StreamCommitted(&context, request);
+    std::map<std::uint64_t, std::int64_t> times;
+    lpb::CommittedEntry entry;
+    while (times.size() < last && reader->Read(&entry))
+      times[entry.index()] = entry.committed_at_ns();
+    context.TryCancel();
+    return times;
+  };
+  const auto first = read(leader);
+  REQUIRE(first.size() == last);
+  for (const auto& [index, at] : first) {
+    INFO("index " << index);
+    if (index == 1) continue;  // the leader's no-op, committed before `started`
+    CHECK(at >= started);
+    CHECK(at <= acknowledged);
+  }
+  CHECK(read(leader) == first);  // read again: the same times, not the time of the read
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (i == leader) continue;
+    const auto follower = read(i);
+    CHECK(follower == read(i));
+    // Followers date each entry by the leader's clock (a lost message could make one later).
+    for (const auto& [index, at] : follower) CHECK(at >= first.at(index));
+  }
 }
 
 TEST_CASE("validatord: 3 validators survive kill -9 of the leader under load") {

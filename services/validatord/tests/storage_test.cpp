@@ -50,16 +50,16 @@ TEST_CASE("validator storage: entries and hard state survive a restart") {
     CHECK(restored.entries.empty());
     raft::Ready ready;
     ready.entries = {entry(1, 1), entry(1, 2), entry(2, 3)};
-    ready.hard_state = raft::HardState{2, 1, 2};
+    ready.hard_state = raft::HardState{2, 1, 2, 0};
     REQUIRE(storage->save(ready));
     // A conflicting suffix replaced from index 3.
     ready.entries = {entry(3, 3, "y"), entry(3, 4)};
-    ready.hard_state = raft::HardState{3, 2, 3};
+    ready.hard_state = raft::HardState{3, 2, 3, 0};
     REQUIRE(storage->save(ready));
   }
   raft::Restore restored;
   auto storage = open(dir, restored);
-  CHECK(restored.hard_state == raft::HardState{3, 2, 3});
+  CHECK(restored.hard_state == raft::HardState{3, 2, 3, 0});
   REQUIRE(restored.entries.size() == 4);
   CHECK(restored.entries[2] == entry(3, 3, "y"));
   CHECK(restored.entries[3].index == 4);
@@ -113,11 +113,11 @@ TEST_CASE("validator storage: compaction keeps the snapshot and what follows it"
     auto storage = open(dir, restored);
     raft::Ready ready;
     for (std::uint64_t i = 1; i <= 10; ++i) ready.entries.push_back(entry(1, i));
-    ready.hard_state = raft::HardState{1, 1, 8};
+    ready.hard_state = raft::HardState{1, 1, 8, 0};
     REQUIRE(storage->save(ready));
     const auto before = storage->wal_bytes();
     std::vector<raft::Entry> after{entry(1, 9), entry(1, 10)};
-    REQUIRE(storage->compact(raft::Snapshot{{8, 1, {1, 2, 3}}, "ledger"}, {1, 1, 8}, after));
+    REQUIRE(storage->compact(raft::Snapshot{{8, 1, {1, 2, 3}}, "ledger"}, {1, 1, 8, 0}, after, {}));
     CHECK(storage->wal_bytes() < before);
     raft::Ready more;
     more.entries = {entry(2, 11)};
@@ -133,6 +133,37 @@ TEST_CASE("validator storage: compaction keeps the snapshot and what follows it"
   CHECK(restored.hard_state.commit == 8);
 }
 
+TEST_CASE(
+    "validator storage: the commit steps that date entries survive a restart and a compaction") {
+  Dir dir;
+  {
+    raft::Restore restored;
+    auto storage = open(dir, restored);
+    raft::Ready ready;
+    for (std::uint64_t i = 1; i <= 6; ++i) ready.entries.push_back(entry(1, i));
+    ready.hard_state = raft::HardState{1, 1, 2, 100};
+    REQUIRE(storage->save(ready));
+    for (auto [commit, ns] : {std::pair<std::uint64_t, std::int64_t>{4, 200}, {5, 300}}) {
+      raft::Ready step;
+      step.hard_state = raft::HardState{1, 1, commit, ns};
+      REQUIRE(storage->save(step));
+    }
+  }
+  {
+    raft::Restore restored;
+    auto storage = open(dir, restored);
+    CHECK(restored.commit_marks == std::vector<raft::CommitMark>{{2, 100}, {4, 200}, {5, 300}});
+    // Compacted at 3: the step at 4 still dates entry 4, so the rewritten log keeps it.
+    std::vector<raft::Entry> after{entry(1, 4), entry(1, 5), entry(1, 6)};
+    REQUIRE(storage->compact(raft::Snapshot{{3, 1, {1, 2, 3}}, "ledger"}, {1, 1, 5, 300}, after,
+                             std::vector<raft::CommitMark>{{4, 200}, {5, 300}}));
+  }
+  raft::Restore restored;
+  auto storage = open(dir, restored);
+  CHECK(restored.commit_marks == std::vector<raft::CommitMark>{{4, 200}, {5, 300}});
+  CHECK(restored.hard_state == raft::HardState{1, 1, 5, 300});
+}
+
 TEST_CASE("validator storage: a snapshot from the leader restarts the log after it") {
   Dir dir;
   {
@@ -140,11 +171,11 @@ TEST_CASE("validator storage: a snapshot from the leader restarts the log after 
     auto storage = open(dir, restored);
     raft::Ready ready;
     ready.entries = {entry(1, 1), entry(1, 2)};
-    ready.hard_state = raft::HardState{1, 1, 1};
+    ready.hard_state = raft::HardState{1, 1, 1, 0};
     REQUIRE(storage->save(ready));
     raft::Ready install;
     install.snapshot = raft::Snapshot{{50, 3, {1, 2, 3}}, "state"};
-    install.hard_state = raft::HardState{3, 0, 50};
+    install.hard_state = raft::HardState{3, 0, 50, 0};
     REQUIRE(storage->save(install));
   }
   raft::Restore restored;
@@ -152,7 +183,7 @@ TEST_CASE("validator storage: a snapshot from the leader restarts the log after 
   REQUIRE(restored.snapshot);
   CHECK(restored.snapshot->meta.index == 50);
   CHECK(restored.entries.empty());
-  CHECK(restored.hard_state == raft::HardState{3, 0, 50});
+  CHECK(restored.hard_state == raft::HardState{3, 0, 50, 0});
 }
 
 TEST_CASE("validator wire conversions round-trip and refuse strangers") {

@@ -22,7 +22,7 @@ class Log {
   Log() = default;
   // A log restored from storage: the snapshot point and the persisted entries after it.
   Log(std::uint64_t snapshot_index, std::uint64_t snapshot_term, std::vector<Entry> entries,
-      std::uint64_t committed);
+      std::uint64_t committed, std::vector<CommitMark> marks = {});
 
   std::uint64_t first_index() const { return snapshot_index_ + 1; }
   std::uint64_t last_index() const { return snapshot_index_ + entries_.size(); }
@@ -56,7 +56,17 @@ class Log {
   // The largest index <= `index` whose term is <= `term` (a rejected append's hint).
   std::uint64_t last_index_with_term_at_most(std::uint64_t index, std::uint64_t term) const;
 
-  void commit_to(std::uint64_t index);
+  // Raises the commit index to `index`, which committed at the leader at `ns` (its wall time).
+  void commit_to(std::uint64_t index, std::int64_t ns);
+  // When entry `index` committed: the time of the first commit step that covered it, as the
+  // leader stamped it, so every reader of every validator sees the same value (a follower that
+  // missed a step's message takes the next step's time). 0 when not known: compacted, not yet
+  // committed, or restored from a log written before commit times were kept.
+  std::int64_t committed_at(std::uint64_t index) const;
+  // The time of the commit index (what HardState::commit_ns persists), and the steps after
+  // `index` (what a rewritten log must keep).
+  std::int64_t committed_ns() const { return marks_.empty() ? 0 : marks_.back().ns; }
+  std::vector<CommitMark> marks_after(std::uint64_t index) const;
   // Entries (applied, committed] that the caller may apply now, and the mark that hands them out.
   std::vector<Entry> to_apply() const;
   void applied_to(std::uint64_t index);
@@ -76,6 +86,7 @@ class Log {
   std::uint64_t snapshot_index_ = 0;
   std::uint64_t snapshot_term_ = 0;
   std::deque<Entry> entries_;
+  std::deque<CommitMark> marks_;  // ascending; none at or below the snapshot's index
   std::uint64_t committed_ = 0;
   std::uint64_t applied_ = 0;
   std::uint64_t stable_ = 0;

@@ -62,6 +62,9 @@ struct Restore {
   HardState hard_state;
   std::optional<Snapshot> snapshot;
   std::vector<Entry> entries;  // contiguous, after the snapshot
+  // The commit steps after the snapshot (storage keeps them with the hard states); only dates
+  // entries, see Log::committed_at.
+  std::vector<CommitMark> commit_marks;
 };
 
 struct Ready {
@@ -109,6 +112,9 @@ class Node {
 
   // One unit of logical time (the service ticks every few milliseconds).
   void tick();
+  // The caller's wall clock, read before each step, tick or advance. It only dates commits
+  // (Log::committed_at); nothing the protocol decides depends on it.
+  void set_time(std::int64_t wall_ns) { now_ns_ = wall_ns; }
   // A message from a peer. Errors leave the node unchanged.
   std::expected<void, Error> step(const Message& message);
   // Appends an entry (leader only) and returns its index. It is committed when `committed`
@@ -137,7 +143,9 @@ class Node {
   NodeId leader() const { return leader_; }
   NodeId id() const { return config_.id; }
   const Log& log() const { return log_; }
-  const HardState hard_state() const { return {term_, vote_, log_.committed()}; }
+  const HardState hard_state() const {
+    return {term_, vote_, log_.committed(), log_.committed_ns()};
+  }
 
  private:
   struct Progress {
@@ -198,6 +206,7 @@ class Node {
   int election_timeout_ = 0;  // randomized
   std::uint64_t rng_;
   std::uint64_t uncommitted_bytes_ = 0;
+  std::int64_t now_ns_ = 0;
   bool append_pending_ = false;  // proposals not yet broadcast: done once per Ready (batching)
 
   std::vector<Message> outbox_;

@@ -42,11 +42,22 @@ struct Snapshot {
   std::string data;  // the application's state machine at meta.index
 };
 
+// A step of the commit index: entries up to `index` (and after the previous mark) committed at
+// `ns`, the leader's wall time.
+struct CommitMark {
+  std::uint64_t index = 0;
+  std::int64_t ns = 0;
+
+  friend bool operator==(const CommitMark&, const CommitMark&) = default;
+};
+
 // Must be on stable storage before the messages of the same Ready are sent (section 5.1, fig. 2).
 struct HardState {
   std::uint64_t term = 0;
   NodeId vote = no_node;
   std::uint64_t commit = 0;
+  // The leader's wall time (ns) when `commit` committed there: see Log::committed_at.
+  std::int64_t commit_ns = 0;
 
   friend bool operator==(const HardState&, const HardState&) = default;
 };
@@ -76,6 +87,9 @@ struct Message {
   std::uint64_t index = 0;
   std::vector<Entry> entries;
   std::uint64_t commit = 0;
+  // append, heartbeat: the leader's wall time when the index this message lets the follower
+  // commit (min(commit, the last index it covers)) committed there; 0 when not known.
+  std::int64_t commit_ns = 0;
   bool reject = false;
   std::uint64_t reject_hint = 0;
   // vote and pre_vote: set by a leadership transfer, which may interrupt a leader's lease.
