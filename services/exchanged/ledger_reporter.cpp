@@ -60,7 +60,8 @@ lpb::Ledger::Stub& LedgerReporter::stub(const std::string& address) {
   auto& slot = stubs_[address];
   if (!slot) {
     slot = lpb::Ledger::NewStub(
-        runtime::make_channel(address, {options_.node_id, options_.proxy_address, 4 << 20}));
+        runtime::make_channel(address, {options_.node_id, options_.proxy_address, 4 << 20,
+                                        static_cast<int>(options_.retry_max.count())}));
   }
   return *slot;
 }
@@ -164,26 +165,33 @@ void LedgerReporter::on_answer(std::uint64_t sequence, const grpc::Status& statu
       return;
     }
     const std::string leader = trailing(context, "x-leader-address");
-    if (!leader.empty()) {
+    busy_ = false;
+    if (!leader.empty() && leader != suspect_) {
       spdlog::info("ledger: batch {} goes to the leader at {}", sequence, leader);
-      target_ = leader;
-      busy_ = false;
-      retry_later(false);
+      go_to(leader);
       return;
     }
+    // No leader known (an election is on), or one that just failed: ask again shortly.
+    retry_later(backoff_);
+    return;
   }
-  // A refusal is no passing fault: settlement waits here until its cause (a scenario or a key
-  // that the validators do not share with this exchange) is mended and the validators restarted.
   const auto code = status.error_code();
   const bool refused = code == grpc::StatusCode::INVALID_ARGUMENT ||
                        code == grpc::StatusCode::PERMISSION_DENIED ||
                        code == grpc::StatusCode::UNAUTHENTICATED;
-  spdlog::log(refused ? spdlog::level::err : spdlog::level::warn,
-              "ledger at {}: batch {} {} ({}: {}); retrying in {} ms", target_, sequence,
-              refused ? "refused" : "failed", static_cast<int>(code), status.error_message(),
-              backoff_.count());
   busy_ = false;
-  retry_later(true);
+  if (refused) {
+    // Settlement waits here until the cause (a scenario or a key that the validators do not
+    // share with this exchange) is mended and the validators restarted.
+    spdlog::error("ledger at {}: batch {} refused ({}: {}); retrying in {} ms", target_, sequence,
+                  static_cast<int>(code), status.error_message(), options_.refused_retry.count());
+    retry_later(options_.refused_retry);
+    return;
+  }
+  spdlog::warn("ledger at {}: batch {} failed ({}: {}); asking the validators for the leader",
+               target_, sequence, static_cast<int>(code), status.error_message());
+  suspect_ = target_;
+  find_leader();
 }
 
 void LedgerReporter::acknowledge(std::uint64_t sequence) {
@@ -191,21 +199,87 @@ void LedgerReporter::acknowledge(std::uint64_t sequence) {
     settlement_.apply(exchange::SettlementAck{sequence});
     busy_ = false;
     backoff_ = options_.retry_min;
+    suspect_.clear();
     update_lag();
     kick();
   });
 }
 
-void LedgerReporter::retry_later(bool next_validator) {
-  if (next_validator && !options_.ledger_addresses.empty()) {
-    next_address_ = (next_address_ + 1) % options_.ledger_addresses.size();
-    target_ = options_.ledger_addresses[next_address_];
-  }
-  retry_timer_.expires_after(backoff_);
+void LedgerReporter::retry_later(std::chrono::milliseconds delay) {
+  retry_timer_.expires_after(delay);
   backoff_ = std::min(backoff_ * 2, options_.retry_max);
   retry_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) kick();
   });
+}
+
+void LedgerReporter::go_to(const std::string& address) {
+  target_ = address;
+  retry_timer_.expires_at(std::chrono::steady_clock::time_point::min());  // and cancels a wait
+  kick();
+}
+
+// Every validator at once: the first answer naming a leader other than the suspect wins. The
+// round ends when every other validator has answered (a paused suspect would hold it up).
+void LedgerReporter::find_leader() {
+  const auto& all = options_.ledger_addresses;
+  if (stopped_ || all.empty()) return;
+  busy_ = true;
+  search_.open = true;
+  const std::uint64_t round = ++search_.round;
+  search_.waiting = all.size() - static_cast<std::size_t>(std::ranges::count(all, suspect_));
+  search_.named.clear();
+  search_.calls.clear();
+  if (search_.waiting == 0) {  // the suspect is the only validator
+    end_search();
+    return;
+  }
+  const lpb::GetClusterStatusRequest request;
+  for (const std::string& address : all) {
+    auto& target = stub(address);
+    search_.calls.push_back(runtime::async_unary<lpb::ClusterStatus>(
+        strand_, {.timeout = options_.search_timeout, .metadata = {}},
+        [&](grpc::ClientContext* context, lpb::ClusterStatus* response, auto done) {
+          target.async()->GetClusterStatus(context, &request, response, std::move(done));
+        },
+        [this, round, address](grpc::Status status, lpb::ClusterStatus answer) {
+          on_status(round, address, status, answer);
+        }));
+  }
+}
+
+void LedgerReporter::on_status(std::uint64_t round, const std::string& asked,
+                               const grpc::Status& status, const lpb::ClusterStatus& answer) {
+  if (round != search_.round || !search_.open || stopped_) return;  // decided already
+  const std::string& leader = answer.leader_address();
+  if (status.ok() && !leader.empty()) {
+    if (leader != suspect_) {
+      spdlog::info("ledger: {} names {} as the leader (term {})", asked, leader, answer.term());
+      search_.open = false;
+      busy_ = false;
+      for (auto& call : search_.calls) call->cancel();
+      go_to(leader);
+      return;
+    }
+    search_.named = leader;
+  }
+  if (asked != suspect_ && --search_.waiting == 0) end_search();
+}
+
+// Nobody names another leader yet: try the one named (it may have recovered), or the next
+// validator, after the backoff.
+void LedgerReporter::end_search() {
+  search_.open = false;
+  busy_ = false;
+  for (auto& call : search_.calls) call->cancel();
+  if (!search_.named.empty()) {
+    target_ = search_.named;
+  } else {
+    const auto& all = options_.ledger_addresses;
+    const auto at = std::ranges::find(all, target_);
+    target_ = (at == all.end() || at + 1 == all.end()) ? all.front() : *(at + 1);
+  }
+  retry_later(backoff_);
 }
 
 void LedgerReporter::stop() {
@@ -213,6 +287,7 @@ void LedgerReporter::stop() {
   retry_timer_.cancel();
   lag_timer_.cancel();
   if (call_) call_->cancel();
+  for (auto& call : search_.calls) call->cancel();
 }
 
 }  // namespace mkt::exchanged

@@ -5,10 +5,17 @@
 // When trades wait, the reporter journals a cut (the next batch: sequence n, up to a trade id),
 // and once the cut is on disk it sends batch n; one batch is in flight at a time, as the ledger
 // takes batch n+1 only after batch n. An OK answer (committed, or a duplicate of a batch committed
-// before) is journalled as an acknowledgement and the batch is forgotten. A validator that is not
-// the leader names the leader's address in trailing metadata and the reporter goes there; any
-// other failure (the ledger down, a timeout) moves to the next validator after a backoff that
-// doubles up to a limit. Meanwhile batches wait in the journal, and the settlement lag is a metric.
+// before) is journalled as an acknowledgement and the batch is forgotten. Meanwhile batches wait in
+// the journal, and the settlement lag is a metric.
+//
+// Finding the leader: a validator that is not the leader names the leader's address in trailing
+// metadata and the reporter goes there at once. When the target fails (killed, partitioned, a
+// timeout) the reporter asks every validator for the leader (GetClusterStatus, all at once) and
+// goes to the first one named that is not the validator that just failed. When none names
+// another (followers still trust a dead leader until their election timeout), it tries again
+// after a backoff that doubles from retry_min to retry_max, the heartbeat: so settlement resumes
+// within about a heartbeat of a new leader's election. A refusal (a bad key or batch) is no
+// passing fault: it is retried every refused_retry.
 
 #include <chrono>
 #include <map>
@@ -30,8 +37,10 @@ struct ReporterOptions {
   std::string proxy_address;                  // empty: connect directly
   std::string ledger_key;                     // this exchange's credential, sent with every batch
   std::chrono::milliseconds call_timeout{5000};
-  std::chrono::milliseconds retry_min{50};
-  std::chrono::milliseconds retry_max{2000};
+  std::chrono::milliseconds retry_min{20};
+  std::chrono::milliseconds retry_max{100};  // the validators' heartbeat
+  std::chrono::milliseconds refused_retry{2000};
+  std::chrono::milliseconds search_timeout{500};  // asking a validator who leads
 };
 
 class LedgerReporter {
@@ -52,7 +61,12 @@ class LedgerReporter {
   void on_answer(std::uint64_t sequence, const grpc::Status& status,
                  const market::ledger::v1::SubmitTradeBatchResponse& response);
   void acknowledge(std::uint64_t sequence);
-  void retry_later(bool next_validator);
+  void retry_later(std::chrono::milliseconds delay);
+  void find_leader();
+  void on_status(std::uint64_t round, const std::string& asked, const grpc::Status& status,
+                 const market::ledger::v1::ClusterStatus& answer);
+  void end_search();
+  void go_to(const std::string& address);
   void update_lag();
   market::ledger::v1::Ledger::Stub& stub(const std::string& address);
 
@@ -63,8 +77,15 @@ class LedgerReporter {
   runtime::Serial strand_;
   std::map<std::string, std::unique_ptr<market::ledger::v1::Ledger::Stub>> stubs_;
   std::string target_;
-  std::size_t next_address_ = 0;
-  bool busy_ = false;  // a cut being journalled, a call in flight, or an ack being journalled
+  std::string suspect_;  // the validator whose call failed last; not trusted as leader
+  bool busy_ = false;    // a cut or ack being journalled, a call in flight, or a leader search
+  struct {
+    std::uint64_t round = 0;
+    bool open = false;
+    std::size_t waiting = 0;  // answers still to come from validators other than the suspect
+    std::string named;        // the suspect, when it is all that answers name
+    std::vector<std::shared_ptr<runtime::UnaryCall>> calls;
+  } search_;
   bool stopped_ = false;
   std::chrono::milliseconds backoff_;
   boost::asio::steady_timer retry_timer_;

@@ -178,6 +178,15 @@ std::expected<ReporterOptions, std::string> reporter_options(
   }
   options.node_id = context.node_id();
   options.proxy_address = context.proxy.value_or("");
+  // Failover: retry no slower than the validators' heartbeat, and give up on a call (a paused
+  // leader answers nothing) after two election timeouts, when a new leader is surely there.
+  const auto& consensus = context.scenario.consensus;
+  options.retry_max = std::chrono::milliseconds(std::max<std::int64_t>(consensus.heartbeat_ms, 10));
+  options.retry_min = std::min(options.retry_min, options.retry_max);
+  options.call_timeout =
+      std::chrono::milliseconds(std::max<std::int64_t>(2 * consensus.election_timeout_ms, 1000));
+  options.search_timeout =
+      std::chrono::milliseconds(std::max<std::int64_t>(consensus.election_timeout_ms / 2, 250));
   return options;
 }
 

@@ -72,9 +72,12 @@ class CommitWatcher {
     }
     if (thread_.joinable()) thread_.join();
   }
-  std::vector<std::int64_t> times() {
+  // What was seen, ascending by commit time.
+  std::vector<SeenCommit> commits() {
     std::lock_guard lock(mutex_);
-    return times_;
+    auto out = commits_;
+    std::ranges::stable_sort(out, {}, &SeenCommit::at_ns);
+    return out;
   }
 
  private:
@@ -110,7 +113,10 @@ class CommitWatcher {
       while (reader->Read(&entry)) {
         if (entry.index() < next_) continue;
         std::lock_guard lock(mutex_);
-        times_.push_back(runtime::wall_clock_ns());
+        // The leader's commit time; an entry it could not date is dated by when it was seen.
+        const std::int64_t at =
+            entry.committed_at_ns() != 0 ? entry.committed_at_ns() : runtime::wall_clock_ns();
+        commits_.push_back({at, entry.has_batch() && entry.batch().trades_size() > 0});
         next_ = entry.index() + 1;
       }
       reader->Finish();
@@ -127,7 +133,7 @@ class CommitWatcher {
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   grpc::ClientContext* context_ = nullptr;
-  std::vector<std::int64_t> times_;
+  std::vector<SeenCommit> commits_;
   std::uint64_t next_ = 0;
 };
 
@@ -471,8 +477,11 @@ int drill_command(int argc, char** argv) {
 
   std::vector<FaultWindow> windows;
   for (const auto& r : record) windows.push_back(r.window);
-  const auto times = watcher.times();
+  const auto commits = watcher.commits();
+  std::vector<std::int64_t> times;
+  for (const auto& c : commits) times.push_back(c.at_ns);
   const auto [gaps, longest] = commit_gaps(times, windows);
+  const auto recovered = recoveries(commits, windows);
   std::string text =
       "# marketctl drill record: every fault injected, when it began and ended (Unix ns), and the\n"
       "# longest time the drill saw no commit in the ledger while it lasted.\n"
@@ -491,8 +500,10 @@ int drill_command(int argc, char** argv) {
             ", target: " + yaml_quoted(r.window.target) + ", aimed_at: " + yaml_quoted(r.role) +
             ", start_ns: " + std::to_string(r.window.start_ns) +
             ", end_ns: " + std::to_string(r.window.end_ns) +
-            ", longest_gap_ns: " + std::to_string(gaps[i]) + ", result: " + yaml_quoted(r.result) +
-            "}\n";
+            ", longest_gap_ns: " + std::to_string(gaps[i]) +
+            ", first_commit_after_ns: " + std::to_string(recovered[i].first_commit_ns) +
+            ", first_settled_after_ns: " + std::to_string(recovered[i].first_settled_ns) +
+            ", result: " + yaml_quoted(r.result) + "}\n";
   }
   if (auto ok = runtime::write_file_atomically(record_path, text); !ok) {
     return fail("drill", ok.error());
@@ -501,6 +512,24 @@ int drill_command(int argc, char** argv) {
             << ", " << times.size() << " commits seen, longest time without one "
             << format_seconds(longest) << "; everything healed\n"
             << "record: " << record_path << "\n";
+  // Failover: from each kill of the leader to the new leader's first commit (its election plus
+  // one round) and to the first commit carrying trades (the exchanges found it).
+  std::vector<std::int64_t> elected, settled, found;
+  for (std::size_t i = 0; i < record.size(); ++i) {
+    if (record[i].window.fault != "kill" || record[i].role != "leader") continue;
+    const Recovery& r = recovered[i];
+    if (r.first_commit_ns >= 0) elected.push_back(r.first_commit_ns);
+    if (r.first_settled_ns >= 0) settled.push_back(r.first_settled_ns);
+    if (r.first_commit_ns >= 0 && r.first_settled_ns >= 0) {
+      found.push_back(r.first_settled_ns - r.first_commit_ns);
+    }
+  }
+  if (!elected.empty()) {
+    std::cout << "leader kills: " << elected.size() << " recovered\n"
+              << "  kill to the new leader's first commit:  " << spread(elected) << "\n"
+              << "  kill to the first settled trade:        " << spread(settled) << "\n"
+              << "  new leader's first commit to a trade:   " << spread(found) << "\n";
+  }
   if (!drill.stopped_because().empty()) {
     return fail("drill", "stopped early: " + drill.stopped_because());
   }

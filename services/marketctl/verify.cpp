@@ -1,6 +1,7 @@
 #include "verify.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <set>
 
@@ -131,6 +132,37 @@ std::pair<std::vector<std::int64_t>, std::int64_t> commit_gaps(
     gaps.push_back(longest);
   }
   return {gaps, overall};
+}
+
+std::vector<Recovery> recoveries(const std::vector<SeenCommit>& commits,
+                                 const std::vector<FaultWindow>& faults) {
+  std::vector<Recovery> out;
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    const std::int64_t start = faults[i].start_ns;
+    const std::int64_t until = i + 1 < faults.size() ? faults[i + 1].start_ns : INT64_MAX;
+    Recovery recovery;
+    auto it = std::ranges::upper_bound(commits, start, {}, &SeenCommit::at_ns);
+    for (; it != commits.end() && it->at_ns < until; ++it) {
+      if (recovery.first_commit_ns < 0) recovery.first_commit_ns = it->at_ns - start;
+      if (it->trades) {
+        recovery.first_settled_ns = it->at_ns - start;
+        break;
+      }
+    }
+    out.push_back(recovery);
+  }
+  return out;
+}
+
+std::string spread(std::vector<std::int64_t> ns) {
+  if (ns.empty()) return "none";
+  std::ranges::sort(ns);
+  const auto rank = [&](double q) {
+    const auto at = static_cast<std::size_t>(std::ceil(q * static_cast<double>(ns.size())));
+    return ns[std::min(ns.size(), std::max<std::size_t>(at, 1)) - 1];
+  };
+  const auto ms = [](std::int64_t v) { return std::to_string(v / 1'000'000) + " ms"; };
+  return "p50 " + ms(rank(0.5)) + ", p99 " + ms(rank(0.99)) + ", max " + ms(ns.back());
 }
 
 bool Report::ok() const {

@@ -85,6 +85,28 @@ struct FaultWindow {
 std::pair<std::vector<std::int64_t>, std::int64_t> commit_gaps(
     const std::vector<std::int64_t>& commit_times, const std::vector<FaultWindow>& faults);
 
+// A commit the drill's watcher saw: when it committed (the leader's clock, CommittedEntry's
+// committed_at_ns) and whether it carried trades.
+struct SeenCommit {
+  std::int64_t at_ns = 0;
+  bool trades = false;
+};
+
+// How a fault was recovered from: the time from its start to the first commit of any entry (after
+// a leader's kill, the new leader's first entry: the election plus one round) and to the first
+// commit that carried trades (settlement going again); -1 when none came before the next fault
+// began or the watching ended.
+struct Recovery {
+  std::int64_t first_commit_ns = -1;
+  std::int64_t first_settled_ns = -1;
+};
+// `commits` ascending by time; `faults` ascending by start.
+std::vector<Recovery> recoveries(const std::vector<SeenCommit>& commits,
+                                 const std::vector<FaultWindow>& faults);
+
+// p50, p99 and max of some durations (nearest rank), as "p50 1520 ms, p99 2700 ms, max 2710 ms".
+std::string spread(std::vector<std::int64_t> ns);
+
 struct VerifyInput {
   std::vector<ReplicaView> replicas;
   std::vector<LogEntry> log;      // in index order, from first_index

@@ -126,6 +126,9 @@ grpc::ServerUnaryReactor* LedgerService::GetClusterStatus(
                                   runtime::Responder<lpb::ClusterStatus> responder) {
                              lpb::ClusterStatus answer;
                              sequencer_.describe(answer);
+                             if (auto address = addresses_.address_of(answer.leader_id())) {
+                               answer.set_leader_address(*address);
+                             }
                              answer.set_applied_index(ledger_.applied_index());
                              answer.set_ledger_hash(ledger_.hash());
                              answer.set_trades_applied(ledger_.trades_applied());

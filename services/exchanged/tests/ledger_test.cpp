@@ -4,7 +4,7 @@
 // trades. The exchange reports every trade exactly once, in batches numbered from 1; matching goes
 // on while the ledger is down, and the batches follow when it is back; an answer lost after the
 // commit is retried and applied once; a restart re-sends a batch with exactly the trades it had;
-// a follower's leader hint is followed.
+// a follower's leader hint is followed; when the leader dies, the validators are asked who leads.
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "market/ledger/v1/ledger.grpc.pb.h"
+#include "mkt/testing/eventually.h"
 
 using namespace mkt::exchanged;
 using namespace mkt::exchanged::test;
@@ -46,6 +47,41 @@ class FakeLedger final : public lpb::Ledger::CallbackService {
     return reactor;
   }
 
+  // What GetClusterStatus answers: the leader's address ("" for none known); a dead validator
+  // answers nothing (UNAVAILABLE).
+  void set_status(std::string leader_address, bool dead = false) {
+    std::lock_guard lock(mutex_);
+    status_leader_ = std::move(leader_address);
+    dead_ = dead;
+  }
+  grpc::ServerUnaryReactor* GetClusterStatus(grpc::CallbackServerContext* context,
+                                             const lpb::GetClusterStatusRequest*,
+                                             lpb::ClusterStatus* response) override {
+    auto* reactor = context->DefaultReactor();
+    std::lock_guard lock(mutex_);
+    ++status_calls_;
+    if (dead_) {
+      reactor->Finish({grpc::StatusCode::UNAVAILABLE, "dead"});
+    } else {
+      response->set_protocol("raft");
+      response->set_leader_address(status_leader_);
+      reactor->Finish(grpc::Status::OK);
+    }
+    return reactor;
+  }
+  // Batches committed elsewhere (a new leader inherits its predecessor's log).
+  void preload(const std::vector<lpb::TradeBatch>& batches) {
+    std::lock_guard lock(mutex_);
+    for (const auto& batch : batches) {
+      committed_.push_back(batch);
+      for (const auto& t : batch.trades()) ++committed_trades_[t.trade_id()];
+    }
+  }
+  int status_calls() {
+    std::lock_guard lock(mutex_);
+    return status_calls_;
+  }
+
   bool wait_for_attempts(int attempts, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     return cv_.wait_for(lock, timeout, [&] { return attempts_ >= attempts; });
@@ -76,7 +112,7 @@ class FakeLedger final : public lpb::Ledger::CallbackService {
     for (const auto& t : batch.trades()) trades += t.SerializeAsString();
     auto [first, inserted] = first_contents_.emplace(batch.sequence(), trades);
     if (!inserted && first->second != trades) inconsistent_ = true;
-    if (mode_ == Mode::down) return {grpc::StatusCode::UNAVAILABLE, "no leader"};
+    if (mode_ == Mode::down || dead_) return {grpc::StatusCode::UNAVAILABLE, "no leader"};
     if (mode_ == Mode::redirect) {
       context.AddTrailingMetadata("x-leader-id", "val-1");
       context.AddTrailingMetadata("x-leader-address", leader_);
@@ -110,6 +146,9 @@ class FakeLedger final : public lpb::Ledger::CallbackService {
   std::condition_variable cv_;
   Mode mode_ = Mode::up;
   std::string leader_;
+  std::string status_leader_;
+  bool dead_ = false;
+  int status_calls_ = 0;
   std::vector<lpb::TradeBatch> committed_;
   std::map<std::uint64_t, int> committed_trades_;
   std::map<std::uint64_t, std::string> first_contents_;
@@ -213,5 +252,40 @@ TEST_CASE("a follower's leader hint is followed") {
   trade(venue, 3);
   REQUIRE(leader.wait_for_trades(3, 10s));
   check_each_trade_once(leader.seen(), 3);
+  CHECK(follower.seen().committed.empty());
+}
+
+TEST_CASE("when the leader dies the validators are asked who leads, and the new one is used") {
+  FakeLedger old_leader;
+  FakeLedger follower;
+  FakeLedger successor;
+  TempDir dir;
+  // Before the kill: the old leader commits; the others would send there.
+  for (FakeLedger* f : {&follower, &successor}) {
+    f->set_mode(FakeLedger::Mode::redirect, old_leader.address());
+    f->set_status(old_leader.address());
+  }
+  old_leader.set_status(old_leader.address());
+  TestVenue venue(dir.file("journal"), 64 * 1024,
+                  {old_leader.address(), follower.address(), successor.address()});
+  trade(venue, 2);
+  REQUIRE(old_leader.wait_for_trades(2, 10s));
+  // Killed. Until the election the followers still name it: the exchange keeps asking.
+  old_leader.set_status("", true);
+  trade(venue, 1);
+  REQUIRE(mkt::testing::eventually([&] { return follower.status_calls() >= 3; }, 10s));
+  CHECK(successor.seen().committed.empty());
+  // Elected: the first answer that names it sends the batch there.
+  successor.set_mode(FakeLedger::Mode::up);
+  for (FakeLedger* f : {&follower, &successor}) {
+    f->set_status(successor.address());
+    if (f != &successor) f->set_mode(FakeLedger::Mode::redirect, successor.address());
+  }
+  // The successor's ledger starts where the old one's ended, as a replicated log would.
+  successor.preload(old_leader.seen().committed);
+  REQUIRE(successor.wait_for_trades(3, 10s));
+  trade(venue, 2);
+  REQUIRE(successor.wait_for_trades(5, 10s));
+  check_each_trade_once(successor.seen(), 5);
   CHECK(follower.seen().committed.empty());
 }

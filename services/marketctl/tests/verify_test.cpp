@@ -176,3 +176,22 @@ TEST_CASE("verify: the longest time without a commit while each fault lasted") {
   CHECK(overall == 1400);
   CHECK(gaps == std::vector<std::int64_t>{700, 1400, 1500});
 }
+
+TEST_CASE("verify: how each fault was recovered from: the first commit, the first with trades") {
+  const std::vector<SeenCommit> commits{{100, true},  {900, false}, {1000, false},
+                                        {1300, true}, {2100, true}, {5000, false}};
+  const std::vector<FaultWindow> faults{
+      {.fault = "kill", .target = "val-0", .start_ns = 150, .end_ns = 950, .longest_gap_ns = 0},
+      {.fault = "kill", .target = "val-1", .start_ns = 2000, .end_ns = 2050, .longest_gap_ns = 0},
+      {.fault = "kill", .target = "val-2", .start_ns = 4000, .end_ns = 4500, .longest_gap_ns = 0}};
+  const auto r = recoveries(commits, faults);
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].first_commit_ns == 750);    // the new leader's no-op at 900
+  CHECK(r[0].first_settled_ns == 1150);  // trades again at 1300
+  CHECK(r[1].first_commit_ns == 100);
+  CHECK(r[1].first_settled_ns == 100);
+  CHECK(r[2].first_commit_ns == 1000);
+  CHECK(r[2].first_settled_ns == -1);  // none came
+  CHECK(spread({}) == "none");
+  CHECK(spread({3'000'000, 1'000'000, 2'000'000}) == "p50 2 ms, p99 3 ms, max 3 ms");
+}
