@@ -171,8 +171,8 @@ void LedgerReporter::on_answer(std::uint64_t sequence, const grpc::Status& statu
       go_to(leader);
       return;
     }
-    // No leader known (an election is on), or one that just failed: ask again shortly.
-    retry_later(backoff_);
+    // No leader known (an election is on), or one that just failed: ask them all.
+    find_leader();
     return;
   }
   const auto code = status.error_code();
@@ -219,67 +219,81 @@ void LedgerReporter::go_to(const std::string& address) {
   kick();
 }
 
-// Every validator at once: the first answer naming a leader other than the suspect wins. The
-// round ends when every other validator has answered (a paused suspect would hold it up).
+// Every validator at once, each asked again after the backoff until one answer decides: a leader
+// other than the suspect, or the suspect saying it leads (the failure passed). A validator that
+// names the suspect (it has not noticed yet) or nobody (an election is on) is asked again.
 void LedgerReporter::find_leader() {
   const auto& all = options_.ledger_addresses;
   if (stopped_ || all.empty()) return;
   busy_ = true;
   search_.open = true;
-  const std::uint64_t round = ++search_.round;
-  search_.waiting = all.size() - static_cast<std::size_t>(std::ranges::count(all, suspect_));
+  ++search_.round;
+  search_.calls.assign(all.size(), nullptr);
+  search_.answered.assign(all.size(), false);
   search_.named.clear();
-  search_.calls.clear();
-  if (search_.waiting == 0) {  // the suspect is the only validator
+  search_.timers.clear();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    search_.timers.push_back(std::make_unique<boost::asio::steady_timer>(strand_));
+    ask(i);
+  }
+}
+
+void LedgerReporter::ask(std::size_t i) {
+  const std::string& address = options_.ledger_addresses[i];
+  auto& target = stub(address);
+  const lpb::GetClusterStatusRequest request;
+  search_.calls[i] = runtime::async_unary<lpb::ClusterStatus>(
+      strand_, {.timeout = options_.search_timeout, .metadata = {}},
+      [&](grpc::ClientContext* context, lpb::ClusterStatus* response, auto done) {
+        target.async()->GetClusterStatus(context, &request, response, std::move(done));
+      },
+      [this, round = search_.round, i](grpc::Status status, lpb::ClusterStatus answer) {
+        on_status(round, i, status, answer);
+      });
+}
+
+void LedgerReporter::on_status(std::uint64_t round, std::size_t i, const grpc::Status& status,
+                               const lpb::ClusterStatus& answer) {
+  if (round != search_.round || !search_.open || stopped_) return;  // decided already
+  const std::string& asked = options_.ledger_addresses[i];
+  const std::string& leader = answer.leader_address();
+  if (status.ok() && !leader.empty() && (leader != suspect_ || asked == suspect_)) {
+    spdlog::info("ledger: {} names {} as the leader (term {})", asked, leader, answer.term());
     end_search();
+    go_to(leader);
     return;
   }
-  const lpb::GetClusterStatusRequest request;
-  for (const std::string& address : all) {
-    auto& target = stub(address);
-    search_.calls.push_back(runtime::async_unary<lpb::ClusterStatus>(
-        strand_, {.timeout = options_.search_timeout, .metadata = {}},
-        [&](grpc::ClientContext* context, lpb::ClusterStatus* response, auto done) {
-          target.async()->GetClusterStatus(context, &request, response, std::move(done));
-        },
-        [this, round, address](grpc::Status status, lpb::ClusterStatus answer) {
-          on_status(round, address, status, answer);
-        }));
-  }
-}
-
-void LedgerReporter::on_status(std::uint64_t round, const std::string& asked,
-                               const grpc::Status& status, const lpb::ClusterStatus& answer) {
-  if (round != search_.round || !search_.open || stopped_) return;  // decided already
-  const std::string& leader = answer.leader_address();
-  if (status.ok() && !leader.empty()) {
-    if (leader != suspect_) {
-      spdlog::info("ledger: {} names {} as the leader (term {})", asked, leader, answer.term());
-      search_.open = false;
-      busy_ = false;
-      for (auto& call : search_.calls) call->cancel();
-      go_to(leader);
-      return;
+  if (status.ok() && !leader.empty()) search_.named = leader;
+  search_.answered[i] = true;
+  if (std::ranges::all_of(search_.answered, std::identity{})) {
+    // Everyone answered and nobody decided: send again, to the validator named (it may be alive
+    // after all) or the next one, and search again if that fails.
+    end_search();
+    const auto& all = options_.ledger_addresses;
+    if (!search_.named.empty()) {
+      target_ = search_.named;
+    } else {
+      const auto at = std::ranges::find(all, target_);
+      target_ = (at == all.end() || at + 1 == all.end()) ? all.front() : *(at + 1);
     }
-    search_.named = leader;
+    retry_later(backoff_);
+    return;
   }
-  if (asked != suspect_ && --search_.waiting == 0) end_search();
+  const auto again = backoff_;
+  backoff_ = std::min(backoff_ * 2, options_.retry_max);
+  search_.timers[i]->expires_after(again);
+  search_.timers[i]->async_wait([this, round, i](boost::system::error_code ec) {
+    if (!ec && round == search_.round && search_.open && !stopped_) ask(i);
+  });
 }
 
-// Nobody names another leader yet: try the one named (it may have recovered), or the next
-// validator, after the backoff.
 void LedgerReporter::end_search() {
   search_.open = false;
   busy_ = false;
-  for (auto& call : search_.calls) call->cancel();
-  if (!search_.named.empty()) {
-    target_ = search_.named;
-  } else {
-    const auto& all = options_.ledger_addresses;
-    const auto at = std::ranges::find(all, target_);
-    target_ = (at == all.end() || at + 1 == all.end()) ? all.front() : *(at + 1);
+  for (auto& call : search_.calls) {
+    if (call) call->cancel();
   }
-  retry_later(backoff_);
+  for (auto& timer : search_.timers) timer->cancel();
 }
 
 void LedgerReporter::stop() {
@@ -287,7 +301,7 @@ void LedgerReporter::stop() {
   retry_timer_.cancel();
   lag_timer_.cancel();
   if (call_) call_->cancel();
-  for (auto& call : search_.calls) call->cancel();
+  end_search();
 }
 
 }  // namespace mkt::exchanged
