@@ -206,6 +206,7 @@ pb::OrderEvent rejected_event(const Refusal& refusal, const std::string& client_
   rejected.set_order_id(order_id);
   rejected.set_reason(refusal.reason);
   rejected.set_detail(refusal.detail);
+  rejected.set_retry_after_ms(refusal.retry_after_ms);
   return out;
 }
 

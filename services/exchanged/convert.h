@@ -26,6 +26,7 @@ struct Refusal {
   grpc::StatusCode code = grpc::StatusCode::INVALID_ARGUMENT;
   pb::RejectReason reason = pb::REJECT_REASON_UNSPECIFIED;
   std::string detail;
+  std::uint32_t retry_after_ms = 0;  // rate limited: when to try again
 };
 
 std::expected<exchange::SubmitCommand, Refusal> to_submit(const exchange::Venue& venue,

@@ -55,7 +55,8 @@ ExchangeService::ExchangeService(ServiceOptions options, exchange::Venue& venue,
       settlement_(settlement),
       journal_(journal),
       strand_(std::move(strand)),
-      registry_(registry) {
+      registry_(registry),
+      limiter_(options_.orders_per_second, options_.order_burst) {
   const char* kinds[] = {"submit", "cancel", "modify"};
   // The venue's history (trades, commands) counts from the journal's start, so a restart goes on
   // from what the journal replayed; the other counters are this process's own.
@@ -294,6 +295,18 @@ void ExchangeService::on_session_request(const std::shared_ptr<Session>& session
 void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> command,
                               const std::string& client_order_id, std::uint64_t order_id) {
   origin.started_ns = options_.clock->steady_ns();
+  if (const std::int64_t wait_ns = limiter_.take(origin.account, origin.started_ns)) {
+    const auto retry_ms = static_cast<std::uint32_t>((wait_ns + 999'999) / 1'000'000);
+    refuse(origin,
+           Refusal{grpc::StatusCode::RESOURCE_EXHAUSTED, pb::REJECT_REASON_RATE_LIMITED,
+                   fmt::format("account {} may send {} orders, cancels and modifies a second "
+                               "(bursts of {}); retry in {} ms",
+                               venue_.account(origin.account).id, limiter_.per_second(),
+                               limiter_.burst(), retry_ms),
+                   retry_ms},
+           client_order_id, order_id);
+    return;
+  }
   if (!command) {
     refuse(origin, command.error(), client_order_id, order_id);
     return;
@@ -336,7 +349,11 @@ void ExchangeService::refuse(const Origin& origin, const Refusal& refusal,
     metrics_.ack_latency->observe(options_.clock->steady_ns() - origin.started_ns);
     if (telemetry) options_.telemetry->publish(std::move(*telemetry));
     if (origin.responder && refusal.code != grpc::StatusCode::OK) {
-      origin.responder->finish(grpc::Status(refusal.code, refusal.detail));
+      runtime::Metadata trailing;
+      if (refusal.retry_after_ms > 0) {
+        trailing.emplace_back("x-retry-after-ms", std::to_string(refusal.retry_after_ms));
+      }
+      origin.responder->finish(grpc::Status(refusal.code, refusal.detail), {}, trailing);
       return;
     }
     const pb::OrderEvent event = rejected_event(refusal, client_order_id, order_id);

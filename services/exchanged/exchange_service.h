@@ -21,6 +21,7 @@
 #include "journal_file.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/exchange/level_book.h"
+#include "mkt/exchange/rate_limit.h"
 #include "mkt/exchange/settlement.h"
 #include "mkt/metrics/registry.h"
 #include "mkt/runtime/clock.h"
@@ -42,6 +43,9 @@ struct ServiceOptions {
   runtime::TelemetryService* telemetry = nullptr;
   // The times orders are stamped with, and acks are measured by.
   const runtime::Clock* clock = &runtime::system_clock();
+  // Order entry per account, a token bucket (exchange/rate_limit.h); 0 a second: no limit.
+  std::uint32_t orders_per_second = 0;
+  std::uint32_t order_burst = 1;
 };
 
 class ExchangeService final : public pb::Exchange::CallbackService {
@@ -145,6 +149,7 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   std::vector<std::uint64_t> published_seq_;
   std::vector<matching::Price> published_last_trade_;
   metrics::Registry& registry_;
+  exchange::RateLimiter limiter_;
   Metrics metrics_;
 };
 

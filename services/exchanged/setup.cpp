@@ -33,6 +33,8 @@ std::expected<VenueSetup, std::string> venue_setup(const scenario::Scenario& sce
   config.exchange_id = node.id;
   config.risk = {node.exchange->risk.max_order_quantity_lots, node.exchange->risk.max_position_lots,
                  node.exchange->risk.max_open_orders};
+  setup.orders_per_second = node.exchange->risk.orders_per_second;
+  setup.order_burst = node.exchange->risk.order_burst;
   setup.symbols.set_exchange_id(node.id);
   for (const scenario::Symbol* symbol : scenario.symbols_of(node)) {
     config.symbols.push_back(

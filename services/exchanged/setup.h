@@ -17,6 +17,8 @@ namespace mkt::exchanged {
 
 struct VenueSetup {
   exchange::VenueConfig config;
+  std::uint32_t orders_per_second = 0;  // per account; 0: no limit
+  std::uint32_t order_burst = 1;
   std::unordered_map<std::string, exchange::AccountId> account_by_key;
   market::exchange::v1::ListSymbolsResponse symbols;
 };

@@ -199,13 +199,19 @@ Market read_market(Diagnostics& d, const YAML::Node& node, const std::string& pa
 RiskLimits read_risk(Diagnostics& d, const YAML::Node& node, const std::string& path) {
   RiskLimits risk;
   if (!node.IsDefined()) return risk;
-  MapReader map(d, node, path, {"max_order_quantity_lots", "max_position_lots", "max_open_orders"});
+  MapReader map(d, node, path,
+                {"max_order_quantity_lots", "max_position_lots", "max_open_orders",
+                 "orders_per_second", "order_burst"});
   risk.max_order_quantity_lots =
       map.integer_or("max_order_quantity_lots", risk.max_order_quantity_lots, 1, 1'000'000'000'000);
   risk.max_position_lots =
       map.integer_or("max_position_lots", risk.max_position_lots, 1, 1'000'000'000'000);
   risk.max_open_orders = static_cast<std::uint32_t>(
       map.integer_or("max_open_orders", risk.max_open_orders, 1, 1'000'000));
+  risk.orders_per_second = static_cast<std::uint32_t>(
+      map.integer_or("orders_per_second", risk.orders_per_second, 0, 1'000'000));
+  risk.order_burst =
+      static_cast<std::uint32_t>(map.integer_or("order_burst", risk.order_burst, 1, 1'000'000));
   return risk;
 }
 

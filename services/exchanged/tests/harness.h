@@ -64,7 +64,8 @@ class TestVenue {
   // With ledger addresses, trades are reported there in batches of at most `batch_max`.
   explicit TestVenue(const std::string& journal_path, int message_bytes_max = 64 * 1024,
                      std::vector<std::string> ledger = {}, std::size_t batch_max = 4096,
-                     const runtime::Clock* clock = &runtime::system_clock()) {
+                     const runtime::Clock* clock = &runtime::system_clock(),
+                     const std::function<void(ServiceOptions&)>& tweak = {}) {
     VenueSetup setup = test_setup();
     venue_ = std::make_unique<exchange::Venue>(setup.config);
     if (!ledger.empty()) settlement_.emplace(batch_max);
@@ -95,6 +96,7 @@ class TestVenue {
       service_options.on_trades = [this] { reporter_->kick(); };
     }
     service_options.telemetry = &telemetry_;
+    if (tweak) tweak(service_options);
     service_ = std::make_unique<ExchangeService>(service_options, *venue_, settlement(), *journal_,
                                                  strand_, registry_);
     server_ = std::make_unique<runtime::RpcServer>(

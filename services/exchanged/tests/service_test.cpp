@@ -441,3 +441,88 @@ TEST_CASE("orders and fills carry the time of the clock the service is given") {
   REQUIRE(bought.events_size() == 2);
   CHECK(bought.events(1).fill().executed_at_ns() == 1'700'000'000'000'001'000);
 }
+
+TEST_CASE("order entry beyond an account's rate is refused with a retry hint and changes nothing") {
+  TempDir dir;
+  mkt::runtime::ManualClock clock(1'700'000'000'000'000'000, 1'000);
+  TestVenue venue(dir.file("journal"), 64 * 1024, {}, 4096, &clock, [](ServiceOptions& options) {
+    options.orders_per_second = 10;  // a token every 100 ms
+    options.order_burst = 2;
+  });
+  Client alice(venue.address(), alice_key);
+  Client bob(venue.address(), bob_key);
+  pb::OrderResponse response;
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10005, 1), response).ok());
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10006, 1), response).ok());
+  // The third within the same instant: refused over unary, with when to come back.
+  grpc::ClientContext context;
+  alice.prepare(context);
+  const auto status =
+      alice.stub().SubmitOrder(&context, limit("STOCK_A", sell, 10007, 1), &response);
+  CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(status.error_message(),
+             ContainsSubstring("account alice may send 10 orders, cancels and modifies a second "
+                               "(bursts of 2); retry in 100 ms"));
+  const auto& trailing = context.GetServerTrailingMetadata();
+  REQUIRE(trailing.count("x-retry-after-ms") == 1);
+  CHECK(std::string(trailing.find("x-retry-after-ms")->second.data(),
+                    trailing.find("x-retry-after-ms")->second.size()) == "100");
+  // ... and over a session, as a rejection event; cancels count too.
+  {
+    BlockingSession session(alice);
+    pb::SessionRequest request;
+    request.set_request_id(7);
+    request.mutable_cancel()->set_order_id(1);
+    REQUIRE(session.send(request));
+    const pb::SessionEvent event = session.next();
+    CHECK(event.request_id() == 7);
+    REQUIRE(event.event().has_rejected());
+    CHECK(event.event().rejected().reason() == pb::REJECT_REASON_RATE_LIMITED);
+    CHECK(event.event().rejected().retry_after_ms() == 100);
+    session.stream().WritesDone();
+  }
+  pb::AccountState state;
+  REQUIRE(alice.account(state).ok());
+  CHECK(state.open_orders_size() == 2);  // nothing refused reached the venue
+  // Another account has its own bucket; alice's refills with time.
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 9990, 1), response).ok());
+  clock.advance_ns(100'000'000);
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10007, 1), response).ok());
+  REQUIRE(response.events(0).has_accepted());
+}
+
+TEST_CASE("a market data subscriber that does not read is cut off with the reason") {
+  TempDir dir;
+  TestVenue venue(
+      dir.file("journal"), 64 * 1024, {}, 4096, &mkt::runtime::system_clock(),
+      [](ServiceOptions& options) { options.market_data_stream.queued_messages_max = 16; });
+  Client alice(venue.address(), alice_key);
+  // A reader whose transport takes little ahead of it: no window growth (BDP probing), a small
+  // lookahead, so the venue's side fills after a few kilobytes rather than megabytes.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  auto slow = pb::Exchange::NewStub(
+      grpc::CreateCustomChannel(venue.address(), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 30s);
+  pb::MarketDataRequest request;
+  request.add_symbols("STOCK_A");
+  auto reader = slow->StreamMarketData(&context, request);
+  pb::MarketDataEvent event;
+  REQUIRE(reader->Read(&event));  // the snapshot: subscribed
+  // Not reading: gRPC's flow-control windows fill, then the stream's queue, then it is cut.
+  pb::OrderResponse response;
+  for (int i = 0; i < 2'000; ++i) {  // each a level added and removed
+    REQUIRE(alice.submit(limit("STOCK_A", sell, 10100, 1), response).ok());
+    REQUIRE(alice.cancel(accepted_id(response), response).ok());
+  }
+  while (reader->Read(&event)) {
+  }
+  const auto status = reader->Finish();
+  CHECK(status.error_code() == StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(status.error_message(), ContainsSubstring("the client reads too slowly"));
+  // The venue goes on for everyone else.
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10100, 1), response).ok());
+  REQUIRE(response.events(0).has_accepted());
+}

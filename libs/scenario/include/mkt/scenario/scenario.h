@@ -145,6 +145,9 @@ struct RiskLimits {
   std::int64_t max_order_quantity_lots = 1'000'000;
   std::int64_t max_position_lots = 10'000'000;
   std::uint32_t max_open_orders = 10'000;
+  // Order entry per account (submits, cancels and modifies): a token bucket. 0: no limit.
+  std::uint32_t orders_per_second = 1'000;
+  std::uint32_t order_burst = 2'000;
 };
 
 // A typed strategy parameter, checked against the strategy's schema. Numbers are kept exact.
