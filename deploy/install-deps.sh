@@ -20,9 +20,13 @@ BUILD_PACKAGES=(
   python3-grpcio python3-protobuf socat procps
 )
 BACKPORT_PACKAGES=(catch2)
-# What only tests use: Debian's Chromium (the dashboard's browser test) and prometheus (its
-# promtool checks the metrics' names). The image's build needs neither (NETMARKET_IMAGE=1 there).
-if [ "${NETMARKET_IMAGE:-}" != "1" ]; then BUILD_PACKAGES+=(chromium prometheus); fi
+# What only tests use: Debian's Chromium (the dashboard's browser test), prometheus (its
+# promtool checks the metrics' names) and clang 16 with its libFuzzer and sanitizer runtimes (the
+# fuzz preset: clang 14, bookworm's default, cannot compile libstdc++'s std::expected). The
+# image's build needs none of them (NETMARKET_IMAGE=1 there).
+if [ "${NETMARKET_IMAGE:-}" != "1" ]; then
+  BUILD_PACKAGES+=(chromium prometheus clang-16 libclang-rt-16-dev)
+fi
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${BACKPORT_PACKAGES[@]}"; do

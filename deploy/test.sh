@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs the dependencies (Debian packages), builds, and runs every test with
-# CTest. PRESET=release (or asan) tests another build; the default is debug.
+# CTest, then every fuzz target for FUZZ_SECONDS (10) each over its seed corpus and regression
+# inputs (deploy/fuzz.sh; FUZZ_SECONDS=0 leaves that out). PRESET=release (or asan) tests another
+# build; the default is debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +16,4 @@ deploy/install-web.sh
 cmake --preset "$preset"
 cmake --build --preset "$preset" -j "$jobs"
 ctest --preset "$preset" -j "$jobs"
+if [ "${FUZZ_SECONDS:-10}" != "0" ]; then deploy/fuzz.sh --seconds "${FUZZ_SECONDS:-10}"; fi

@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "connect.h"
 #include "mkt/runtime/address.h"
 #include "mkt/runtime/clock.h"
 
@@ -28,8 +29,6 @@ using netmodel::CutMode;
 using netmodel::LinkId;
 
 namespace {
-
-constexpr std::uint32_t header_bytes_max = 8 * 1024;
 
 asio::steady_timer::time_point at_ns(std::int64_t ns) {
   return asio::steady_timer::time_point(std::chrono::nanoseconds(ns));
@@ -175,7 +174,7 @@ void Session::start(std::list<std::shared_ptr<Session>>::iterator position) {
 }
 
 void Session::do_read_request() {
-  parser_.header_limit(header_bytes_max);
+  parser_.header_limit(connect_header_bytes_max);
   stream_.expires_after(options().request_timeout);
   http::async_read_header(
       stream_, buffer_, parser_,
@@ -221,7 +220,7 @@ void Session::on_request(beast::error_code ec) {
   }
   if (ec == http::error::header_limit) {
     refuse(http::status::request_header_fields_too_large, "oversized",
-           "the request headers are over " + std::to_string(header_bytes_max) + " bytes");
+           "the request headers are over " + std::to_string(connect_header_bytes_max) + " bytes");
     return;
   }
   if (ec) {
@@ -232,37 +231,20 @@ void Session::on_request(beast::error_code ec) {
     }
     return;
   }
-  const auto& request = parser_.get();
-  if (request.method() != http::verb::connect) {
-    refuse(http::status::method_not_allowed, "not_connect",
-           "only CONNECT: this is netproxy, an HTTP CONNECT proxy");
+  auto request = check_connect(parser_.get());
+  if (!request) {
+    const ConnectRefusal& why = request.error();
+    refuse(why.status, why.reason, why.message,
+           why.challenge ? "Proxy-Authenticate: Basic realm=\"netmarket\"\r\n" : "");
     return;
   }
-  const std::string challenge = "Proxy-Authenticate: Basic realm=\"netmarket\"\r\n";
-  const auto auth = request.find(http::field::proxy_authorization);
-  if (auth == request.end()) {
-    refuse(http::status::proxy_authentication_required, "no_node",
-           "Proxy-Authorization must name the node (grpc.http_proxy=http://<node-id>@host:port)",
-           challenge);
-    return;
-  }
-  auto source = runtime::node_of_authorization(auth->value());
-  if (!source) {
-    refuse(http::status::proxy_authentication_required, "no_node", source.error(), challenge);
-    return;
-  }
-  source_ = *source;
+  source_ = request->source;
   if (!shared_->book.knows_node(source_)) {
     refuse(http::status::forbidden, "unknown_node",
            "'" + source_ + "' is not a node of the scenario");
     return;
   }
-  const std::string wanted = target();
-  const auto hp = runtime::split_host_port(wanted);
-  if (!hp) {
-    refuse(http::status::bad_request, "malformed", "'" + wanted + "' is not host:port");
-    return;
-  }
+  const std::string& wanted = request->target;
   const auto destination = shared_->book.node_of_target(wanted);
   if (!destination) {
     refuse(http::status::forbidden, "unknown_target",
@@ -288,12 +270,11 @@ void Session::on_request(beast::error_code ec) {
            source_ + " and " + destination_ + " are partitioned (reset)");
     return;
   }
-  resolver_.async_resolve(
-      hp->first.front() == '[' ? hp->first.substr(1, hp->first.size() - 2) : hp->first, hp->second,
-      [self = shared_from_this(), forward, backward](beast::error_code e,
-                                                     const tcp::resolver::results_type& results) {
-        self->on_resolve(e, results, forward, backward);
-      });
+  resolver_.async_resolve(request->host, request->port,
+                          [self = shared_from_this(), forward, backward](
+                              beast::error_code e, const tcp::resolver::results_type& results) {
+                            self->on_resolve(e, results, forward, backward);
+                          });
 }
 
 void Session::on_resolve(beast::error_code ec, const tcp::resolver::results_type& results,

@@ -89,17 +89,20 @@ std::expected<std::optional<raft::Snapshot>, std::string> read_snapshot(const st
   return snapshot;
 }
 
-// Replays the log's frames into `restored` (after its snapshot). Returns where the good frames
-// end, or an error for damage before the end.
-std::expected<std::size_t, std::string> replay(const std::string& path, const std::string& bytes,
-                                               raft::Restore& restored, RecoveryStats& stats) {
+}  // namespace
+
+std::expected<std::size_t, std::string> replay_wal(const std::string& path, std::string_view bytes,
+                                                   raft::Restore& restored, RecoveryStats& stats) {
   core::FrameReader frames(bytes, frame_bytes_max);
   const std::uint64_t snapshot_index = restored.snapshot ? restored.snapshot->meta.index : 0;
   std::string_view payload;
+  std::size_t good = 0;
   for (;;) {
     const auto status = frames.next(payload);
-    if (status == core::FrameReader::Status::end) return bytes.size();
-    if (status == core::FrameReader::Status::torn) return frames.offset();
+    if (status == core::FrameReader::Status::end || status == core::FrameReader::Status::torn) {
+      good = status == core::FrameReader::Status::end ? bytes.size() : frames.offset();
+      break;
+    }
     if (status == core::FrameReader::Status::corrupt) {
       return std::unexpected(path + ": " + frames.error());
     }
@@ -136,9 +139,16 @@ std::expected<std::size_t, std::string> replay(const std::string& path, const st
     }
     entries.push_back(std::move(entry));
   }
+  // The commit index recorded may be behind a snapshot restored after it, never past the log.
+  raft::HardState& hs = restored.hard_state;
+  hs.commit = std::max(hs.commit, snapshot_index);
+  const std::uint64_t last = snapshot_index + restored.entries.size();
+  if (hs.commit > last) {
+    return std::unexpected(path + ": the commit index " + std::to_string(hs.commit) +
+                           " is past the last entry, " + std::to_string(last));
+  }
+  return good;
 }
-
-}  // namespace
 
 std::expected<std::unique_ptr<RaftStorage>, std::string> RaftStorage::open(StorageOptions options,
                                                                            raft::Restore& restored,
@@ -157,12 +167,8 @@ std::expected<std::unique_ptr<RaftStorage>, std::string> RaftStorage::open(Stora
     if (!read) return std::unexpected(read.error());
     bytes = std::move(*read);
   }
-  auto good = replay(path, bytes, restored, stats);
+  auto good = replay_wal(path, bytes, restored, stats);
   if (!good) return std::unexpected(good.error());
-  // The commit index recorded may be ahead of a snapshot restored after it, never behind it.
-  if (restored.snapshot && restored.hard_state.commit < restored.snapshot->meta.index) {
-    restored.hard_state.commit = restored.snapshot->meta.index;
-  }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return std::unexpected(system_error(path));
   stats.torn_bytes_dropped = bytes.size() - *good;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "mkt/raft/node.h"
 #include "mkt/runtime/files.h"
@@ -30,6 +31,13 @@ struct RecoveryStats {
   std::size_t records = 0;
   std::size_t torn_bytes_dropped = 0;
 };
+
+// Replays a log's frames into `restored` (after its snapshot, which must be set already when
+// there is one): entries, hard states and the commit steps. Returns where the good frames end (a
+// torn last frame is not damage), or what is damaged before the end, naming `path`. RaftStorage
+// opens with it; public for the fuzz target.
+std::expected<std::size_t, std::string> replay_wal(const std::string& path, std::string_view bytes,
+                                                   raft::Restore& restored, RecoveryStats& stats);
 
 class RaftStorage {
  public:

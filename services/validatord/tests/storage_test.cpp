@@ -219,5 +219,22 @@ TEST_CASE("validator wire conversions round-trip and refuse strangers") {
   CHECK_FALSE(from_proto(wire, roster));
 }
 
+TEST_CASE("validator storage: a log whose commit index is past its entries is refused") {
+  Dir dir;
+  {
+    raft::Restore restored;
+    auto storage = open(dir, restored);
+    raft::Ready ready;
+    ready.entries = {entry(1, 1), entry(1, 2)};
+    ready.hard_state = raft::HardState{1, 1, 5, 0};  // damage: nothing past entry 2 was written
+    REQUIRE(storage->save(ready));
+  }
+  raft::Restore restored;
+  RecoveryStats stats;
+  auto refused = RaftStorage::open({dir.str(), mkt::runtime::SyncMode::fsync}, restored, stats);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error(), ContainsSubstring("the commit index 5 is past the last entry, 2"));
+}
+
 }  // namespace
 }  // namespace mkt::validatord
