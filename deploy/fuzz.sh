@@ -47,11 +47,15 @@ while read -r name binary corpus; do
   rate=$(( ${execs:-0} / (seconds > 0 ? seconds : 1) ))
   result=ok
   if [ "$status" -ne 0 ]; then
-    result="CRASH (exit $status): $(ls "$run"/crash-* "$run"/leak-* "$run"/timeout-* "$run"/oom-* 2>/dev/null | head -1)"
+    artifact=$(find "$run" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+        -o -name 'oom-*' \) -print -quit)
+    result="CRASH (exit $status): ${artifact:-no artifact, see $log}"
     failed=1
   fi
   printf '%-20s %8s %12s %10s %8s %8s %8s  %s\n' "$name" "$seconds" "${execs:-?}" "$rate" \
       "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
-  if [ "$status" -ne 0 ]; then grep -m 20 -E 'ERROR|SUMMARY|#[0-9]+ 0x' "$log" | sed 's/^/    /'; fi
+  if [ "$status" -ne 0 ]; then
+    grep -m 20 -E 'invariant|ERROR|SUMMARY|#[0-9]+ 0x' "$log" | sed 's/^/    /' || true
+  fi
 done <"$list"
 exit "$failed"

@@ -284,6 +284,14 @@ std::expected<void, Error> Node::step(const Message& m) {
     handle_vote_request(m);
     return {};
   }
+  // An acknowledgement of entries this leader never had (a peer's bug, or a forgery) is refused:
+  // trusted, it would move the follower's progress past the log's end, and the next append would
+  // take that for a compacted prefix and reach for a snapshot that may not exist (found by
+  // raft_step_fuzz).
+  if (role_ == Role::leader && m.type == MessageType::append_response && !m.reject &&
+      m.index > log_.last_index()) {
+    return std::unexpected(Error::malformed);
+  }
   switch (role_) {
     case Role::leader:
       step_leader(m);

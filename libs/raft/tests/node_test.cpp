@@ -444,6 +444,28 @@ TEST_CASE("raft: peer input that breaks the protocol is refused and changes noth
   CHECK_FALSE(n.has_ready());
 }
 
+TEST_CASE("raft: a leader refuses an acknowledgement of entries it never had") {
+  // Found by raft_step_fuzz: trusted, it moved the follower's progress past the log's end, and
+  // the next append reached for a snapshot that did not exist (an invariant abort).
+  Harness h(3);
+  h.elect(1);
+  h.propose(1, "a");
+  Node& leader = h.cluster.node(1);
+  const std::uint64_t last = leader.log().last_index();
+  Message bogus;
+  bogus.type = MessageType::append_response;
+  bogus.from = 2;
+  bogus.to = 1;
+  bogus.term = leader.term();
+  bogus.index = last + 5;
+  auto stepped = leader.step(bogus);
+  REQUIRE_FALSE(stepped);
+  CHECK(stepped.error() == Error::malformed);
+  h.propose(1, "b");  // replication goes on as before
+  CHECK(leader.status().peers.at(1).match == leader.log().last_index());
+  CHECK(h.cluster.node(2).log().committed() == leader.log().last_index());
+}
+
 TEST_CASE("raft: proposals are refused on followers and when too much is uncommitted") {
   Harness h(3, [](Config& c) { c.uncommitted_bytes_max = 100; });
   h.elect(1);
