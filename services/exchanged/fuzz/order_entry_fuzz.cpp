@@ -22,6 +22,12 @@ mkt::exchange::VenueConfig config() {
 
 }  // namespace
 
+// Protobuf logs every string field that is not UTF-8; a fuzzer makes millions of them.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   market::exchange::v1::SessionRequests requests;
   if (!requests.ParseFromArray(data, static_cast<int>(size))) return 0;
