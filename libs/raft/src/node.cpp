@@ -284,11 +284,11 @@ std::expected<void, Error> Node::step(const Message& m) {
     handle_vote_request(m);
     return {};
   }
-  // An acknowledgement of entries this leader never had (a peer's bug, or a forgery) is refused:
+  // An answer about entries this leader never had (a peer's bug, or a forgery) is refused:
   // trusted, it would move the follower's progress past the log's end, and the next append would
   // take that for a compacted prefix and reach for a snapshot that may not exist (found by
-  // raft_step_fuzz).
-  if (role_ == Role::leader && m.type == MessageType::append_response && !m.reject &&
+  // raft_step_fuzz, an acknowledgement and a rejection alike).
+  if (role_ == Role::leader && m.type == MessageType::append_response &&
       m.index > log_.last_index()) {
     return std::unexpected(Error::malformed);
   }
@@ -376,7 +376,7 @@ void Node::handle_append_response(const Message& m) {
   Progress& progress = progress_.at(m.from);
   if (m.reject) {
     // The follower's hint jumps back over a whole conflicting term at once.
-    std::uint64_t probe = m.reject_hint;
+    std::uint64_t probe = std::min(m.reject_hint, log_.last_index());
     if (m.log_term > 0) probe = log_.last_index_with_term_at_most(m.reject_hint, m.log_term);
     const bool current = progress.state == Progress::State::replicate
                              ? m.index > progress.match

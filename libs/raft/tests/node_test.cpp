@@ -444,7 +444,7 @@ TEST_CASE("raft: peer input that breaks the protocol is refused and changes noth
   CHECK_FALSE(n.has_ready());
 }
 
-TEST_CASE("raft: a leader refuses an acknowledgement of entries it never had") {
+TEST_CASE("raft: a leader refuses an answer about entries it never had") {
   // Found by raft_step_fuzz: trusted, it moved the follower's progress past the log's end, and
   // the next append reached for a snapshot that did not exist (an invariant abort).
   Harness h(3);
@@ -461,6 +461,15 @@ TEST_CASE("raft: a leader refuses an acknowledgement of entries it never had") {
   auto stepped = leader.step(bogus);
   REQUIRE_FALSE(stepped);
   CHECK(stepped.error() == Error::malformed);
+  // The same for a rejection of an append past the log (its second long run found that one),
+  // and a rejection's hint past the log is taken as the log's end.
+  bogus.reject = true;
+  CHECK_FALSE(leader.step(bogus));
+  bogus.index = last;
+  bogus.reject_hint = last + 9;
+  bogus.log_term = 0;
+  CHECK(leader.step(bogus));
+  h.settle();
   h.propose(1, "b");  // replication goes on as before
   CHECK(leader.status().peers.at(1).match == leader.log().last_index());
   CHECK(h.cluster.node(2).log().committed() == leader.log().last_index());
