@@ -23,8 +23,13 @@ done
 
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 command -v clang++-16 >/dev/null || deploy/install-deps.sh
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$(nproc)"
+mkdir -p build
+# Two runs at once (say, two halves of the targets on two cores) build one at a time.
+(
+  flock 9
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$(nproc)"
+) 9>build/fuzz.lock
 
 list=build/fuzz/fuzz-targets.txt
 runs=build/fuzz/runs
