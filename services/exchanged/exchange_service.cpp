@@ -479,12 +479,15 @@ void ExchangeService::subscribe(const std::shared_ptr<runtime::Stream<pb::Market
 }
 
 void ExchangeService::count_rejection(pb::RejectReason reason) {
-  // Rare enough to look up by name each time.
-  registry_
-      .counter("exchange_rejections_total",
-               "Requests refused since this process started, by reason.",
-               {{"reason", pb::RejectReason_Name(reason)}})
-      .add();
+  auto& counters = metrics_.rejections;
+  const auto at = static_cast<std::size_t>(reason);
+  if (at >= counters.size()) counters.resize(at + 1, nullptr);
+  if (counters[at] == nullptr) {
+    counters[at] = &registry_.counter("exchange_rejections_total",
+                                      "Requests refused since this process started, by reason.",
+                                      {{"reason", pb::RejectReason_Name(reason)}});
+  }
+  counters[at]->add();
 }
 
 void ExchangeService::close_streams() {

@@ -106,6 +106,8 @@ class ExchangeService final : public pb::Exchange::CallbackService {
     std::vector<metrics::Gauge*> levels[2];   // per side, per symbol
     std::vector<metrics::Gauge*> best[2];     // per side, per symbol
     std::vector<metrics::Gauge*> last_price;  // per symbol
+    // By reject reason, made when first counted (a flood of rate-limited requests refuses each).
+    std::vector<metrics::Counter*> rejections;
   };
 
   // The calling account, from the x-api-key metadata; nullptr-safe on any thread (the key map

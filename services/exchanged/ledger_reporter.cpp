@@ -219,9 +219,8 @@ void LedgerReporter::go_to(const std::string& address) {
   kick();
 }
 
-// Every validator at once, each asked again after the backoff until one answer decides: a leader
-// other than the suspect, or the suspect saying it leads (the failure passed). A validator that
-// names the suspect (it has not noticed yet) or nobody (an election is on) is asked again.
+// Every validator at once; the first answer that decides wins: a leader other than the suspect,
+// or the suspect saying it leads (the failure passed).
 void LedgerReporter::find_leader() {
   const auto& all = options_.ledger_addresses;
   if (stopped_ || all.empty()) return;
@@ -231,25 +230,18 @@ void LedgerReporter::find_leader() {
   search_.calls.assign(all.size(), nullptr);
   search_.answered.assign(all.size(), false);
   search_.named.clear();
-  search_.timers.clear();
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    search_.timers.push_back(std::make_unique<boost::asio::steady_timer>(strand_));
-    ask(i);
-  }
-}
-
-void LedgerReporter::ask(std::size_t i) {
-  const std::string& address = options_.ledger_addresses[i];
-  auto& target = stub(address);
   const lpb::GetClusterStatusRequest request;
-  search_.calls[i] = runtime::async_unary<lpb::ClusterStatus>(
-      strand_, {.timeout = options_.search_timeout, .metadata = {}},
-      [&](grpc::ClientContext* context, lpb::ClusterStatus* response, auto done) {
-        target.async()->GetClusterStatus(context, &request, response, std::move(done));
-      },
-      [this, round = search_.round, i](grpc::Status status, lpb::ClusterStatus answer) {
-        on_status(round, i, status, answer);
-      });
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    auto& target = stub(all[i]);
+    search_.calls[i] = runtime::async_unary<lpb::ClusterStatus>(
+        strand_, {.timeout = options_.search_timeout, .metadata = {}},
+        [&](grpc::ClientContext* context, lpb::ClusterStatus* response, auto done) {
+          target.async()->GetClusterStatus(context, &request, response, std::move(done));
+        },
+        [this, round = search_.round, i](grpc::Status status, lpb::ClusterStatus answer) {
+          on_status(round, i, status, answer);
+        });
+  }
 }
 
 void LedgerReporter::on_status(std::uint64_t round, std::size_t i, const grpc::Status& status,
@@ -265,26 +257,18 @@ void LedgerReporter::on_status(std::uint64_t round, std::size_t i, const grpc::S
   }
   if (status.ok() && !leader.empty()) search_.named = leader;
   search_.answered[i] = true;
-  if (std::ranges::all_of(search_.answered, std::identity{})) {
-    // Everyone answered and nobody decided: send again, to the validator named (it may be alive
-    // after all) or the next one, and search again if that fails.
-    end_search();
-    const auto& all = options_.ledger_addresses;
-    if (!search_.named.empty()) {
-      target_ = search_.named;
-    } else {
-      const auto at = std::ranges::find(all, target_);
-      target_ = (at == all.end() || at + 1 == all.end()) ? all.front() : *(at + 1);
-    }
-    retry_later(backoff_);
-    return;
+  if (!std::ranges::all_of(search_.answered, std::identity{})) return;
+  // Everyone answered and nobody decided: after the backoff, send again to the validator named
+  // (it may be alive after all) or the next one, and search again if that fails.
+  end_search();
+  const auto& all = options_.ledger_addresses;
+  if (!search_.named.empty()) {
+    target_ = search_.named;
+  } else {
+    const auto at = std::ranges::find(all, target_);
+    target_ = (at == all.end() || at + 1 == all.end()) ? all.front() : *(at + 1);
   }
-  const auto again = backoff_;
-  backoff_ = std::min(backoff_ * 2, options_.retry_max);
-  search_.timers[i]->expires_after(again);
-  search_.timers[i]->async_wait([this, round, i](boost::system::error_code ec) {
-    if (!ec && round == search_.round && search_.open && !stopped_) ask(i);
-  });
+  retry_later(backoff_);
 }
 
 void LedgerReporter::end_search() {
@@ -293,7 +277,6 @@ void LedgerReporter::end_search() {
   for (auto& call : search_.calls) {
     if (call) call->cancel();
   }
-  for (auto& timer : search_.timers) timer->cancel();
 }
 
 void LedgerReporter::stop() {

@@ -12,13 +12,12 @@
 // metadata and the reporter goes there at once. When the target fails (killed, partitioned, a
 // timeout) the reporter asks every validator for the leader (GetClusterStatus, all at once) and
 // goes to the first leader named that is not the validator that just failed (or is that one,
-// by its own word: the failure passed). A validator that names nobody (an election is on) or the
-// failed one (followers trust a dead leader until their election timeout) is asked again after
-// a backoff that doubles from retry_min to retry_max, the heartbeat: so settlement resumes within
-// about a heartbeat and a round trip of a new leader's election. Once every validator answered
-// without deciding, the batch is sent again (to the one named, or the next), and a failure
-// starts a new search. A refusal (a bad key or batch)
-// is no passing fault: it is retried every refused_retry.
+// by its own word: the failure passed). When every validator answered without deciding (an
+// election is on, or followers still trust a dead leader until their election timeout), the batch
+// is sent again after a backoff that doubles from retry_min to retry_max, the heartbeat, to the
+// validator named or the next one, and a failure starts a new search: so settlement resumes
+// within about a heartbeat and a round trip of a new leader's election. A refusal (a bad key or
+// batch) is no passing fault: it is retried every refused_retry.
 
 #include <chrono>
 #include <map>
@@ -66,7 +65,6 @@ class LedgerReporter {
   void acknowledge(std::uint64_t sequence);
   void retry_later(std::chrono::milliseconds delay);
   void find_leader();
-  void ask(std::size_t validator);
   void on_status(std::uint64_t round, std::size_t validator, const grpc::Status& status,
                  const market::ledger::v1::ClusterStatus& answer);
   void end_search();
@@ -86,11 +84,10 @@ class LedgerReporter {
   struct {
     std::uint64_t round = 0;
     bool open = false;
-    // By validator: the question in flight, and the wait before asking again.
+    // By validator: the question in flight, and whether it answered without deciding.
     std::vector<std::shared_ptr<runtime::UnaryCall>> calls;
-    std::vector<std::unique_ptr<boost::asio::steady_timer>> timers;
-    std::vector<bool> answered;  // without deciding, at least once
-    std::string named;           // the suspect, as some answer named it
+    std::vector<bool> answered;
+    std::string named;  // the suspect, as some answer named it
   } search_;
   bool stopped_ = false;
   std::chrono::milliseconds backoff_;
