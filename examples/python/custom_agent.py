@@ -12,6 +12,10 @@ proxy applies that agent's links to it:
         --exchange 127.0.0.1:PORT --proxy 127.0.0.1:PROXY_PORT --node custom \\
         --accounts run/accounts --symbol ACME --orders 3
 
+In a market started with `marketctl up --tls` (or composed with --tls), add --tls-dir RUN/tls:
+the agent then presents its own certificate (RUN/tls/<node>.pem and .key, which marketctl made
+for every agent of the scenario) and checks the exchange's, end to end through the proxy.
+
 Exits 0 once every order is answered and at least one lot traded, 1 otherwise.
 """
 import argparse
@@ -35,11 +39,22 @@ def api_key(accounts_file, account):
     sys.exit(f"custom_agent: {accounts_file} has no key for {account}")
 
 
-def channel(target, node, proxy):
+def channel(target, node, proxy, tls_dir="", peer=""):
     # Through the proxy, as every process of the market: gRPC sends "CONNECT target" to it with
     # the node id, and the proxy applies that node's links.
     options = [("grpc.http_proxy", f"http://{node}@{proxy}")] if proxy else [("grpc.enable_http_proxy", 0)]
-    return grpc.insecure_channel(target, options=options)
+    if not tls_dir:
+        return grpc.insecure_channel(target, options=options)
+    # Mutual TLS: the run's CA, this node's key and certificate; the exchange's certificate must
+    # name `peer`, its node id (the address names no node).
+    def read(leaf):
+        with open(f"{tls_dir}/{leaf}", "rb") as f:
+            return f.read()
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read("ca.pem"), private_key=read(f"{node}.key"),
+        certificate_chain=read(f"{node}.pem"))
+    options.append(("grpc.ssl_target_name_override", peer))
+    return grpc.secure_channel(target, credentials, options=options)
 
 
 def snapshot(stub, symbol, timeout):
@@ -64,10 +79,15 @@ def main():
     parser.add_argument("--orders", type=int, default=3)
     parser.add_argument("--lots", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds for the whole run")
+    parser.add_argument("--tls-dir", default="", help="a TLS market's certificates (RUN/tls)")
+    parser.add_argument("--exchange-id", default="",
+                        help="with --tls-dir: the exchange's node id (default: --exchange's host)")
     args = parser.parse_args()
 
     key = api_key(args.accounts, args.node)
-    stub = exchange_pb2_grpc.ExchangeStub(channel(args.exchange, args.node, args.proxy))
+    peer = args.exchange_id or args.exchange.rsplit(":", 1)[0]
+    stub = exchange_pb2_grpc.ExchangeStub(
+        channel(args.exchange, args.node, args.proxy, args.tls_dir, peer))
     listed = stub.ListSymbols(exchange_pb2.ListSymbolsRequest(), timeout=args.timeout)
     spec = next((s for s in listed.symbols if s.symbol == args.symbol), None)
     if spec is None:

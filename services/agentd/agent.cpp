@@ -168,7 +168,9 @@ Agent::Agent(AgentOptions options, agents::AgentSetup setup, Strand strand,
       const runtime::ChannelConfig channel{.node_id = options_.node_id,
                                            .proxy_address = options_.proxy_address,
                                            .max_receive_message_bytes = 16 << 20,
-                                           .reconnect_backoff_max_ms = 1000};
+                                           .reconnect_backoff_max_ms = 1000,
+                                           .tls = options_.tls,
+                                           .peer = info.id};
       venue->stub = pb::Exchange::NewStub(runtime::make_channel(venue->address, channel));
     }
     venues_.push_back(std::move(venue));

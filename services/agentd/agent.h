@@ -30,6 +30,7 @@
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/stream.h"
+#include "mkt/runtime/tls.h"
 
 namespace mkt::runtime {
 class TelemetryService;
@@ -57,7 +58,8 @@ using runtime::Strand;
 
 struct AgentOptions {
   std::string node_id;
-  std::string proxy_address;  // empty: direct connections
+  std::string proxy_address;                        // empty: direct connections
+  std::shared_ptr<const runtime::TlsIdentity> tls;  // mutual TLS on every channel, when set
   std::string api_key;
   std::map<std::string, std::string> venue_addresses;  // exchange id -> host:port
   std::int64_t reaction_time_us = 0;

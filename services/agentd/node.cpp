@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <set>
 
 #include "agent.h"
 #include "mkt/runtime/accounts_file.h"
@@ -64,6 +65,7 @@ std::expected<AgentOptions, std::string> agent_options(runtime::ServiceContext& 
   options.api_key = *key;
   options.reaction_time_us = setup.reaction_time_us;
   options.proxy_address = context.proxy.value_or("");
+  options.tls = context.tls;
   for (const auto& venue : setup.config.venues) {
     const auto address = context.addresses.address_of(venue.id);
     if (!address) {
@@ -114,9 +116,14 @@ int run_node(runtime::ServiceContext& context) {
   runtime::TelemetryService telemetry(strand, context.node_id(), registry);
   options->telemetry = &telemetry;
   Agent agent(std::move(*options), std::move(*setup), strand, registry);
-  PeerService peer(agent, strand);
+  std::set<std::string, std::less<>> agents;
+  for (const auto* node : context.scenario.nodes_with_role(scenario::Role::agent)) {
+    agents.insert(node->id);
+  }
+  PeerService peer(agent, strand, std::move(agents));
   runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
-  runtime::RpcServer server({context.listen, 1 << 20});
+  runtime::RpcServer server(
+      {.listen_address = context.listen, .max_receive_message_bytes = 1 << 20, .tls = context.tls});
   server.add_service(&peer);
   server.add_service(&telemetry);
   runner.on_stop_in(strand, [&] {

@@ -1,21 +1,28 @@
 #pragma once
 // agentd's Peer service: each call runs on the agent's strand (Agent::on_signals, on_coordinate,
-// on_subscribe).
+// on_subscribe). With TLS, only the scenario's agents send signals and coordinate.
+
+#include <set>
+#include <string>
 
 #include "agent.h"
 #include "market/peer/v1/peer.grpc.pb.h"
 #include "mkt/runtime/stream.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::agentd {
 
 class PeerService final : public market::peer::v1::Peer::CallbackService {
  public:
-  PeerService(Agent& agent, Strand strand) : agent_(agent), strand_(std::move(strand)) {}
+  // `agents`: the node ids that may write to this one over TLS.
+  PeerService(Agent& agent, Strand strand, std::set<std::string, std::less<>> agents)
+      : agent_(agent), strand_(std::move(strand)), agents_(std::move(agents)) {}
 
   grpc::ServerUnaryReactor* SendSignals(grpc::CallbackServerContext* context,
                                         const market::peer::v1::SignalBatch* request,
                                         market::common::v1::Ack* response) override {
+    if (auto refused = refuse_non_agent(*context)) return runtime::answer_now(context, *refused);
     return runtime::serve_on(strand_, context, request, response,
                              [this](const market::peer::v1::SignalBatch& batch,
                                     runtime::Responder<market::common::v1::Ack> answer) {
@@ -26,6 +33,7 @@ class PeerService final : public market::peer::v1::Peer::CallbackService {
   grpc::ServerUnaryReactor* Coordinate(grpc::CallbackServerContext* context,
                                        const market::peer::v1::CoordinationMessage* request,
                                        market::peer::v1::CoordinationReply* response) override {
+    if (auto refused = refuse_non_agent(*context)) return runtime::answer_now(context, *refused);
     return runtime::serve_on(
         strand_, context, request, response,
         [this](const market::peer::v1::CoordinationMessage& message,
@@ -51,8 +59,14 @@ class PeerService final : public market::peer::v1::Peer::CallbackService {
   }
 
  private:
+  std::optional<grpc::Status> refuse_non_agent(const grpc::CallbackServerContext& context) const {
+    const auto peer = runtime::peer_node_id(context);
+    if (!peer || agents_.contains(*peer)) return std::nullopt;
+    return runtime::peer_refused(*peer, "an agent of the scenario");
+  }
   Agent& agent_;
   Strand strand_;
+  std::set<std::string, std::less<>> agents_;
 };
 
 }  // namespace mkt::agentd

@@ -138,7 +138,9 @@ Agent::PeerLink* Agent::peer_link(const std::string& id) {
     const runtime::ChannelConfig channel{.node_id = options_.node_id,
                                          .proxy_address = options_.proxy_address,
                                          .max_receive_message_bytes = 4 << 20,
-                                         .reconnect_backoff_max_ms = 1000};
+                                         .reconnect_backoff_max_ms = 1000,
+                                         .tls = options_.tls,
+                                         .peer = id};
     link->stub = pb::Peer::NewStub(runtime::make_channel(link->address, channel));
   }
   return link.get();

@@ -7,6 +7,7 @@
 
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/run_folder.h"
+#include "mkt/runtime/tls.h"
 
 namespace mkt::exchanged {
 
@@ -19,12 +20,6 @@ const grpc::Status& unauthenticated() {
   static const grpc::Status status(grpc::StatusCode::UNAUTHENTICATED,
                                    "missing or unknown API key (metadata x-api-key)");
   return status;
-}
-
-grpc::ServerUnaryReactor* answer_now(grpc::CallbackServerContext* context, grpc::Status status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(std::move(status));
-  return reactor;
 }
 
 }  // namespace
@@ -123,17 +118,25 @@ void ExchangeService::refresh_book_gauges(exchange::SymbolIndex symbol, matching
 
 ExchangeService::~ExchangeService() = default;
 
-const AccountId* ExchangeService::authenticate(grpc::CallbackServerContext* context) const {
-  const auto account =
+std::expected<AccountId, grpc::Status> ExchangeService::authenticate(
+    grpc::CallbackServerContext* context) const {
+  const auto found =
       options_.account_by_key.find(runtime::client_metadata(*context, runtime::api_key_metadata));
-  return account == options_.account_by_key.end() ? nullptr : &account->second;
+  if (found == options_.account_by_key.end()) return std::unexpected(unauthenticated());
+  // With TLS, the key's own agent or the operator (marketctl order --account) calls.
+  const std::string& name = venue_.config().accounts[found->second].id;
+  if (const auto peer = runtime::peer_node_id(*context);
+      peer && *peer != name && *peer != runtime::operator_account) {
+    return std::unexpected(runtime::peer_refused(
+        *peer, "'" + name + "', whose key the call carries, or the operator"));
+  }
+  return found->second;
 }
-
 grpc::ServerUnaryReactor* ExchangeService::ListSymbols(grpc::CallbackServerContext* context,
                                                        const pb::ListSymbolsRequest*,
                                                        pb::ListSymbolsResponse* response) {
   *response = options_.symbols;  // immutable: answered on gRPC's thread
-  return answer_now(context, grpc::Status::OK);
+  return runtime::answer_now(context, grpc::Status::OK);
 }
 
 void ExchangeService::execute_request(Origin origin, const pb::SubmitOrderRequest& request) {
@@ -158,8 +161,8 @@ template <class Request>
 grpc::ServerUnaryReactor* ExchangeService::order_call(grpc::CallbackServerContext* context,
                                                       const Request* request,
                                                       pb::OrderResponse* response) {
-  const AccountId* account = authenticate(context);
-  if (account == nullptr) return answer_now(context, unauthenticated());
+  const auto account = authenticate(context);
+  if (!account) return runtime::answer_now(context, account.error());
   return runtime::serve_on(
       strand_, context, request, response,
       [this, account = *account](const Request& r, OrderResponder responder) {
@@ -200,8 +203,8 @@ void ExchangeService::answer_when_durable(runtime::Responder<Response> responder
 grpc::ServerUnaryReactor* ExchangeService::GetOrder(grpc::CallbackServerContext* context,
                                                     const pb::GetOrderRequest* request,
                                                     pb::OrderState* response) {
-  const AccountId* account = authenticate(context);
-  if (account == nullptr) return answer_now(context, unauthenticated());
+  const auto account = authenticate(context);
+  if (!account) return runtime::answer_now(context, account.error());
   using Responder = runtime::Responder<pb::OrderState>;
   return runtime::serve_on(
       strand_, context, request, response,
@@ -226,8 +229,8 @@ grpc::ServerUnaryReactor* ExchangeService::GetOrder(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ExchangeService::GetAccount(grpc::CallbackServerContext* context,
                                                       const pb::GetAccountRequest* request,
                                                       pb::AccountState* response) {
-  const AccountId* account = authenticate(context);
-  if (account == nullptr) return answer_now(context, unauthenticated());
+  const auto account = authenticate(context);
+  if (!account) return runtime::answer_now(context, account.error());
   using Responder = runtime::Responder<pb::AccountState>;
   return runtime::serve_on(
       strand_, context, request, response,
@@ -238,9 +241,9 @@ grpc::ServerUnaryReactor* ExchangeService::GetAccount(grpc::CallbackServerContex
 
 grpc::ServerBidiReactor<pb::SessionRequests, pb::SessionEvents>* ExchangeService::OrderSession(
     grpc::CallbackServerContext* context) {
-  const AccountId* account = authenticate(context);
-  if (account == nullptr) {
-    return runtime::refuse_bidi<pb::SessionRequests, pb::SessionEvents>(unauthenticated());
+  const auto account = authenticate(context);
+  if (!account) {
+    return runtime::refuse_bidi<pb::SessionRequests, pb::SessionEvents>(account.error());
   }
   auto session = std::make_shared<Session>();
   session->account = *account;

@@ -112,7 +112,9 @@ class ExchangeService final : public pb::Exchange::CallbackService {
 
   // The calling account, from the x-api-key metadata; nullptr-safe on any thread (the key map
   // does not change after construction).
-  const exchange::AccountId* authenticate(grpc::CallbackServerContext* context) const;
+  // The account whose API key the call carries, if its TLS peer (when any) may act for it.
+  std::expected<exchange::AccountId, grpc::Status> authenticate(
+      grpc::CallbackServerContext* context) const;
 
   template <class Request>
   grpc::ServerUnaryReactor* order_call(grpc::CallbackServerContext* context, const Request* request,

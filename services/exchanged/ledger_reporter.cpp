@@ -59,9 +59,13 @@ LedgerReporter::~LedgerReporter() = default;
 lpb::Ledger::Stub& LedgerReporter::stub(const std::string& address) {
   auto& slot = stubs_[address];
   if (!slot) {
-    slot = lpb::Ledger::NewStub(
-        runtime::make_channel(address, {options_.node_id, options_.proxy_address, 4 << 20,
-                                        static_cast<int>(options_.retry_max.count())}));
+    slot = lpb::Ledger::NewStub(runtime::make_channel(
+        address, {.node_id = options_.node_id,
+                  .proxy_address = options_.proxy_address,
+                  .max_receive_message_bytes = 4 << 20,
+                  .reconnect_backoff_max_ms = static_cast<int>(options_.retry_max.count()),
+                  .tls = options_.tls,
+                  .peer = runtime::role_name(scenario::to_string(scenario::Role::validator))}));
   }
   return *slot;
 }

@@ -29,6 +29,7 @@
 #include "market/ledger/v1/ledger.grpc.pb.h"
 #include "mkt/exchange/settlement.h"
 #include "mkt/metrics/registry.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::exchanged {
@@ -38,6 +39,9 @@ struct ReporterOptions {
   std::string node_id;                        // this exchange, as the proxy should see it
   std::string proxy_address;                  // empty: connect directly
   std::string ledger_key;                     // this exchange's credential, sent with every batch
+  // Mutual TLS with the validators when set: any validator's certificate is accepted (the
+  // addresses name no node), and each validator checks this exchange's.
+  std::shared_ptr<const runtime::TlsIdentity> tls;
   std::chrono::milliseconds call_timeout{5000};
   std::chrono::milliseconds retry_min{20};
   std::chrono::milliseconds retry_max{100};  // the validators' heartbeat

@@ -178,6 +178,7 @@ std::expected<ReporterOptions, std::string> reporter_options(
   }
   options.node_id = context.node_id();
   options.proxy_address = context.proxy.value_or("");
+  options.tls = context.tls;
   // Failover: retry no slower than the validators' heartbeat, and give up on a call (a paused
   // leader answers nothing) after two election timeouts, when a new leader is surely there.
   const auto& consensus = context.scenario.consensus;
@@ -246,8 +247,10 @@ int run_node(runtime::ServiceContext& context) {
   service_options.telemetry = &telemetry;
   ExchangeService service(std::move(service_options), venue, settled, **journal, serial, registry);
   runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
-  runtime::RpcServer server(
-      {context.listen, static_cast<int>(context.flags()["message-bytes-max"].as<unsigned>())});
+  runtime::RpcServer server({.listen_address = context.listen,
+                             .max_receive_message_bytes = static_cast<int>(
+                                 context.flags()["message-bytes-max"].as<unsigned>()),
+                             .tls = context.tls});
   server.add_service(&service);
   server.add_service(&telemetry);
   runner.on_stop_in(serial, [&] {

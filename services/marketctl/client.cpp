@@ -16,8 +16,10 @@
 #include "mkt/accounts/accounts.h"
 #include "mkt/runtime/accounts_file.h"
 #include "mkt/runtime/channel.h"
+#include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
 #include "plan.h"
+#include "run_setup.h"
 
 namespace mkt::marketctl {
 
@@ -102,9 +104,21 @@ std::expected<const runtime::NodeRecord*, std::string> Market::running(
   return node;
 }
 
-std::shared_ptr<grpc::Channel> direct_channel(int port) {
-  return runtime::make_channel(runtime::loopback(port),
-                               {.node_id = "marketctl", .proxy_address = {}});
+std::shared_ptr<grpc::Channel> direct_channel(int port,
+                                              std::shared_ptr<const runtime::TlsIdentity> tls,
+                                              const std::string& peer) {
+  return runtime::make_channel(runtime::loopback(port), {.node_id = runtime::operator_account,
+                                                         .proxy_address = {},
+                                                         .tls = std::move(tls),
+                                                         .peer = peer});
+}
+
+std::expected<std::shared_ptr<const runtime::TlsIdentity>, std::string> operator_identity(
+    const runtime::RunPaths& run) {
+  if (!tls_run(run)) return nullptr;
+  auto identity = runtime::load_identity(run.tls(), runtime::operator_account);
+  if (!identity) return std::unexpected(identity.error());
+  return std::make_shared<const runtime::TlsIdentity>(std::move(*identity));
 }
 
 std::chrono::system_clock::time_point deadline_in(std::chrono::milliseconds timeout) {
@@ -138,6 +152,18 @@ std::string rpc_error(const grpc::Status& status) {
 
 namespace {
 
+// A file of the run folder or, in a compose market, of its market volume (which any running
+// container can read).
+std::expected<std::string, std::string> market_file(const Market& market, const std::string& path) {
+  if (market.compose.empty()) return runtime::read_file(path, accounts::file_bytes_max);
+  std::string container;
+  for (const auto& node : market.state.nodes) {
+    if (node.state == runtime::NodeState::running) container = market.containers.at(node.id);
+  }
+  if (container.empty()) return std::unexpected("no container of " + market.compose + " runs");
+  return docker({"exec", container, "cat", path});
+}
+
 std::expected<Market, std::string> open_run(const std::string& run_dir) {
   Market market;
   market.run = {std::filesystem::absolute(run_dir)};
@@ -152,6 +178,9 @@ std::expected<Market, std::string> open_run(const std::string& run_dir) {
   auto scenario = runtime::load_scenario_file(market.run.scenario().string());
   if (!scenario) return std::unexpected(scenario.error());
   market.scenario = std::move(*scenario);
+  auto tls = operator_identity(market.run);
+  if (!tls) return std::unexpected(tls.error());
+  market.tls = std::move(*tls);
   return market;
 }
 
@@ -203,6 +232,20 @@ std::expected<Market, std::string> open_compose(const std::string& spec) {
       market.state.nodes.push_back(std::move(record));
     }
   }
+  // A TLS market: the operator's identity from the market volume.
+  if (market_file(market, (market.run.tls() / "ca.pem").string())) {
+    runtime::TlsIdentity identity{
+        .node_id = runtime::operator_account, .ca_pem = {}, .cert_pem = {}, .key_pem = {}};
+    const std::string stem = (market.run.tls() / runtime::operator_account).string();
+    for (auto [path, into] : {std::pair{(market.run.tls() / "ca.pem").string(), &identity.ca_pem},
+                              std::pair{stem + ".pem", &identity.cert_pem},
+                              std::pair{stem + ".key", &identity.key_pem}}) {
+      auto text = market_file(market, path);
+      if (!text) return std::unexpected(text.error());
+      *into = std::move(*text);
+    }
+    market.tls = std::make_shared<const runtime::TlsIdentity>(std::move(identity));
+  }
   return market;
 }
 
@@ -232,21 +275,10 @@ std::expected<void, std::string> freeze_node(const Market& market, const std::st
 
 std::expected<std::string, std::string> api_key(const Market& market, const std::string& account) {
   std::string where = market.run.accounts().string();
-  std::expected<std::vector<accounts::AccountKey>, std::string> keys;
-  if (market.compose.empty()) {
-    keys = runtime::read_accounts_file(where);
-  } else {
-    // Any running container of the market can read the market volume.
-    std::string container;
-    for (const auto& node : market.state.nodes) {
-      if (node.state == runtime::NodeState::running) container = market.containers.at(node.id);
-    }
-    if (container.empty()) return std::unexpected("no container of " + market.compose + " runs");
-    auto text = docker({"exec", container, "cat", where});
-    if (!text) return std::unexpected(text.error());
-    keys = accounts::parse(*text, where);
-    where = market.compose + ":" + where;
-  }
+  const auto text = market_file(market, where);
+  if (!text) return std::unexpected(text.error());
+  if (!market.compose.empty()) where = market.compose + ":" + where;
+  const auto keys = accounts::parse(*text, where);
   if (!keys) return std::unexpected(keys.error());
   if (auto key = accounts::key_of(*keys, account)) return *key;
   return std::unexpected("no account '" + account + "' in " + where +

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mkt/runtime/run_folder.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/scenario/scenario.h"
 
 namespace grpc {
@@ -27,8 +28,15 @@ std::expected<std::string, std::string> control_request(const runtime::RunPaths&
                                                         const std::string& request,
                                                         std::chrono::seconds timeout);
 
-// A direct channel (no proxy) to a process of the run on 127.0.0.1:<port>.
-std::shared_ptr<grpc::Channel> direct_channel(int port);
+// A direct channel (no proxy) to a process of the run on 127.0.0.1:<port>, as the operator. With
+// `tls` (the operator's identity in a TLS run), mutual TLS with the node `peer`.
+std::shared_ptr<grpc::Channel> direct_channel(int port,
+                                              std::shared_ptr<const runtime::TlsIdentity> tls,
+                                              const std::string& peer);
+
+// The operator's TLS identity in a TLS run (<run>/tls), null in another.
+std::expected<std::shared_ptr<const runtime::TlsIdentity>, std::string> operator_identity(
+    const runtime::RunPaths& run);
 
 // A gRPC deadline `timeout` from now.
 std::chrono::system_clock::time_point deadline_in(std::chrono::milliseconds timeout);
@@ -46,9 +54,10 @@ struct Market {
   runtime::RunPaths run;
   runtime::RunState state;
   scenario::Scenario scenario;
-  std::string compose;                            // the project or file; empty for processes
-  std::map<std::string, std::string> containers;  // node id -> container id (compose)
-  std::string network;                            // the compose network (compose)
+  std::string compose;                              // the project or file; empty for processes
+  std::map<std::string, std::string> containers;    // node id -> container id (compose)
+  std::string network;                              // the compose network (compose)
+  std::shared_ptr<const runtime::TlsIdentity> tls;  // the operator's, in a TLS market
 
   // The nodes of a role ("validator", ...), in start order; with `running`, only running ones.
   std::vector<const runtime::NodeRecord*> nodes_of(std::string_view role,
@@ -58,7 +67,7 @@ struct Market {
   // A direct channel to a node's gRPC port ("grpc", or "control" for the proxy).
   std::shared_ptr<grpc::Channel> channel(const runtime::NodeRecord& node,
                                          const char* port = "grpc") const {
-    return direct_channel(node.port(port));
+    return direct_channel(node.port(port), tls, node.id);
   }
 };
 

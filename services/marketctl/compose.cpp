@@ -1,5 +1,6 @@
 #include "compose.h"
 
+#include <set>
 #include <sstream>
 
 #include "mkt/runtime/logging.h"
@@ -58,6 +59,17 @@ std::vector<std::pair<std::string, std::string>> swarm_configs() {
   return configs;
 }
 
+// A TLS swarm market's configs for one node (name, path in the container): the CA and the node's
+// own certificate and key, each only where it belongs.
+std::vector<std::pair<std::string, std::string>> swarm_tls_configs(const std::string& node) {
+  const auto dir = runtime::RunPaths{container::market}.tls();
+  std::vector<std::pair<std::string, std::string>> configs;
+  for (const auto& leaf : {std::string("ca.pem"), node + ".pem", node + ".key"}) {
+    configs.emplace_back("tls-" + leaf, (dir / leaf).string());
+  }
+  return configs;
+}
+
 void volume(std::ostream& out, const std::string& type, const std::string& source,
             const std::string& target, bool read_only) {
   out << "      - type: " << type << "\n"
@@ -82,11 +94,16 @@ void head(std::ostream& out, const Service& s, const ComposeOptions& options) {
       << "    command:" << block_list(s.args) << "\n";
 }
 
-void healthcheck(std::ostream& out, Role role) {
+// The container asks itself; in a TLS market, as itself (its own certificate, expecting it back).
+void healthcheck(std::ostream& out, const scenario::Node& node, bool tls) {
+  std::vector<std::string> test{"CMD", "marketctl", "probe"};
+  if (tls) {
+    test.push_back("--tls-dir=" + runtime::RunPaths{container::market}.tls().string());
+    test.push_back("--as=" + node.id);
+  }
+  test.push_back("127.0.0.1:" + std::to_string(health_port(node.role)));
   out << "    healthcheck:\n"
-      << "      test: "
-      << flow_list({"CMD", "marketctl", "probe", "127.0.0.1:" + std::to_string(health_port(role))})
-      << "\n"
+      << "      test: " << flow_list(test) << "\n"
       << "      interval: 3s\n"
       << "      timeout: 2s\n"
       << "      retries: 20\n";
@@ -113,7 +130,7 @@ void compose_service(std::ostream& out, const Service& s, const ComposeOptions& 
     }
     out << "      - " << quoted(mapping + std::to_string(port)) << "\n";
   }
-  healthcheck(out, s.node.role);
+  healthcheck(out, s.node, options.tls);
   out << "    restart: \"no\"\n"
       << "    depends_on:\n";
   if (previous == nullptr) {
@@ -142,6 +159,12 @@ void swarm_service(std::ostream& out, const Service& s, const ComposeOptions& op
     out << "      - {source: " << config << ", target: " << target
         << ", uid: \"10001\", gid: \"10001\", mode: 0400}\n";
   }
+  if (options.tls) {
+    for (const auto& [config, target] : swarm_tls_configs(s.node.id)) {
+      out << "      - {source: " << config << ", target: " << target
+          << ", uid: \"10001\", gid: \"10001\", mode: 0400}\n";
+    }
+  }
   if (has_volume(s.node.role)) {
     out << "    volumes:\n";
     volume(out, "volume", "data-" + s.node.id, container::data, false);
@@ -156,7 +179,7 @@ void swarm_service(std::ostream& out, const Service& s, const ComposeOptions& op
       out << ", protocol: tcp, mode: host}\n";
     }
   }
-  healthcheck(out, s.node.role);
+  healthcheck(out, s.node, options.tls);
   out << "    deploy:\n"
       << "      replicas: 1\n"
       << "      endpoint_mode: dnsrr\n"
@@ -245,6 +268,7 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
                        .sync = options.sync,
                        .topology = options.topology,
                        .container = true,
+                       .tls = options.tls,
                        .proxy_http_port = port_of(container_ports(Role::proxy), "http"),
                        .proxy_control_port = port_of(container_ports(Role::proxy), "control")};
   std::map<std::string, std::string> addresses;
@@ -287,13 +311,13 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
 
   if (!options.swarm) {
     // The setup service: writes the market volume once (a second run keeps keys and epoch).
+    std::vector<std::string> prepare{"marketctl", "prepare", container::scenario,
+                                     std::string("--run=") + container::market};
+    if (options.tls) prepare.emplace_back("--tls");
     out << "  " << setup_service << ":\n"
         << "    image: " << options.image << "\n"
         << "    build: " << quoted(options.build_context) << "\n"
-        << "    command: "
-        << flow_list({"marketctl", "prepare", container::scenario,
-                      std::string("--run=") + container::market})
-        << "\n"
+        << "    command: " << flow_list(prepare) << "\n"
         << "    volumes:\n";
     volume(out, "bind", options.scenario_source, container::scenario, true);
     volume(out, "volume", "market", container::market, false);
@@ -330,6 +354,17 @@ std::expected<std::string, std::string> compose_file(const scenario::Scenario& s
       const auto file =
           config == "scenario" ? options.scenario_source : options.market_source + "/" + config;
       out << "  " << config << ":\n    file: " << quoted(file) << "\n";
+    }
+    if (options.tls) {
+      std::set<std::string> written;
+      for (const auto* node : nodes) {
+        for (const auto& [config, target] : swarm_tls_configs(node->id)) {
+          if (!written.insert(config).second) continue;
+          out << "  " << config
+              << ":\n    file: " << quoted(options.market_source + "/tls/" + config.substr(4))
+              << "\n";
+        }
+      }
     }
   }
   out << "\nvolumes:\n";

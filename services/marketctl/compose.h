@@ -49,6 +49,9 @@ struct ComposeOptions {
   std::string topology;      // the scenario's topology override
   std::string sync = "fsync";
   bool swarm = false;
+  // Mutual TLS (`marketctl compose --tls`): the setup service (or `prepare --tls`) makes the
+  // certificates in the market's tls/ folder, and every node and health check uses them.
+  bool tls = false;
   std::string market_source = "./market";  // swarm: the prepared folder, as the file names it
 };
 

@@ -14,6 +14,7 @@
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
+#include "mkt/runtime/tls.h"
 #include "plan.h"
 #include "prometheus.h"
 #include "run_setup.h"
@@ -47,13 +48,14 @@ fs::path build_context_of(const fs::path& scenario, const fs::path& out_dir) {
 }
 
 // What every node of a compose or swarm market shares: API keys, ledger keys, the nodes' addresses
-// by service name, the epoch. Keeps the keys and the epoch of an earlier run.
+// by service name, the epoch, and with `tls` the certificates. Keeps the keys, certificates and
+// epoch of an earlier run.
 std::expected<std::string, std::string> prepare_market(const scenario::Scenario& scenario,
-                                                       const runtime::RunPaths& run) {
+                                                       const runtime::RunPaths& run, bool tls) {
   std::error_code ec;
   fs::create_directories(run.dir, ec);
   if (ec) return std::unexpected("cannot create " + run.dir.string() + ": " + ec.message());
-  if (auto ok = write_credentials(run, scenario); !ok) return std::unexpected(ok.error());
+  if (auto ok = write_credentials(run, scenario, tls); !ok) return std::unexpected(ok.error());
   const auto epoch = market_epoch(run);
   if (!epoch) return std::unexpected(epoch.error());
   std::string text;
@@ -68,8 +70,8 @@ std::expected<std::string, std::string> prepare_market(const scenario::Scenario&
     return std::unexpected(ok.error());
   }
   return "prepared " + run.dir.string() + ": accounts, ledger and validator keys, " +
-         std::to_string(addresses.size()) + " addresses, epoch " + std::to_string(*epoch) + ", " +
-         prometheus_file;
+         (tls ? "TLS certificates, " : "") + std::to_string(addresses.size()) +
+         " addresses, epoch " + std::to_string(*epoch) + ", " + prometheus_file;
 }
 
 }  // namespace
@@ -94,6 +96,8 @@ int compose_command(int argc, char** argv) {
       ("sync", po::value<std::string>()->default_value("fsync"), "fsync or none, as for `up`")
       ("swarm", "write the stack file for `docker stack deploy` instead, and prepare the shared "
        "files it names (--market-dir)")
+      ("tls", "mutual TLS on every gRPC link, as `up --tls`: the setup service makes the "
+       "certificates in the market volume")
       ("market-dir", po::value<std::string>(),
        "swarm: the folder of the shared files (default: market/ beside the output)");
   // clang-format on
@@ -125,6 +129,8 @@ int compose_command(int argc, char** argv) {
   std::string made = "marketctl compose " + relative_to(scenario_path, out_dir);
   const bool swarm = flags.count("swarm") != 0;
   if (swarm) made += " --swarm";
+  const bool tls = flags.count("tls") != 0;
+  if (tls) made += " --tls";
   if (base_port != 7000) made += " --base-port " + std::to_string(base_port);
   if (!flags["topology"].as<std::string>().empty()) {
     made += " --topology " + flags["topology"].as<std::string>();
@@ -142,11 +148,12 @@ int compose_command(int argc, char** argv) {
                          .topology = flags["topology"].as<std::string>(),
                          .sync = flags["sync"].as<std::string>(),
                          .swarm = swarm,
+                         .tls = tls,
                          .market_source = relative_to(market_dir, out_dir)};
   auto text = compose_file(*scenario, compose);
   if (!text) return fail("compose", text.error());
   if (swarm) {
-    auto prepared = prepare_market(*scenario, {market_dir});
+    auto prepared = prepare_market(*scenario, {market_dir}, tls);
     if (!prepared) return fail("compose", prepared.error());
     std::cerr << *prepared << ", for the stack's configs\n";
   }
@@ -158,12 +165,13 @@ int compose_command(int argc, char** argv) {
 
 int prepare_command(int argc, char** argv) {
   po::options_description options("prepare options");
-  options.add_options()("scenario", po::value<std::string>()->required(), "the scenario file");
+  options.add_options()("scenario", po::value<std::string>()->required(), "the scenario file")(
+      "tls", "also the run's CA and every node's certificate and key (DIR/tls)");
   po::positional_options_description positional;
   positional.add("scenario", 1);
   const auto vm = parse_command(
       argc, argv,
-      "Usage: marketctl prepare <scenario.yaml> --run DIR\n\n"
+      "Usage: marketctl prepare <scenario.yaml> --run DIR [--tls]\n\n"
       "Writes what every node of a compose market shares into DIR: API keys (accounts), the\n"
       "exchanges' keys to the ledger (ledger-keys), the validators' keys to each other\n"
       "(validator-keys), the nodes' addresses by service name (addresses), the market's\n"
@@ -173,7 +181,8 @@ int prepare_command(int argc, char** argv) {
   if (!vm) return vm.error();
   auto scenario = runtime::load_scenario_file((*vm)["scenario"].as<std::string>());
   if (!scenario) return fail("prepare", scenario.error());
-  auto prepared = prepare_market(*scenario, {(*vm)["run"].as<std::string>()});
+  auto prepared =
+      prepare_market(*scenario, {(*vm)["run"].as<std::string>()}, (*vm).count("tls") != 0);
   if (!prepared) return fail("prepare", prepared.error());
   std::cout << *prepared << "\n";
   return 0;
@@ -187,7 +196,11 @@ int probe_command(int argc, char** argv) {
       ("service", po::value<std::string>()->default_value(""),
        "the health service name to ask about (empty: the server as a whole)")
       ("timeout", po::value<std::string>()->default_value("2s"), "how long to wait for the answer")
-      ("ledger", "a validator: print its ledger's commit index and trades settled too");
+      ("ledger", "a validator: print its ledger's commit index and trades settled too")
+      ("tls-dir", po::value<std::string>(), "a TLS market's certificates (<run>/tls): call over "
+       "mutual TLS, with --as")
+      ("as", po::value<std::string>(), "with --tls-dir: the node whose certificate to present; "
+       "the server must be that node too (a container's health check asks itself)");
   // clang-format on
   po::positional_options_description positional;
   positional.add("target", 1);
@@ -204,7 +217,17 @@ int probe_command(int argc, char** argv) {
   if (!runtime::split_host_port(target)) {
     return fail("probe", "'" + target + "' is not host:port", 2);
   }
-  const auto channel = runtime::make_channel(target, {.node_id = "marketctl", .proxy_address = {}});
+  std::shared_ptr<const runtime::TlsIdentity> tls;
+  std::string as;
+  if ((*vm).count("tls-dir")) {
+    if (!(*vm).count("as")) return fail("probe", "--tls-dir needs --as <node>", 2);
+    as = (*vm)["as"].as<std::string>();
+    auto identity = runtime::load_identity((*vm)["tls-dir"].as<std::string>(), as);
+    if (!identity) return fail("probe", identity.error());
+    tls = std::make_shared<const runtime::TlsIdentity>(std::move(*identity));
+  }
+  const auto channel = runtime::make_channel(
+      target, {.node_id = runtime::operator_account, .proxy_address = {}, .tls = tls, .peer = as});
   auto stub = hpb::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(deadline_in(std::chrono::milliseconds(*timeout / 1000)));

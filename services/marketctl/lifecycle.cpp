@@ -29,7 +29,7 @@ using namespace std::chrono_literals;
 
 // The entries of a run folder that `up --fresh` removes: only what marketctl writes there.
 constexpr const char* run_entries[] = {"scenario.yaml", "state", "addresses", "accounts", "epoch",
-                                       "control.sock",  "logs",  "ports",     "data"};
+                                       "control.sock",  "logs",  "ports",     "data",     "tls"};
 
 bool has_previous_run(const runtime::RunPaths& run) {
   return fs::exists(run.state()) || fs::exists(run.dir / "data");
@@ -108,6 +108,8 @@ int up_command(int argc, char** argv) {
       ("fresh", "delete what an earlier run left in the run folder (journals, logs) first")
       ("resume", "continue from an earlier run's journals and write-ahead logs")
       ("no-agents", "start everything but the agents (their accounts exist, for manual orders)")
+      ("tls", "mutual TLS on every gRPC link: a CA for the run and a certificate per node in "
+              "<run>/tls; each server checks who calls (a run started so stays so on --resume)")
       ("base-port", po::value<int>()->default_value(0),
        "give the nodes ports from this one up, in start order (0: each picks a free port)")
       ("sync", po::value<std::string>()->default_value("fsync"),
@@ -185,7 +187,8 @@ int up_command(int argc, char** argv) {
   if (auto ok = runtime::write_file_atomically(run.scenario().string(), *text); !ok) {
     return fail("up", ok.error());
   }
-  if (auto ok = write_credentials(run, *scenario); !ok) {
+  const bool tls = flags.count("tls") != 0 || tls_run(run);
+  if (auto ok = write_credentials(run, *scenario, tls); !ok) {
     return fail("up", ok.error());
   }
   const auto epoch = market_epoch(run);
@@ -193,7 +196,7 @@ int up_command(int argc, char** argv) {
     return fail("up", epoch.error());
   }
   SupervisorOptions supervision{
-      .launch = {.run = run, .binaries = *binaries, .sync = sync, .topology = topology},
+      .launch = {.run = run, .binaries = *binaries, .sync = sync, .topology = topology, .tls = tls},
       .plan = {.agents = flags.count("no-agents") == 0},
       .base_port = base_port,
       .start_timeout = std::chrono::seconds(flags["start-timeout"].as<int>()),

@@ -131,6 +131,7 @@ std::vector<std::string> command_line(const scenario::Scenario& scenario,
   if (!proxy.empty() && node.role != Role::proxy && node.role != Role::monitor) {
     args.push_back("--proxy=" + proxy);
   }
+  if (options.tls) args.push_back("--tls-dir=" + run.tls().string());
   args.push_back("--config=" + (options.container ? container::scenario : run.scenario().string()));
   args.push_back("--node=" + node.id);
   if (!options.topology.empty()) args.push_back("--topology=" + options.topology);

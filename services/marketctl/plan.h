@@ -35,6 +35,7 @@ struct LaunchOptions {
   std::string sync = "fsync";  // journals and write-ahead logs: fsync or none
   std::string topology;        // the scenario's topology override, passed on
   bool container = false;
+  bool tls = false;            // every node with --tls-dir=<run>/tls
   int proxy_http_port = 0;     // in containers: the proxy's JSON API, for the monitor
   int proxy_control_port = 0;  // and its gRPC control API (its telemetry)
 };

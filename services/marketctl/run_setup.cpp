@@ -8,6 +8,7 @@
 #include "mkt/accounts/accounts.h"
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/files.h"
+#include "mkt/runtime/tls.h"
 
 namespace mkt::marketctl {
 
@@ -76,7 +77,7 @@ std::expected<void, std::string> write_keys(const fs::path& path, const std::str
 }  // namespace
 
 std::expected<void, std::string> write_credentials(const runtime::RunPaths& run,
-                                                   const scenario::Scenario& scenario) {
+                                                   const scenario::Scenario& scenario, bool tls) {
   std::vector<std::string> exchanges, validators;
   for (const auto* node : scenario.nodes_with_role(scenario::Role::exchange)) {
     exchanges.push_back(node->id);
@@ -105,7 +106,17 @@ std::expected<void, std::string> write_credentials(const runtime::RunPaths& run,
   for (const KeysFile& file : files) {
     if (auto ok = write_keys(file.path, file.header, file.ids); !ok) return ok;
   }
-  return {};
+  if (!tls) return {};
+  std::vector<runtime::CertificateSubject> subjects{
+      {.node_id = runtime::operator_account, .role = "operator"}};
+  for (const auto& node : scenario.nodes) {
+    subjects.push_back({.node_id = node.id, .role = std::string(to_string(node.role))});
+  }
+  return runtime::write_certificates(run.tls(), subjects);
+}
+
+bool tls_run(const runtime::RunPaths& run) {
+  return fs::exists(run.tls() / "ca.pem");
 }
 
 }  // namespace mkt::marketctl

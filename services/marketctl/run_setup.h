@@ -22,8 +22,12 @@ std::expected<std::int64_t, std::string> market_epoch(const runtime::RunPaths& r
 
 // The run's credentials, each with a fresh key: <run>/accounts for every agent and the operator,
 // <run>/ledger-keys for every exchange, <run>/validator-keys for every validator. An existing
-// file keeps its keys and gains lines for those it lacks.
+// file keeps its keys and gains lines for those it lacks. With `tls`, also <run>/tls: the run's
+// CA and a certificate for every node and for the operator (kept when there).
 std::expected<void, std::string> write_credentials(const runtime::RunPaths& run,
-                                                   const scenario::Scenario& scenario);
+                                                   const scenario::Scenario& scenario, bool tls);
+
+// Whether the run folder is a TLS run's (it has <run>/tls).
+bool tls_run(const runtime::RunPaths& run);
 
 }  // namespace mkt::marketctl

@@ -422,8 +422,14 @@ class Supervisor {
   bool wait_leader(const std::vector<std::size_t>& validators, Clock::time_point deadline) {
     progress_.line("  waiting for a Raft leader...");
     std::vector<std::unique_ptr<market::ledger::v1::Ledger::Stub>> stubs;
+    const auto tls = operator_identity(run_);
+    if (!tls) {
+      progress_.line("  " + tls.error());
+      return false;
+    }
     for (auto i : validators) {
-      stubs.push_back(market::ledger::v1::Ledger::NewStub(direct_channel(record(i).port("grpc"))));
+      stubs.push_back(market::ledger::v1::Ledger::NewStub(
+          direct_channel(record(i).port("grpc"), *tls, record(i).id)));
     }
     while (!stop_requested_) {
       for (std::size_t k = 0; k < stubs.size(); ++k) {

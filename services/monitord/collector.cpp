@@ -172,7 +172,9 @@ void Collector::subscribe(Feed& f) {
         runtime::make_channel(f.address, {.node_id = "monitor",
                                           .proxy_address = "",
                                           .max_receive_message_bytes = 4 << 20,
-                                          .reconnect_backoff_max_ms = 1000}));
+                                          .reconnect_backoff_max_ms = 1000,
+                                          .tls = options_.tls,
+                                          .peer = f.id}));
   }
   market::telemetry::v1::StreamEventsRequest request;
   request.add_kinds(f.kind);

@@ -24,6 +24,7 @@
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/process.h"
 #include "mkt/runtime/telemetry.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/scenario/scenario.h"
 
 namespace mkt::monitord {
@@ -44,6 +45,8 @@ struct CollectorOptions {
   std::function<std::vector<Target>()> targets;
   // After each round's alerts are judged (on the strand): the page's push.
   std::function<void()> judged = {};
+  // Mutual TLS with every node, when set: the monitor's identity.
+  std::shared_ptr<const runtime::TlsIdentity> tls = {};
 };
 
 class Collector {

@@ -115,7 +115,8 @@ int run_node(runtime::ServiceContext& context) {
                              } else {
                                pushed_ns = collector.last_round_ns();  // nobody to tell
                              }
-                           }},
+                           },
+                       .tls = context.tls},
                       registry, &telemetry);
   // The runner has one thread: the API reads the collector on the strand's thread.
   runtime::HttpServer http(
@@ -126,7 +127,7 @@ int run_node(runtime::ServiceContext& context) {
       });
   http.enable_websocket("/api/live", [&] { return hello_message(collector, scenario, 600); });
   push = &http;
-  runtime::RpcServer server({context.listen});
+  runtime::RpcServer server({.listen_address = context.listen, .tls = context.tls});
   server.add_service(&telemetry);
   runner.on_stop_in(strand, [&] {
     collector.stop();

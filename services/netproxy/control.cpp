@@ -7,6 +7,7 @@
 
 #include "mkt/runtime/clock.h"
 #include "mkt/runtime/run_folder.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::netproxy {
@@ -544,6 +545,10 @@ grpc::ServerUnaryReactor* operator_on_strand(const Strand& strand, Control& cont
                                              grpc::Status (Control::*method)(const Request&,
                                                                              Response*)) {
   std::string key = runtime::client_metadata(*context, runtime::api_key_metadata);
+  if (const auto peer = runtime::peer_node_id(*context);
+      peer && *peer != runtime::operator_account) {
+    return runtime::answer_now(context, runtime::peer_refused(*peer, "the operator"));
+  }
   return runtime::serve_on(
       strand, context, request, response,
       [&control, method, key = std::move(key)](const Request& r, runtime::Responder<Response> out) {

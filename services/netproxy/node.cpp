@@ -78,7 +78,7 @@ int run_node(runtime::ServiceContext& context) {
     spdlog::error("{}", http_port.error());
     return 1;
   }
-  runtime::RpcServer server({context.flag("control-listen")});
+  runtime::RpcServer server({.listen_address = context.flag("control-listen"), .tls = context.tls});
   server.add_service(&control_service);
   server.add_service(&telemetry);
   const auto control_port = server.start();

@@ -4,6 +4,7 @@
 
 #include "convert.h"
 #include "mkt/runtime/run_folder.h"
+#include "mkt/runtime/tls.h"
 
 namespace mkt::validatord {
 
@@ -45,11 +46,12 @@ LedgerService::LedgerService(runtime::Strand strand, LedgerOptions options, ledg
 grpc::ServerUnaryReactor* LedgerService::SubmitTradeBatch(grpc::CallbackServerContext* context,
                                                           const lpb::TradeBatch* request,
                                                           lpb::SubmitTradeBatchResponse* response) {
-  std::string key = runtime::client_metadata(*context, runtime::ledger_key_metadata);
+  Caller caller{.key = runtime::client_metadata(*context, runtime::ledger_key_metadata),
+                .peer = runtime::peer_node_id(*context)};
   return runtime::serve_on(
       strand_, context, request, response,
-      [this, key = std::move(key)](const lpb::TradeBatch& batch, SubmitResponder responder) {
-        submit(batch, key, std::move(responder));
+      [this, caller = std::move(caller)](const lpb::TradeBatch& batch, SubmitResponder responder) {
+        submit(batch, caller, std::move(responder));
       });
 }
 
@@ -145,18 +147,24 @@ runtime::Metadata LedgerService::leader_hint() const {
   return hint;
 }
 
-void LedgerService::submit(const lpb::TradeBatch& request, const std::string& key,
+void LedgerService::submit(const lpb::TradeBatch& request, const Caller& caller,
                            SubmitResponder responder) {
   if (stopped_) {
     responder.finish(shutting_down);
     return;
   }
-  const std::string owner = accounts::account_of(options_.keys, key).value_or("");
+  const std::string owner = accounts::account_of(options_.keys, caller.key).value_or("");
   if (owner.empty()) {
     metrics_.refused->add();
     responder.finish(Status(StatusCode::UNAUTHENTICATED,
                             std::string("no exchange's key in metadata ") +
                                 runtime::ledger_key_metadata + ": only exchanges submit"));
+    return;
+  }
+  if (caller.peer && *caller.peer != owner) {
+    metrics_.refused->add();
+    responder.finish(runtime::peer_refused(*caller.peer,
+                                           "exchange '" + owner + "', whose key the call carries"));
     return;
   }
   if (request.trades_size() > static_cast<int>(ledger::batch_trades_max)) {

@@ -17,6 +17,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -132,7 +133,13 @@ class LedgerService final : public market::ledger::v1::Ledger::CallbackService {
   };
 
   // `key`: the x-ledger-key the call carried.
-  void submit(const market::ledger::v1::TradeBatch& request, const std::string& key,
+  // Who submits: the ledger key in the call's metadata, and the node its TLS certificate names
+  // (none without TLS). Both must be the same exchange.
+  struct Caller {
+    std::string key;
+    std::optional<std::string> peer;
+  };
+  void submit(const market::ledger::v1::TradeBatch& request, const Caller& caller,
               SubmitResponder responder);
   void subscribe(std::shared_ptr<EntryStream> stream, std::uint64_t from,
                  std::list<Subscriber>::iterator& where);

@@ -82,6 +82,7 @@ std::expected<ValidatorOptions, std::string> validator_options(
   options.seed = scenario.seed ^ std::hash<std::string>{}(context.node_id());
   options.compact_entries = flags["compact-entries"].as<std::uint64_t>();
   options.transport.proxy_address = context.proxy.value_or("");
+  options.transport.tls = context.tls;
   options.ledger.admission = admission_of(scenario);
   auto keys = keys_of(context, "ledger-keys", scenario::Role::exchange);
   if (!keys) return std::unexpected(keys.error());
@@ -142,8 +143,10 @@ int run_node(runtime::ServiceContext& context) {
   Validator validator(strand, std::move(*options), context.addresses, **storage, std::move(restore),
                       registry);
   runtime::HttpServer metrics_server(runner.io(), [&] { return registry.render(); });
-  runtime::RpcServer server(
-      {context.listen, static_cast<int>(context.flags()["message-bytes-max"].as<unsigned>())});
+  runtime::RpcServer server({.listen_address = context.listen,
+                             .max_receive_message_bytes = static_cast<int>(
+                                 context.flags()["message-bytes-max"].as<unsigned>()),
+                             .tls = context.tls});
   server.add_service(validator.ledger_service());
   server.add_service(validator.raft_service());
   server.add_service(&telemetry);

@@ -76,8 +76,12 @@ bool PeerTransport::connect(Peer& peer) {
     return false;
   }
   peer.address = *address;
-  runtime::ChannelConfig channel{options_.node_id, options_.proxy_address,
-                                 options_.peer_message_bytes_max, 500};
+  const runtime::ChannelConfig channel{.node_id = options_.node_id,
+                                       .proxy_address = options_.proxy_address,
+                                       .max_receive_message_bytes = options_.peer_message_bytes_max,
+                                       .reconnect_backoff_max_ms = 500,
+                                       .tls = options_.tls,
+                                       .peer = peer.name};
   peer.stub = rpb::Raft::NewStub(runtime::make_channel(peer.address, channel));
   return true;
 }

@@ -23,6 +23,7 @@
 #include "mkt/raft/types.h"
 #include "mkt/runtime/address_book.h"
 #include "mkt/runtime/process.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/runtime/unary.h"
 
 namespace mkt::validatord {
@@ -31,6 +32,7 @@ struct TransportOptions {
   std::string node_id;        // this validator, as the proxy should see it
   std::string proxy_address;  // empty: connect to peers directly
   std::string node_key;       // this validator's key, sent with every envelope
+  std::shared_ptr<const runtime::TlsIdentity> tls;  // mutual TLS with each peer, when set
   std::size_t peer_queue_messages_max = 10'000;
   std::size_t envelope_bytes_max = 8 << 20;
   int peer_message_bytes_max = 256 << 20;

@@ -10,6 +10,8 @@
 // its messages.
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,7 +40,7 @@ class RaftService final : public market::consensus::raft::v1::Raft::CallbackServ
 
  private:
   // OK when `key` is a validator's and every message is from it.
-  grpc::Status authorize(std::string_view key,
+  grpc::Status authorize(std::string_view key, const std::optional<std::string>& peer,
                          const market::consensus::raft::v1::Envelope& envelope) const;
 
   runtime::Strand strand_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The container test: the image built from the Dockerfile (the whole multi-stage build), a small
-# market (tests/drills/market.yaml) brought up with docker-compose, trades committing, the
+# market (tests/drills/market.yaml) brought up with docker-compose and every link mutual TLS
+# (`marketctl compose --tls`), trades committing, the
 # monitor seeing every node up, the Python example trading from outside through the published
 # proxy port,
 # Prometheus (the compose file's `prometheus` profile, its own image) scraping every node, a drill
@@ -101,7 +102,8 @@ if $DOCKER run --rm "$image" frobnicate 2>/dev/null; then
 fi
 [ "$($DOCKER run --rm --entrypoint id "$image" -u)" != "0" ] || { say "FAILED: the image runs as root"; exit 1; }
 
-"$marketctl" compose "$repo/tests/drills/market.yaml" -o "$compose_file" --base-port 0 \
+# With mutual TLS on every link (the swarm below runs without).
+"$marketctl" compose "$repo/tests/drills/market.yaml" -o "$compose_file" --base-port 0 --tls \
   --image "$image" --prometheus-image "$prometheus_image" >/dev/null
 up_start=$SECONDS
 $COMPOSE -p "$project" -f "$compose_file" --profile prometheus up -d --no-build --quiet-pull \
@@ -153,10 +155,14 @@ say "prometheus: all $nodes nodes' targets up"
 # The Python example, outside the compose network, through the published proxy port.
 "$repo/examples/python/make-stubs.sh" "$work/stubs" >/dev/null
 $COMPOSE -p "$project" -f "$compose_file" exec -T netproxy cat /market/accounts >"$work/accounts"
+mkdir -p "$work/tls"
+for leaf in ca.pem custom.pem custom.key; do
+  $COMPOSE -p "$project" -f "$compose_file" exec -T netproxy cat "/market/tls/$leaf" >"$work/tls/$leaf"
+done
 proxy="$($COMPOSE -p "$project" -f "$compose_file" port netproxy 7000)"
 PYTHONPATH="$work/stubs" timeout 60 /usr/bin/python3 "$repo/examples/python/custom_agent.py" \
   --exchange ex-a:7000 --proxy "$proxy" --node custom --accounts "$work/accounts" \
-  --symbol ACME --orders 3
+  --symbol ACME --orders 3 --tls-dir "$work/tls"
 
 # The drill, while the agents trade; verify's verdict is the exit code.
 "$marketctl" drill "$repo/tests/drills/containers-plan.yaml" --compose "$project" \

@@ -3,11 +3,13 @@
 # `marketctl up`, three leader kills, a paused follower, a majorities-ring partition and a killed
 # exchange while the agents trade, `marketctl drill --verify` (the checker's verdict is the exit
 # code). Then the bad input: a plan with an unknown fault, and verify against a market that is down.
+# Further arguments go to `marketctl up` (--tls: the same drill with every link mutual TLS).
 #
-#   tests/drills/processes_test.sh <marketctl binary>
+#   tests/drills/processes_test.sh <marketctl binary> [up options]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 marketctl="$(realpath "$1")"
+shift
 run="$(mktemp -d /tmp/netmarket-drill.XXXXXX)"
 cleanup() {
   "$marketctl" down --run "$run" >/dev/null 2>&1 || true
@@ -16,7 +18,11 @@ cleanup() {
 trap cleanup EXIT
 say() { echo "drill test: $*"; }
 
-"$marketctl" up "$here/market.yaml" --detach --run "$run" >/dev/null
+"$marketctl" up "$here/market.yaml" --detach --run "$run" "$@" >/dev/null
+if [[ " $* " == *" --tls "* ]] && ! grep -q -- "--tls-dir=$run/tls" "$run/logs/val-0.log"; then
+  say "FAILED: up --tls started a validator without its certificate"
+  exit 1
+fi
 "$marketctl" drill --run "$run" --kill-leader 3 --pause-follower --ring --kill-exchange \
   --duration 2s --rest 1s --seed 11 --record "$run/drill.yaml" --verify | tee "$run/report.txt"
 grep -q "^verify: OK" "$run/report.txt"

@@ -15,7 +15,9 @@
 // Both journal modes (fsync, none) run side by side, each against its own exchanged, with the
 // journal in --dir (default: a new directory under /var/tmp, which is on disk, unlike a tmpfs).
 // First, the floor: the same loads (one request per message) against a gRPC echo stream in this
-// process, which is what gRPC itself costs on this machine. Clients and servers share the cores.
+// process, which is what gRPC itself costs on this machine. Each exchanged report runs again with
+// mutual TLS (exchanged --tls-dir, the client as a run's operator; --no-tls skips it), so what
+// TLS costs is read side by side. Clients and servers share the cores.
 // A benchmark reports; it never fails on timing.
 
 #include <grpcpp/grpcpp.h>
@@ -39,7 +41,9 @@
 #include "echo.grpc.pb.h"
 #include "market/exchange/v1/exchange.grpc.pb.h"
 #include "mkt/runtime/channel.h"
+#include "mkt/runtime/run_folder.h"
 #include "mkt/runtime/server.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/testing/child_process.h"
 
 namespace pb = market::exchange::v1;
@@ -58,7 +62,19 @@ struct Options {
   // Further exchanged binaries to measure beside this build's, in the same run (an A/B).
   std::vector<std::string> others;
   std::vector<std::string> syncs = {"fsync", "none"};
+  // Every exchanged report again with mutual TLS on the order session (--no-tls: not).
+  bool tls = true;
 };
+
+// How the bench's client connects: plaintext, or as the operator of a TLS run (who may act for
+// every account) expecting the exchange's certificate.
+mkt::runtime::ChannelConfig client_config(std::shared_ptr<const mkt::runtime::TlsIdentity> tls) {
+  return {.node_id = "bench",
+          .proxy_address = "",
+          .max_receive_message_bytes = 4 << 20,
+          .tls = std::move(tls),
+          .peer = "ex-bench"};
+}
 
 std::string key_of(int account) {
   return "bench-key-" + std::to_string(account) + "-0123456789";
@@ -296,9 +312,9 @@ Figures figures_of(std::vector<double> all, double seconds) {
 }
 
 template <class Protocol>
-Figures measure(const std::string& address, int sessions, int window, int batch,
-                Clock::duration length, std::size_t max_requests) {
-  auto channel = mkt::runtime::make_channel(address, {"bench", "", 4 << 20});
+Figures measure(const std::string& address, const mkt::runtime::ChannelConfig& config, int sessions,
+                int window, int batch, Clock::duration length, std::size_t max_requests) {
+  auto channel = mkt::runtime::make_channel(address, config);
   typename Protocol::Stub stub(channel);
   std::vector<std::unique_ptr<WindowLoad<Protocol>>> loads;
   for (int s = 0; s < sessions; ++s) {
@@ -321,8 +337,9 @@ Figures measure(const std::string& address, int sessions, int window, int batch,
 
 // Unary calls, one at a time from this thread: SubmitOrder, then CancelOrder of the order it
 // accepted, each timed from its start to its answer.
-Figures measure_unary(const std::string& address, std::size_t requests) {
-  auto stub = pb::Exchange::NewStub(mkt::runtime::make_channel(address, {"bench", "", 4 << 20}));
+Figures measure_unary(const std::string& address, const mkt::runtime::ChannelConfig& config,
+                      std::size_t requests) {
+  auto stub = pb::Exchange::NewStub(mkt::runtime::make_channel(address, config));
   std::vector<double> latencies;
   std::int64_t price = 1000;
   std::uint64_t to_cancel = 0;
@@ -396,7 +413,7 @@ std::string load_mode(const Options& options, int batch) {
 }
 
 void report(const Options& options, const std::string& sync, const std::string& binary,
-            const std::string& label) {
+            const std::string& label, bool tls) {
   const std::filesystem::path dir = std::filesystem::path(options.dir) / sync;
   std::filesystem::create_directories(dir);
   std::filesystem::remove(dir / "journal");
@@ -407,29 +424,56 @@ void report(const Options& options, const std::string& sync, const std::string& 
       accounts << "bench-" << a << " " << key_of(a) << "\n";
     }
   }
-  mkt::testing::ChildProcess exchanged({binary, "--config", BENCH_SCENARIO, "--node", "ex-bench",
-                                        "--journal", (dir / "journal").string(), "--journal-sync",
-                                        sync, "--accounts", (dir / "accounts").string()});
+  std::vector<std::string> command{binary,
+                                   "--config",
+                                   BENCH_SCENARIO,
+                                   "--node",
+                                   "ex-bench",
+                                   "--journal",
+                                   (dir / "journal").string(),
+                                   "--journal-sync",
+                                   sync,
+                                   "--accounts",
+                                   (dir / "accounts").string()};
+  std::shared_ptr<const mkt::runtime::TlsIdentity> identity;
+  if (tls) {
+    const auto certificates = dir / "tls";
+    auto made = mkt::runtime::write_certificates(
+        certificates, {{.node_id = "ex-bench", .role = "exchange"},
+                       {.node_id = mkt::runtime::operator_account, .role = "operator"}});
+    auto loaded = made ? mkt::runtime::load_identity(certificates, mkt::runtime::operator_account)
+                       : std::unexpected(made.error());
+    if (!loaded) {
+      std::fprintf(stderr, "TLS certificates: %s\n", loaded.error().c_str());
+      std::exit(1);
+    }
+    identity = std::make_shared<const mkt::runtime::TlsIdentity>(std::move(*loaded));
+    command.push_back("--tls-dir=" + certificates.string());
+  }
+  const auto config = client_config(identity);
+  mkt::testing::ChildProcess exchanged(command);
   const auto line = exchanged.wait_for_line("listening on port ([0-9]+)", 20s);
   if (!line) {
     std::fprintf(stderr, "exchanged did not start:\n%s\n", exchanged.output().c_str());
     std::exit(1);
   }
   const std::string address = "127.0.0.1:" + (*line)[1];
-  measure<SessionProtocol>(address, 1, 1, 1, 1s, 2000);  // warm up: connections, page cache, malloc
+  measure<SessionProtocol>(address, config, 1, 1, 1, 1s, 2000);  // warm up: connections, page
+                                                                 // cache, malloc
 
-  const std::string what = "journal " + sync + label;
+  const std::string what = "journal " + sync + label + (tls ? ", TLS" : "");
   auto run = [&](const std::string& mode, auto measure_it) {
     const double cpu_before = cpu_seconds(exchanged.pid());
     const Figures f = measure_it();
     print(what, mode, f, cpu_seconds(exchanged.pid()) - cpu_before);
   };
   const auto ping_pongs = static_cast<std::size_t>(options.ping_pong_requests);
-  run(ping_pong_mode, [&] { return measure<SessionProtocol>(address, 1, 1, 1, 60s, ping_pongs); });
-  run(unary_mode, [&] { return measure_unary(address, ping_pongs); });
+  run(ping_pong_mode,
+      [&] { return measure<SessionProtocol>(address, config, 1, 1, 1, 60s, ping_pongs); });
+  run(unary_mode, [&] { return measure_unary(address, config, ping_pongs); });
   for (const int batch : {1, options.batch}) {
     run(load_mode(options, batch), [&] {
-      return measure<SessionProtocol>(address, options.sessions, options.window, batch,
+      return measure<SessionProtocol>(address, config, options.sessions, options.window, batch,
                                       std::chrono::seconds(options.seconds), SIZE_MAX);
     });
   }
@@ -509,12 +553,13 @@ void report_floor(const Options& options) {
   const auto port = server.start();
   if (!port) return;
   const std::string address = "127.0.0.1:" + std::to_string(*port);
-  measure<EchoProtocol>(address, 1, 1, 1, 1s, 2000);  // warm up
+  const auto config = client_config(nullptr);
+  measure<EchoProtocol>(address, config, 1, 1, 1, 1s, 2000);  // warm up
   print("gRPC floor (echo)", ping_pong_mode,
-        measure<EchoProtocol>(address, 1, 1, 1, 60s,
+        measure<EchoProtocol>(address, config, 1, 1, 1, 60s,
                               static_cast<std::size_t>(options.ping_pong_requests)));
   print("gRPC floor (echo)", load_mode(options, 1),
-        measure<EchoProtocol>(address, options.sessions, options.window, 1,
+        measure<EchoProtocol>(address, config, options.sessions, options.window, 1,
                               std::chrono::seconds(options.seconds), SIZE_MAX));
   server.shutdown(1s);
 }
@@ -542,15 +587,19 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--also") options.others.push_back(argv[i + 1]);
     if (std::string(argv[i]) == "--sync") options.syncs = {argv[i + 1]};
   }
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--no-tls") options.tls = false;
+  }
   std::printf(
       "exchanged order session on loopback: submit + cancel, each ack timed from write to "
       "read (%u cores)\n",
       std::thread::hardware_concurrency());
   report_floor(options);
   for (const std::string& sync : options.syncs) {
-    report(options, sync, EXCHANGED_BINARY, "");
+    report(options, sync, EXCHANGED_BINARY, "", false);
+    if (options.tls) report(options, sync, EXCHANGED_BINARY, "", true);
     for (std::size_t n = 0; n < options.others.size(); ++n) {
-      report(options, sync, options.others[n], " #" + std::to_string(n + 1));
+      report(options, sync, options.others[n], " #" + std::to_string(n + 1), false);
     }
   }
   std::filesystem::remove_all(options.dir);

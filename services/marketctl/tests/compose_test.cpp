@@ -267,3 +267,43 @@ TEST_CASE("prometheus: a local market's targets come from its run folder's ports
         std::map<std::string, std::string>{{"ex-a", "127.0.0.1:5001"},
                                            {"netproxy", "127.0.0.1:5102"}});
 }
+
+TEST_CASE("compose --tls: the setup makes the certificates and every node and check uses its own") {
+  ComposeOptions options;
+  options.scenario_source = "./x.yaml";
+  options.tls = true;
+  const auto text = compose_file(load(), options);
+  REQUIRE(text);
+  const auto services = YAML::Load(*text)["services"];
+  CHECK(strings(services[setup_service]["command"]) ==
+        std::vector<std::string>{"marketctl", "prepare", "/etc/netmarket/scenario.yaml",
+                                 "--run=/market", "--tls"});
+  for (const auto& name : keys(services)) {
+    if (name == setup_service || name == prometheus_service_name) continue;
+    INFO(name);
+    CHECK(has(strings(services[name]["command"]), "--tls-dir=/market/tls"));
+    // The container asks itself, as itself.
+    const auto test = strings(services[name]["healthcheck"]["test"]);
+    REQUIRE(test.size() == 6);
+    CHECK(test[3] == "--tls-dir=/market/tls");
+    CHECK(test[4] == "--as=" + name);
+  }
+
+  SECTION("swarm: each node gets the CA and its own key and certificate, no other's") {
+    options.swarm = true;
+    options.market_source = "./market";
+    const auto swarm = compose_file(load(), options);
+    REQUIRE(swarm);
+    const auto file = YAML::Load(*swarm);
+    std::vector<std::string> targets;
+    for (const auto& config : file["services"]["ex-a"]["configs"]) {
+      targets.push_back(config["target"].as<std::string>());
+    }
+    CHECK(has(targets, "/market/tls/ca.pem"));
+    CHECK(has(targets, "/market/tls/ex-a.pem"));
+    CHECK(has(targets, "/market/tls/ex-a.key"));
+    CHECK(!has(targets, "/market/tls/ex-b.key"));
+    CHECK(file["configs"]["tls-ex-b.key"]["file"].as<std::string>() == "./market/tls/ex-b.key");
+    CHECK(file["configs"]["tls-ca.pem"]["file"].as<std::string>() == "./market/tls/ca.pem");
+  }
+}

@@ -6,6 +6,10 @@
 
 namespace mkt::runtime {
 
+namespace {
+constexpr int connect_timeout_ms = 2000;
+}  // namespace
+
 std::string proxy_uri(const ChannelConfig& config) {
   if (config.proxy_address.empty()) return "";
   return "http://" + config.node_id + "@" + config.proxy_address;
@@ -26,10 +30,16 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& target,
   if (config.reconnect_backoff_max_ms > 0) {
     const int initial_ms = std::min(100, config.reconnect_backoff_max_ms);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial_ms);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial_ms);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, config.reconnect_backoff_max_ms);
+    // gRPC takes the "minimum reconnect backoff" as the time one connection attempt may take: the
+    // proxy's CONNECT, a TLS handshake and HTTP/2's SETTINGS are several round trips of a slow,
+    // impaired link (Tokyo to London and back is 0.3 s), so it stays well above them. A refused
+    // connection (the peer is down; the proxy answers 502) still fails at once.
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, connect_timeout_ms);
   }
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  // The name the server's certificate must carry; the target's host (an address) never does.
+  if (config.tls) args.SetSslTargetNameOverride(config.peer);
+  return grpc::CreateCustomChannel(target, channel_credentials(config.tls.get()), args);
 }
 
 }  // namespace mkt::runtime

@@ -19,7 +19,7 @@ std::expected<int, std::string> RpcServer::start() {
   // The built-in health service; process-wide switch, so set before every build.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen_address, server_credentials(options_.tls.get()), &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   // gRPC shares ports by default (SO_REUSEPORT): a second process on our port must fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -40,6 +40,10 @@ void add_frame_flags(po::options_description& own, const ServiceSpec& spec) {
         ("proxy", po::value<std::string>(),
          "host:port of the network proxy; this node's connections go through it");
   }
+  frame.add_options()
+      ("tls-dir", po::value<std::string>(),
+       "folder of the run's TLS files (marketctl up --tls writes <run>/tls): every call this node "
+       "serves or makes is then mutual TLS, with the run's CA and this node's certificate");
   if (!spec.sync_flag.empty()) {
     frame.add_options()
         (spec.sync_flag.c_str(), po::value<std::string>()->default_value("fsync"),
@@ -83,8 +87,17 @@ int run_checked(const CommonOptions& options, const ServiceSpec& spec, const Run
                          .metrics_listen = string_flag(flags, "metrics-listen"),
                          .proxy = std::nullopt,
                          .sync = sync,
-                         .addresses = AddressBook(ids, string_flag(flags, "addresses"))};
+                         .addresses = AddressBook(ids, string_flag(flags, "addresses")),
+                         .tls = nullptr};
   if (flags.count("proxy")) context.proxy = string_flag(flags, "proxy");
+  if (flags.count("tls-dir")) {
+    auto identity = load_identity(string_flag(flags, "tls-dir"), options.node_id);
+    if (!identity) {
+      std::cerr << spec.binary << ": --tls-dir: " << identity.error() << "\n";
+      return 1;
+    }
+    context.tls = std::make_shared<const TlsIdentity>(std::move(*identity));
+  }
   return run_node(context);
 }
 

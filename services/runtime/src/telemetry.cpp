@@ -1,6 +1,7 @@
 #include "mkt/runtime/telemetry.h"
 
 #include "mkt/runtime/clock.h"
+#include "mkt/runtime/unary.h"
 
 namespace mkt::runtime {
 
@@ -109,9 +110,7 @@ grpc::ServerUnaryReactor* TelemetryService::GetMetrics(grpc::CallbackServerConte
       }
     }
   }
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return answer_now(context, grpc::Status::OK);
 }
 
 }  // namespace mkt::runtime

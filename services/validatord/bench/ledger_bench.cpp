@@ -1,9 +1,12 @@
 // The ledger over real validatord processes on loopback, with fsync (the default): committed
 // trades per second with 3 and 5 validators, commit latency at a moderate load, and failover time
-// from kill -9 of the leader to the first commit in the next term. Reports figures; never fails on
-// timing. Usage: validatord_bench [seconds per throughput run, default 5] [--also PATH]: with
-// --also, every figure is measured for this build's validatord and then for the binary at PATH,
-// side by side in one run (an A/B on this noisy machine).
+// from kill -9 of the leader to the first commit in the next term. The 3-validator throughput and
+// latency also run with mutual TLS between everyone, beside the same shape without. Reports
+// figures; never fails on timing.
+//
+// Usage: validatord_bench [seconds per throughput run, default 5] [--also PATH]: with --also,
+// every figure is measured for this build's validatord and then for the binary at PATH, side by
+// side in one run (an A/B on this noisy machine).
 
 #include <algorithm>
 #include <atomic>
@@ -29,8 +32,9 @@ std::string label_of(const std::string& binary) {
 }
 
 void throughput(const std::string& binary, std::size_t validators, std::size_t exchanges,
-                std::size_t batch_trades, double seconds, const std::string& sync) {
-  Cluster cluster({.validators = validators, .wal_sync = sync, .binary = binary});
+                std::size_t batch_trades, double seconds, const std::string& sync,
+                bool tls = false) {
+  Cluster cluster({.validators = validators, .wal_sync = sync, .binary = binary, .tls = tls});
   cluster.wait_for_leader();
   std::vector<lpb::TradeBatch> prepared;  // built before timing, so the client's CPU is spent once
   std::atomic<std::uint64_t> trades{0};
@@ -57,15 +61,16 @@ void throughput(const std::string& binary, std::size_t validators, std::size_t e
   std::printf(
       "[%s] %zu validators, %-5s %zu exchanges x %4zu-trade batches: %9.0f trades/s (%6.1f "
       "batches/s)\n",
-      label_of(binary).c_str(), validators, (sync + ",").c_str(), exchanges, batch_trades,
-      static_cast<double>(done) / elapsed,
+      label_of(binary).c_str(), validators, (sync + (tls ? "+TLS," : ",")).c_str(), exchanges,
+      batch_trades, static_cast<double>(done) / elapsed,
       static_cast<double>(done) / elapsed / static_cast<double>(batch_trades));
 }
 
 // One exchange at a fixed rate of small batches: submit-to-answer latency.
 void latency(const std::string& binary, std::size_t validators, double batches_per_second,
-             std::size_t batch_trades, std::size_t count, const std::string& sync) {
-  Cluster cluster({.validators = validators, .wal_sync = sync, .binary = binary});
+             std::size_t batch_trades, std::size_t count, const std::string& sync,
+             bool tls = false) {
+  Cluster cluster({.validators = validators, .wal_sync = sync, .binary = binary, .tls = tls});
   cluster.wait_for_leader();
   LedgerClient client(cluster);
   std::vector<double> ms;
@@ -82,9 +87,9 @@ void latency(const std::string& binary, std::size_t validators, double batches_p
   std::printf(
       "[%s] %zu validators, %-6s %.0f batches/s of %zu trades (%.0f trades/s): commit p50 %.2f "
       "ms, p99 %.2f ms, max %.2f ms over %zu batches\n",
-      label_of(binary).c_str(), validators, (sync + ",").c_str(), batches_per_second, batch_trades,
-      batches_per_second * static_cast<double>(batch_trades), percentile(ms, 0.5),
-      percentile(ms, 0.99), percentile(ms, 1.0), ms.size());
+      label_of(binary).c_str(), validators, (sync + (tls ? "+TLS," : ",")).c_str(),
+      batches_per_second, batch_trades, batches_per_second * static_cast<double>(batch_trades),
+      percentile(ms, 0.5), percentile(ms, 0.99), percentile(ms, 1.0), ms.size());
 }
 
 // kill -9 of the leader while an exchange submits; the time to the first batch committed in a
@@ -136,12 +141,16 @@ int main(int argc, char** argv) {
   for (std::size_t validators : {3u, 5u}) {
     each([&](const std::string& b) { throughput(b, validators, 4, 4096, seconds, "fsync"); });
   }
+  // What mutual TLS costs, beside the same shape without.
+  each([&](const std::string& b) { throughput(b, 3, 4, 4096, seconds, "fsync", true); });
   each([&](const std::string& b) { throughput(b, 3, 4, 4096, seconds, "none"); });
   each([&](const std::string& b) { throughput(b, 3, 1, 100, seconds, "fsync"); });
   for (std::size_t validators : {3u, 5u}) {
     each([&](const std::string& b) { latency(b, validators, 100, 100, 500, "fsync"); });
   }
+  each([&](const std::string& b) { latency(b, 3, 100, 100, 500, "fsync", true); });
   each([&](const std::string& b) { latency(b, 3, 100, 100, 500, "none"); });
+  each([&](const std::string& b) { latency(b, 3, 100, 100, 500, "none", true); });
   for (std::size_t validators : {3u, 5u})
     each([&](const std::string& b) { failover(b, validators, 5); });
   return 0;

@@ -23,6 +23,7 @@
 #include "mkt/runtime/channel.h"
 #include "mkt/runtime/http_client.h"
 #include "mkt/runtime/run_folder.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/testing/child_process.h"
 #include "mkt/testing/eventually.h"
 
@@ -52,6 +53,9 @@ struct ClusterOptions {
   unsigned heartbeat_ms = 20;
   unsigned election_timeout_ms = 200;
   std::string binary = VALIDATORD_BINARY;  // another build, for a benchmark's A/B
+  // Mutual TLS between everyone (validatord --tls-dir): the validators with each other, each
+  // exchange's client with its own certificate, the tester as the operator.
+  bool tls = false;
 };
 
 class Cluster {
@@ -73,7 +77,7 @@ class Cluster {
     std::ofstream(operator_accounts()) << "operator " << operator_key << "\n";
     {
       std::ofstream keys(ledger_keys());
-      for (const char* exchange : {"ex-0", "ex-1", "ex-2", "ex-3"}) {
+      for (const char* exchange : exchanges) {
         keys << exchange << " " << ledger_key(exchange) << "\n";
       }
       std::ofstream peers(validator_keys());
@@ -83,6 +87,17 @@ class Cluster {
     }
     for (std::size_t i = 0; i < options_.validators; ++i) {
       nodes_.push_back({"val-" + std::to_string(i), dir_ + "/val-" + std::to_string(i), 0, 0, {}});
+    }
+    if (options_.tls) {
+      std::vector<runtime::CertificateSubject> subjects{
+          {.node_id = runtime::operator_account, .role = "operator"}};
+      for (const auto& node : nodes_)
+        subjects.push_back({.node_id = node.name, .role = "validator"});
+      for (const char* exchange : exchanges)
+        subjects.push_back({.node_id = exchange, .role = "exchange"});
+      if (auto made = runtime::write_certificates(tls_dir(), subjects); !made) {
+        throw std::runtime_error(made.error());
+      }
     }
     if (options_.through_proxy) start_proxy();
     for (std::size_t i = 0; i < nodes_.size(); ++i) start(i);
@@ -94,7 +109,11 @@ class Cluster {
     std::filesystem::remove_all(dir_);
   }
 
+  // The exchanges that may submit (each with its key, and with TLS its certificate).
+  static constexpr const char* exchanges[] = {"ex-0", "ex-1", "ex-2", "ex-3"};
+
   std::size_t size() const { return nodes_.size(); }
+  std::string tls_dir() const { return dir_ + "/tls"; }
   const std::string& scenario() const { return scenario_; }
   // The operator's key to the proxy's control API (its --accounts).
   std::string operator_accounts() const { return dir_ + "/accounts"; }
@@ -140,6 +159,7 @@ class Cluster {
                                   "--validator-keys",
                                   validator_keys()};
     if (proxy_) argv.insert(argv.end(), {"--proxy", "127.0.0.1:" + std::to_string(proxy_port_)});
+    if (options_.tls) argv.insert(argv.end(), {"--tls-dir", tls_dir()});
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     node.process = std::make_unique<testing::ChildProcess>(argv);
     const auto line =
@@ -200,10 +220,25 @@ class Cluster {
     return first.has_value();
   }
 
-  lpb::Ledger::Stub& stub(std::size_t i) const {
-    auto& slot = stubs_[nodes_[i].port];
+  // A stub to validator i, as the operator; as `node` (an exchange submitting), with TLS its own
+  // certificate (the same stub without TLS).
+  lpb::Ledger::Stub& stub(std::size_t i,
+                          const std::string& node = runtime::operator_account) const {
+    const std::string as = options_.tls ? node : runtime::operator_account;
+    auto& slot = stubs_[{nodes_[i].port, as}];
     if (!slot) {
-      slot = lpb::Ledger::NewStub(runtime::make_channel(address(i), {"tester", "", 64 << 20}));
+      std::shared_ptr<const runtime::TlsIdentity> tls;
+      if (options_.tls) {
+        auto identity = runtime::load_identity(tls_dir(), as);
+        if (!identity) throw std::runtime_error(identity.error());
+        tls = std::make_shared<const runtime::TlsIdentity>(std::move(*identity));
+      }
+      slot = lpb::Ledger::NewStub(
+          runtime::make_channel(address(i), {.node_id = as,
+                                             .proxy_address = "",
+                                             .max_receive_message_bytes = 64 << 20,
+                                             .tls = std::move(tls),
+                                             .peer = nodes_[i].name}));
     }
     return *slot;
   }
@@ -270,7 +305,7 @@ class Cluster {
   std::unique_ptr<testing::ChildProcess> proxy_;
   int proxy_port_ = 0;
   std::unique_ptr<market::netcontrol::v1::NetControl::Stub> control_;
-  mutable std::map<int, std::unique_ptr<lpb::Ledger::Stub>> stubs_;
+  mutable std::map<std::pair<int, std::string>, std::unique_ptr<lpb::Ledger::Stub>> stubs_;
 };
 
 inline lpb::TradeBatch make_batch(const std::string& exchange, std::uint64_t sequence,
@@ -307,7 +342,7 @@ class LedgerClient {
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() + call_timeout);
       context.AddMetadata(runtime::ledger_key_metadata, Cluster::ledger_key(batch.exchange_id()));
-      status = cluster_.stub(target_).SubmitTradeBatch(&context, batch, &out);
+      status = cluster_.stub(target_, batch.exchange_id()).SubmitTradeBatch(&context, batch, &out);
       if (status.ok()) return status;
       const auto& trailing = context.GetServerTrailingMetadata();
       auto hint = trailing.find("x-leader-id");

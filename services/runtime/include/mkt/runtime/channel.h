@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "mkt/runtime/tls.h"
+
 namespace mkt::runtime {
 
 struct ChannelConfig {
@@ -20,6 +22,11 @@ struct ChannelConfig {
   // When set, reconnecting to a peer that went away waits at most this long between attempts
   // (gRPC's default grows to two minutes, far too slow for a restarted validator).
   int reconnect_backoff_max_ms = 0;
+  // With an identity, the channel is mutual TLS (mkt/runtime/tls.h): it presents this node's
+  // certificate and accepts only a server whose certificate names `peer`, a node id or a role's
+  // name (role_name("validator")). Without, plaintext.
+  std::shared_ptr<const TlsIdentity> tls = {};
+  std::string peer = {};
 };
 
 // A channel to `target` (host:port). Connects lazily.

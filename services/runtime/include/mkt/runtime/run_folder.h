@@ -11,6 +11,8 @@
 //                            which the validators check on every batch (mode 0600)
 //   <run>/validator-keys     `<validator> <key>` for every validator: its credential to its
 //                            peers, checked on every Raft call (mode 0600)
+//   <run>/tls/               with `up --tls`: the run's CA and every node's certificate and key
+//                            (mkt/runtime/tls.h); a run whose folder has it is a TLS run
 //   <run>/control.sock       the supervisor's control socket (kill, restart, stop)
 //   <run>/logs/<node>.log    each process's output; logs/marketctl.log is the supervisor's
 //   <run>/ports/<node>       the ports file a process writes once it serves
@@ -46,6 +48,7 @@ struct RunPaths {
   std::filesystem::path ledger_keys() const { return dir / "ledger-keys"; }
   std::filesystem::path validator_keys() const { return dir / "validator-keys"; }
   std::filesystem::path epoch() const { return dir / "epoch"; }
+  std::filesystem::path tls() const { return dir / "tls"; }
   std::filesystem::path control_socket() const { return dir / "control.sock"; }
   std::filesystem::path logs() const { return dir / "logs"; }
   std::filesystem::path log(const std::string& node) const { return logs() / (node + ".log"); }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "mkt/runtime/tls.h"
+
 namespace grpc {
 class Server;
 class Service;
@@ -20,6 +22,9 @@ struct ServerOptions {
   // host:port; port 0 binds a free port (see RpcServer::port()).
   std::string listen_address = "127.0.0.1:0";
   int max_receive_message_bytes = 4 << 20;
+  // With an identity, mutual TLS: only clients with a certificate from the run's CA connect
+  // (mkt/runtime/tls.h). Without, plaintext.
+  std::shared_ptr<const TlsIdentity> tls = {};
 };
 
 class RpcServer {

@@ -21,6 +21,7 @@
 #include "mkt/runtime/address_book.h"
 #include "mkt/runtime/files.h"
 #include "mkt/runtime/options.h"
+#include "mkt/runtime/tls.h"
 #include "mkt/scenario/scenario.h"
 
 namespace mkt::runtime {
@@ -53,6 +54,9 @@ struct ServiceContext {
   // Every node of the scenario, with --addresses as its file (not read yet: the file may not
   // exist until marketctl has started the nodes).
   AddressBook addresses;
+  // --tls-dir: this node's identity, and every server and channel it makes is mutual TLS; null
+  // without the flag (plaintext).
+  std::shared_ptr<const TlsIdentity> tls;
 
   const boost::program_options::variables_map& flags() const { return options.extra; }
   const std::string& node_id() const { return options.node_id; }

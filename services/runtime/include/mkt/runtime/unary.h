@@ -112,6 +112,15 @@ inline std::string client_metadata(const grpc::CallbackServerContext& context,
   return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
 }
 
+// Answers a call at once with `status`, on gRPC's thread (a refusal before any work): return it
+// from the service method.
+inline grpc::ServerUnaryReactor* answer_now(grpc::CallbackServerContext* context,
+                                            const grpc::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
 // Runs handler(const Request&, Responder<Response>) on `executor` (a strand, or a Serial, which may
 // run it in place: then the handler may answer before this returns, as gRPC allows). Call from a
 // callback service method and return its result.
