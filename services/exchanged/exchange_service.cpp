@@ -314,6 +314,10 @@ void ExchangeService::execute(Origin origin, std::expected<Command, Refusal> com
     refuse(origin, command.error(), client_order_id, order_id);
     return;
   }
+  if (auto backlog = settlement_backlog(*command)) {
+    refuse(origin, *backlog, client_order_id, order_id);
+    return;
+  }
   const exchange::Outcome outcome = exchange::run_command(venue_, *command);
   if (auto refusal = refusal_of(outcome)) {
     refuse(origin, *refusal, client_order_id, order_id);
@@ -479,6 +483,21 @@ void ExchangeService::subscribe(const std::shared_ptr<runtime::Stream<pb::Market
   }
   where = subscribers_.insert(subscribers_.end(), Subscriber{stream, std::move(wants)});
   metrics_.subscribers->add(1);
+}
+
+std::optional<Refusal> ExchangeService::settlement_backlog(const exchange::Command& command) const {
+  const std::size_t bound = options_.unsettled_trades_max;
+  if (settlement_ == nullptr || bound == 0 ||
+      std::holds_alternative<exchange::CancelCommand>(command)) {
+    return std::nullopt;  // a cancel makes no trade: it always goes through
+  }
+  const std::size_t unsettled = settlement_->unsettled_trades();
+  if (unsettled < bound) return std::nullopt;
+  return Refusal{grpc::StatusCode::UNAVAILABLE, pb::REJECT_REASON_SETTLEMENT_BACKLOG,
+                 fmt::format("{} trades wait for the ledger (at most {} may): new orders wait "
+                             "until settlement catches up; cancels go through",
+                             unsettled, bound),
+                 backlog_retry_ms};
 }
 
 void ExchangeService::count_rejection(pb::RejectReason reason) {

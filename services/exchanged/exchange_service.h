@@ -46,6 +46,9 @@ struct ServiceOptions {
   // Order entry per account, a token bucket (exchange/rate_limit.h); 0 a second: no limit.
   std::uint32_t orders_per_second = 0;
   std::uint32_t order_burst = 1;
+  // With a settlement: at this many trades the ledger has not acknowledged, new orders and
+  // modifies are refused (SETTLEMENT_BACKLOG) until it catches up; cancels go through. 0: no bound.
+  std::size_t unsettled_trades_max = 0;
 };
 
 class ExchangeService final : public pb::Exchange::CallbackService {
@@ -138,6 +141,10 @@ class ExchangeService final : public pb::Exchange::CallbackService {
   // One side's book gauges of a symbol (levels, best price) from what has been published.
   void refresh_book_gauges(exchange::SymbolIndex symbol, matching::Side side);
   void count_rejection(pb::RejectReason reason);
+  // The refusal of an order or modify while the ledger is behind by unsettled_trades_max trades.
+  std::optional<Refusal> settlement_backlog(const exchange::Command& command) const;
+  // When a client refused for the backlog may try again: about a batch round trip.
+  static constexpr std::uint32_t backlog_retry_ms = 100;
   void subscribe(const std::shared_ptr<runtime::Stream<pb::MarketDataEvent>>& stream,
                  const pb::MarketDataRequest& request, std::list<Subscriber>::iterator& where);
 

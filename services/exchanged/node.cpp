@@ -228,6 +228,7 @@ int run_node(runtime::ServiceContext& context) {
   service_options.account_by_key = std::move(setup->account_by_key);
   service_options.orders_per_second = setup->orders_per_second;
   service_options.order_burst = setup->order_burst;
+  service_options.unsettled_trades_max = setup->unsettled_trades_max;
   service_options.symbols = std::move(setup->symbols);
   std::unique_ptr<LedgerReporter> reporter;
   if (settled != nullptr) {

@@ -35,6 +35,7 @@ std::expected<VenueSetup, std::string> venue_setup(const scenario::Scenario& sce
                  node.exchange->risk.max_open_orders};
   setup.orders_per_second = node.exchange->risk.orders_per_second;
   setup.order_burst = node.exchange->risk.order_burst;
+  setup.unsettled_trades_max = node.exchange->risk.unsettled_trades_max;
   setup.symbols.set_exchange_id(node.id);
   for (const scenario::Symbol* symbol : scenario.symbols_of(node)) {
     config.symbols.push_back(

@@ -19,6 +19,7 @@ struct VenueSetup {
   exchange::VenueConfig config;
   std::uint32_t orders_per_second = 0;  // per account; 0: no limit
   std::uint32_t order_burst = 1;
+  std::uint32_t unsettled_trades_max = 0;  // 0: no bound
   std::unordered_map<std::string, exchange::AccountId> account_by_key;
   market::exchange::v1::ListSymbolsResponse symbols;
 };

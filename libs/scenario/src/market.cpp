@@ -201,7 +201,7 @@ RiskLimits read_risk(Diagnostics& d, const YAML::Node& node, const std::string& 
   if (!node.IsDefined()) return risk;
   MapReader map(d, node, path,
                 {"max_order_quantity_lots", "max_position_lots", "max_open_orders",
-                 "orders_per_second", "order_burst"});
+                 "orders_per_second", "order_burst", "unsettled_trades_max"});
   risk.max_order_quantity_lots =
       map.integer_or("max_order_quantity_lots", risk.max_order_quantity_lots, 1, 1'000'000'000'000);
   risk.max_position_lots =
@@ -212,6 +212,8 @@ RiskLimits read_risk(Diagnostics& d, const YAML::Node& node, const std::string& 
       map.integer_or("orders_per_second", risk.orders_per_second, 0, 1'000'000));
   risk.order_burst =
       static_cast<std::uint32_t>(map.integer_or("order_burst", risk.order_burst, 1, 1'000'000));
+  risk.unsettled_trades_max = static_cast<std::uint32_t>(
+      map.integer_or("unsettled_trades_max", risk.unsettled_trades_max, 1, 10'000'000));
   return risk;
 }
 

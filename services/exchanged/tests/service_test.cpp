@@ -526,3 +526,51 @@ TEST_CASE("a market data subscriber that does not read is cut off with the reaso
   REQUIRE(alice.submit(limit("STOCK_A", sell, 10100, 1), response).ok());
   REQUIRE(response.events(0).has_accepted());
 }
+
+TEST_CASE("with the ledger behind by the bound, new orders wait and cancels go through") {
+  TempDir dir;
+  // A ledger that never answers: every trade stays unsettled.
+  TestVenue venue(dir.file("journal"), 64 * 1024, {"127.0.0.1:1"}, 4096,
+                  &mkt::runtime::system_clock(),
+                  [](ServiceOptions& options) { options.unsettled_trades_max = 2; });
+  Client alice(venue.address(), alice_key);
+  Client bob(venue.address(), bob_key);
+  pb::OrderResponse response;
+  REQUIRE(alice.submit(limit("STOCK_A", sell, 10000, 5), response).ok());
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 10000, 1), response).ok());
+  REQUIRE(bob.submit(limit("STOCK_A", buy, 10000, 1), response).ok());
+  REQUIRE(venue.settlement() != nullptr);
+  CHECK(venue.on_strand([&](auto&) { return venue.settlement()->unsettled_trades(); }) == 2);
+  // The third order is refused before the venue sees it, with when to come back...
+  grpc::ClientContext context;
+  bob.prepare(context);
+  const auto status = bob.stub().SubmitOrder(&context, limit("STOCK_A", buy, 10000, 1), &response);
+  CHECK(status.error_code() == StatusCode::UNAVAILABLE);
+  CHECK(status.error_message() ==
+        "2 trades wait for the ledger (at most 2 may): new orders wait until settlement catches "
+        "up; cancels go through");
+  const auto& trailing = context.GetServerTrailingMetadata();
+  CHECK(trailing.count("x-retry-after-ms") == 1);
+  // ... and over a session as a rejection with its reason.
+  {
+    BlockingSession session(bob);
+    pb::SessionRequest request;
+    request.set_request_id(3);
+    *request.mutable_submit() = limit("STOCK_A", buy, 10000, 1);
+    REQUIRE(session.send(request));
+    const pb::SessionEvent event = session.next();
+    REQUIRE(event.event().has_rejected());
+    CHECK(event.event().rejected().reason() == pb::REJECT_REASON_SETTLEMENT_BACKLOG);
+    session.stream().WritesDone();
+  }
+  // A cancel makes no trade: alice takes her resting rest off the book.
+  pb::AccountState state;
+  REQUIRE(alice.account(state).ok());
+  REQUIRE(state.open_orders_size() == 1);
+  REQUIRE(alice.cancel(state.open_orders(0).order_id(), response).ok());
+  REQUIRE(response.events(0).has_cancelled());
+  CHECK(venue.on_strand([&](auto&) { return venue.settlement()->unsettled_trades(); }) == 2);
+  CHECK_THAT(venue.metrics(),
+             ContainsSubstring("exchange_rejections_total{reason=\"REJECT_REASON_SETTLEMENT_"
+                               "BACKLOG\"} 2"));
+}

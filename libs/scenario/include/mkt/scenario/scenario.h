@@ -148,6 +148,9 @@ struct RiskLimits {
   // Order entry per account (submits, cancels and modifies): a token bucket. 0: no limit.
   std::uint32_t orders_per_second = 1'000;
   std::uint32_t order_burst = 2'000;
+  // Trades an exchange may hold that the ledger has not acknowledged: beyond, new orders wait
+  // (cancels go through), so a long ledger outage bounds the exchange's memory, not its journal.
+  std::uint32_t unsettled_trades_max = 100'000;
 };
 
 // A typed strategy parameter, checked against the strategy's schema. Numbers are kept exact.
