@@ -16,7 +16,10 @@
 //   - Prometheus (Debian's, an image of its own: deploy/docker/prometheus.Dockerfile) in the
 //     profile `prometheus`, off unless asked for, scraping every node with the configuration
 //     `marketctl prepare` writes beside the accounts (`marketctl prometheus`'s, by service name),
-//     published on 127.0.0.1 at the port after the market's last.
+//     published on 127.0.0.1 at the port after the market's last;
+//   - with `tls`, the setup service also makes the run's CA and every node's certificate
+//     (`marketctl prepare --tls`, in the volume's tls/), every node runs with --tls-dir, and each
+//     health check probes its own container as that node (`marketctl probe --tls-dir --as`).
 // Only what both `docker compose` (v2) and Debian's docker-compose (1.29) accept: no `version`,
 // no `name`, no extension fields, long-form volumes.
 //
