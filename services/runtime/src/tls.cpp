@@ -9,6 +9,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
+
 #include "mkt/runtime/files.h"
 
 namespace mkt::runtime {
@@ -142,6 +144,12 @@ std::expected<void, std::string> write_pair(const fs::path& dir, const std::stri
   return write_file_atomically((dir / (stem + ".pem")).string(), *cert_pem, 0644);
 }
 
+// Whether a certificate is still valid a day from now (a market started on it runs on).
+bool lasts_a_day(X509* cert) {
+  std::time_t tomorrow = std::time(nullptr) + 24 * 3600;
+  return X509_cmp_time(X509_get0_notAfter(cert), &tomorrow) > 0;
+}
+
 std::expected<std::string, std::string> read_pem(const fs::path& path) {
   return read_file(path.string(), pem_bytes_max);
 }
@@ -169,9 +177,13 @@ std::expected<void, std::string> write_certificates(const fs::path& dir,
     auto cert = read_cert(*cert_pem);
     if (!key) return std::unexpected((dir / "ca.key").string() + ": " + key.error());
     if (!cert) return std::unexpected((dir / "ca.pem").string() + ": " + cert.error());
-    ca_key = std::move(*key);
-    ca_cert = std::move(*cert);
-  } else {
+    if (lasts_a_day(cert->get())) {
+      ca_key = std::move(*key);
+      ca_cert = std::move(*cert);
+    }
+  }
+  const bool new_ca = !ca_cert;
+  if (new_ca) {
     auto key = new_key();
     if (!key) return std::unexpected(key.error());
     auto cert = make_certificate(key->get(), "netmarket run CA", nullptr, key->get(), valid_for,
@@ -184,9 +196,14 @@ std::expected<void, std::string> write_certificates(const fs::path& dir,
     ca_cert = std::move(*cert);
   }
   for (const auto& subject : subjects) {
-    if (fs::exists(dir / (subject.node_id + ".pem")) &&
-        fs::exists(dir / (subject.node_id + ".key"))) {
-      continue;
+    // Kept while it lasts another day under the same CA; a new CA reissues every certificate.
+    if (!new_ca && fs::exists(dir / (subject.node_id + ".key"))) {
+      const auto pem = read_pem(dir / (subject.node_id + ".pem"));
+      const auto cert = pem ? read_cert(*pem) : std::unexpected(pem.error());
+      if (cert && lasts_a_day(cert->get()) && X509_verify(cert->get(), ca_key.get()) == 1) {
+        continue;
+      }
+      ERR_clear_error();
     }
     auto key = new_key();
     if (!key) return std::unexpected(key.error());

@@ -88,6 +88,26 @@ TEST_CASE("tls: a run's folder holds a CA and a key and certificate per node, ma
   CHECK(fs::exists(tls / "alice.pem"));
   CHECK(mkt::runtime::role_name("validator") == "validator.role");
 
+  SECTION("what would expire within a day is made again") {
+    const auto ca = mkt::runtime::read_file((tls / "ca.pem").string(), 1 << 16);
+    // Valid for an hour: the next call replaces the CA and so every certificate.
+    const auto brief = folder.dir / "brief";
+    REQUIRE(mkt::runtime::write_certificates(brief, {{.node_id = "val-1", .role = "validator"}},
+                                             std::chrono::hours(1))
+                .has_value());
+    const auto first = mkt::runtime::read_file((brief / "val-1.pem").string(), 1 << 16);
+    REQUIRE(mkt::runtime::write_certificates(brief, {{.node_id = "val-1", .role = "validator"}})
+                .has_value());
+    CHECK(mkt::runtime::read_file((brief / "val-1.pem").string(), 1 << 16) != first);
+    // A certificate of another CA in the folder is reissued under this one.
+    fs::copy_file(brief / "val-1.pem", tls / "val-1.pem", fs::copy_options::overwrite_existing);
+    fs::copy_file(brief / "val-1.key", tls / "val-1.key", fs::copy_options::overwrite_existing);
+    REQUIRE(mkt::runtime::write_certificates(tls, {{.node_id = "val-1", .role = "validator"}})
+                .has_value());
+    CHECK(mkt::runtime::read_file((tls / "val-1.pem").string(), 1 << 16) !=
+          mkt::runtime::read_file((brief / "val-1.pem").string(), 1 << 16));
+    CHECK(mkt::runtime::read_file((tls / "ca.pem").string(), 1 << 16) == ca);
+  }
   SECTION("a missing node's identity is named") {
     const auto missing = mkt::runtime::load_identity(tls, "bob");
     REQUIRE_FALSE(missing.has_value());

@@ -56,8 +56,10 @@ struct CertificateSubject {
 std::string role_name(std::string_view role);
 
 // Makes `dir` a run's TLS folder: a CA when it has none, then a certificate and key for every
-// subject that has none yet (an existing one is kept, so a restarted market keeps its identities).
-// Errors name the file or the OpenSSL call that failed.
+// subject that has none yet. What is there is kept while it is valid for another day (so a
+// restarted market keeps its identities); an expiring CA is replaced, and with it every
+// certificate; an expiring certificate, or one of another CA, is reissued. Errors name the file or
+// the OpenSSL call that failed.
 std::expected<void, std::string> write_certificates(
     const std::filesystem::path& dir, const std::vector<CertificateSubject>& subjects,
     std::chrono::hours valid_for = std::chrono::hours(24 * 30));
