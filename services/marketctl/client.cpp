@@ -233,18 +233,13 @@ std::expected<Market, std::string> open_compose(const std::string& spec) {
     }
   }
   // A TLS market: the operator's identity from the market volume.
-  if (market_file(market, (market.run.tls() / "ca.pem").string())) {
-    runtime::TlsIdentity identity{
-        .node_id = runtime::operator_account, .ca_pem = {}, .cert_pem = {}, .key_pem = {}};
-    const std::string stem = (market.run.tls() / runtime::operator_account).string();
-    for (auto [path, into] : {std::pair{(market.run.tls() / "ca.pem").string(), &identity.ca_pem},
-                              std::pair{stem + ".pem", &identity.cert_pem},
-                              std::pair{stem + ".key", &identity.key_pem}}) {
-      auto text = market_file(market, path);
-      if (!text) return std::unexpected(text.error());
-      *into = std::move(*text);
-    }
-    market.tls = std::make_shared<const runtime::TlsIdentity>(std::move(identity));
+  const auto read = [&](const std::string& leaf) {
+    return market_file(market, (market.run.tls() / leaf).string());
+  };
+  if (read("ca.pem")) {
+    auto identity = runtime::load_identity(runtime::operator_account, read);
+    if (!identity) return std::unexpected(identity.error());
+    market.tls = std::make_shared<const runtime::TlsIdentity>(std::move(*identity));
   }
   return market;
 }

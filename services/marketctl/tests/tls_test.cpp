@@ -35,9 +35,11 @@ const std::string scenario_file = std::string(MARKETCTL_TESTS) + "/market.yaml";
 struct Client {
   fs::path run;
 
-  // A channel to `node`'s port `port_name`, presenting `as`'s certificate (none: plaintext).
+  // A channel to `node`'s port `port_name`, presenting `as`'s certificate (none: plaintext) and
+  // expecting `peer`'s (default: the node's).
   std::shared_ptr<grpc::Channel> channel(const std::string& node, const std::string& as,
-                                         const char* port_name = "grpc") const {
+                                         const char* port_name = "grpc",
+                                         const std::string& peer = {}) const {
     const auto state = mkt::runtime::read_state({run});
     REQUIRE(state.has_value());
     const auto* record = state->find(node);
@@ -50,7 +52,7 @@ struct Client {
     }
     return mkt::runtime::make_channel(
         mkt::runtime::loopback(record->port(port_name)),
-        {.node_id = as, .proxy_address = {}, .tls = tls, .peer = node});
+        {.node_id = as, .proxy_address = {}, .tls = tls, .peer = peer.empty() ? node : peer});
   }
 
   std::string key(const char* file, const std::string& owner) const {
@@ -198,16 +200,7 @@ TEST_CASE(
     CHECK(plaintext->GetClusterStatus(&context, {}, &cluster).error_code() ==
           grpc::StatusCode::UNAVAILABLE);
     // ex-1's port, but the client expects val-0's certificate.
-    const auto state = mkt::runtime::read_state({run});
-    REQUIRE(state.has_value());
-    auto identity = mkt::runtime::load_identity(fs::path(run) / "tls", "alice");
-    REQUIRE(identity.has_value());
-    auto impostor = lpb::Ledger::NewStub(mkt::runtime::make_channel(
-        mkt::runtime::loopback(state->find("ex-1")->port("grpc")),
-        {.node_id = "alice",
-         .proxy_address = {},
-         .tls = std::make_shared<const mkt::runtime::TlsIdentity>(std::move(*identity)),
-         .peer = "val-0"}));
+    auto impostor = lpb::Ledger::NewStub(client.channel("ex-1", "alice", "grpc", "val-0"));
     grpc::ClientContext wrong;
     wrong.set_deadline(std::chrono::system_clock::now() + 10s);
     CHECK(impostor->GetClusterStatus(&wrong, {}, &cluster).error_code() ==

@@ -222,11 +222,17 @@ std::expected<void, std::string> write_certificates(const fs::path& dir,
 
 std::expected<TlsIdentity, std::string> load_identity(const fs::path& dir,
                                                       const std::string& node_id) {
+  return load_identity(node_id, [&](const std::string& leaf) { return read_pem(dir / leaf); });
+}
+
+std::expected<TlsIdentity, std::string> load_identity(
+    const std::string& node_id,
+    const std::function<std::expected<std::string, std::string>(const std::string& leaf)>& read) {
   TlsIdentity identity{.node_id = node_id, .ca_pem = {}, .cert_pem = {}, .key_pem = {}};
   for (auto [leaf, into] : {std::pair{std::string("ca.pem"), &identity.ca_pem},
                             std::pair{node_id + ".pem", &identity.cert_pem},
                             std::pair{node_id + ".key", &identity.key_pem}}) {
-    auto text = read_pem(dir / leaf);
+    auto text = read(leaf);
     if (!text) return std::unexpected(text.error() + " (the TLS files of node '" + node_id + "')");
     *into = std::move(*text);
   }

@@ -8,6 +8,8 @@
 #include <catch2/catch_test_macros.hpp>
 #include <chrono>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "echo.grpc.pb.h"
 #include "mkt/runtime/channel.h"
@@ -37,6 +39,22 @@ struct Folder {
   Folder() { fs::remove_all(dir); }
   ~Folder() { fs::remove_all(dir); }
 };
+
+// A run's certificates for `subjects` in `dir`, made or renewed.
+void make(const fs::path& dir, const std::vector<mkt::runtime::CertificateSubject>& subjects,
+          std::chrono::hours valid_for = std::chrono::hours(24 * 30)) {
+  const auto made = mkt::runtime::write_certificates(dir, subjects, valid_for);
+  INFO((made ? std::string() : made.error()));
+  REQUIRE(made.has_value());
+}
+
+// A validator and an exchange.
+const std::vector<mkt::runtime::CertificateSubject> pair{{.node_id = "val-1", .role = "validator"},
+                                                         {.node_id = "ex-1", .role = "exchange"}};
+
+std::string text(const fs::path& path) {
+  return mkt::runtime::read_file(path.string(), 1 << 16).value_or("");
+}
 
 std::shared_ptr<const TlsIdentity> identity(const fs::path& dir, const std::string& node) {
   auto loaded = mkt::runtime::load_identity(dir, node);
@@ -69,44 +87,35 @@ std::pair<grpc::Status, std::string> say(int port, std::shared_ptr<const TlsIden
 TEST_CASE("tls: a run's folder holds a CA and a key and certificate per node, made once") {
   Folder folder;
   const auto tls = folder.dir / "tls";
-  REQUIRE(mkt::runtime::write_certificates(tls, {{.node_id = "val-1", .role = "validator"},
-                                                 {.node_id = "ex-1", .role = "exchange"}})
-              .has_value());
+  make(tls, pair);
   for (const auto* leaf : {"ca.pem", "ca.key", "val-1.pem", "val-1.key", "ex-1.pem", "ex-1.key"}) {
     CHECK(fs::exists(tls / leaf));
   }
   // Keys are secrets.
   CHECK(mode_of(tls / "ca.key") == 0600);
   CHECK(mode_of(tls / "val-1.key") == 0600);
-  const auto before = mkt::runtime::read_file((tls / "val-1.pem").string(), 1 << 16);
-  REQUIRE(before.has_value());
+  const auto before = text(tls / "val-1.pem");
+  REQUIRE(!before.empty());
   // A second call keeps what is there and adds a newcomer, signed by the same CA.
-  REQUIRE(mkt::runtime::write_certificates(tls, {{.node_id = "val-1", .role = "validator"},
-                                                 {.node_id = "alice", .role = "agent"}})
-              .has_value());
-  CHECK(mkt::runtime::read_file((tls / "val-1.pem").string(), 1 << 16) == before);
+  make(tls, {{.node_id = "val-1", .role = "validator"}, {.node_id = "alice", .role = "agent"}});
+  CHECK(text(tls / "val-1.pem") == before);
   CHECK(fs::exists(tls / "alice.pem"));
   CHECK(mkt::runtime::role_name("validator") == "validator.role");
 
   SECTION("what would expire within a day is made again") {
-    const auto ca = mkt::runtime::read_file((tls / "ca.pem").string(), 1 << 16);
+    const auto ca = text(tls / "ca.pem");
     // Valid for an hour: the next call replaces the CA and so every certificate.
     const auto brief = folder.dir / "brief";
-    REQUIRE(mkt::runtime::write_certificates(brief, {{.node_id = "val-1", .role = "validator"}},
-                                             std::chrono::hours(1))
-                .has_value());
-    const auto first = mkt::runtime::read_file((brief / "val-1.pem").string(), 1 << 16);
-    REQUIRE(mkt::runtime::write_certificates(brief, {{.node_id = "val-1", .role = "validator"}})
-                .has_value());
-    CHECK(mkt::runtime::read_file((brief / "val-1.pem").string(), 1 << 16) != first);
+    make(brief, {pair[0]}, std::chrono::hours(1));
+    const auto first = text(brief / "val-1.pem");
+    make(brief, {pair[0]});
+    CHECK(text(brief / "val-1.pem") != first);
     // A certificate of another CA in the folder is reissued under this one.
     fs::copy_file(brief / "val-1.pem", tls / "val-1.pem", fs::copy_options::overwrite_existing);
     fs::copy_file(brief / "val-1.key", tls / "val-1.key", fs::copy_options::overwrite_existing);
-    REQUIRE(mkt::runtime::write_certificates(tls, {{.node_id = "val-1", .role = "validator"}})
-                .has_value());
-    CHECK(mkt::runtime::read_file((tls / "val-1.pem").string(), 1 << 16) !=
-          mkt::runtime::read_file((brief / "val-1.pem").string(), 1 << 16));
-    CHECK(mkt::runtime::read_file((tls / "ca.pem").string(), 1 << 16) == ca);
+    make(tls, {pair[0]});
+    CHECK(text(tls / "val-1.pem") != text(brief / "val-1.pem"));
+    CHECK(text(tls / "ca.pem") == ca);
   }
   SECTION("a missing node's identity is named") {
     const auto missing = mkt::runtime::load_identity(tls, "bob");
@@ -119,9 +128,7 @@ TEST_CASE("tls: a run's folder holds a CA and a key and certificate per node, ma
 TEST_CASE("tls: only a client of the run's CA connects, and only to the server it expects") {
   Folder folder;
   const auto tls = folder.dir / "tls";
-  REQUIRE(mkt::runtime::write_certificates(tls, {{.node_id = "val-1", .role = "validator"},
-                                                 {.node_id = "ex-1", .role = "exchange"}})
-              .has_value());
+  make(tls, pair);
   WhoAmI service;
   mkt::runtime::RpcServer server({.listen_address = "127.0.0.1:0", .tls = identity(tls, "val-1")});
   server.add_service(&service);
@@ -150,9 +157,7 @@ TEST_CASE("tls: only a client of the run's CA connects, and only to the server i
   }
   SECTION("a certificate of another CA is refused, both ways") {
     const auto other = folder.dir / "other";
-    REQUIRE(mkt::runtime::write_certificates(other, {{.node_id = "ex-1", .role = "exchange"},
-                                                     {.node_id = "val-1", .role = "validator"}})
-                .has_value());
+    make(other, pair);
     CHECK(say(port, identity(other, "ex-1"), "val-1").first.error_code() ==
           grpc::StatusCode::UNAVAILABLE);
     // A client of the other CA's run does not trust this server either.

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,11 @@ std::expected<void, std::string> write_certificates(
 // A node's identity from a folder write_certificates made. Errors name the missing file.
 std::expected<TlsIdentity, std::string> load_identity(const std::filesystem::path& dir,
                                                       const std::string& node_id);
+// The same, with the files read by `read` (a leaf name such as "ca.pem" in, its text out), for a
+// folder that is not on this host (a compose market's volume).
+std::expected<TlsIdentity, std::string> load_identity(
+    const std::string& node_id,
+    const std::function<std::expected<std::string, std::string>(const std::string& leaf)>& read);
 
 // Credentials for a server and for a client: mutual TLS with `tls`, plaintext without (null).
 std::shared_ptr<grpc::ServerCredentials> server_credentials(const TlsIdentity* tls);
